@@ -1,0 +1,13 @@
+"""What a check author imports: the decorator, parameters, results and the Estate models.
+
+Built-in checks in checks/ use exactly this module, as a third-party check would.
+"""
+
+from .estate import *  # noqa: F403 - the Estate models are part of the check author's vocabulary
+from .estate import __all__ as _estate_all
+from .findings import Result, Severity, Status
+from .registry import ALL_SOURCES, EVIDENCE_SOURCES, CheckParams, check
+from .scope import Scope
+
+__all__ = ["ALL_SOURCES", "EVIDENCE_SOURCES", "CheckParams", "Result", "Scope", "Severity", "Status", "check",
+           *_estate_all]

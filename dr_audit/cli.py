@@ -1,0 +1,185 @@
+"""The `dr-audit` command line: parse, call, render, exit. Heavy modules are imported inside commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+try:  # typer >= 0.16 carries its own copy of click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import exceptions as click_errors
+
+app = typer.Typer(
+    name="dr-audit",
+    help="Prove that disaster-recovery and access-control promises hold on a Tencent Cloud estate.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+checks_app = typer.Typer(help="The check catalogue.", no_args_is_help=True)
+pack_app = typer.Typer(help="Promise packs: show, validate, or start your own.", no_args_is_help=True)
+app.add_typer(checks_app, name="checks")
+app.add_typer(pack_app, name="pack")
+
+
+class FailOn(StrEnum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+    info = "info"
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+PackOption = Annotated[str | None, typer.Option("--pack", help="Bundled pack name or a YAML file [weimob-2020].")]
+ChecksDirOption = Annotated[
+    list[Path] | None, typer.Option("--checks-dir", help="Also load checks from this directory (repeatable).")
+]
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    sys.stderr.write(f"dr-audit: error: {message}\n")
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    pack: PackOption = None,
+    region: Annotated[list[str] | None, typer.Option("--region", help="Region to audit (repeatable) [all].")] = None,
+    profile: Annotated[str | None, typer.Option(help="Tencent Cloud credentials profile.")] = None,
+    role_arn: Annotated[list[str] | None, typer.Option("--role-arn", help="Assume this role (repeatable).")] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option(envvar="DR_AUDIT_ENDPOINT_URL", help="Send API 3.0 requests here.")
+    ] = None,
+    cos_endpoint_url: Annotated[
+        str | None, typer.Option(envvar="DR_AUDIT_COS_ENDPOINT_URL", help="Send COS requests here (path-style).")
+    ] = None,
+    from_snapshot: Annotated[Path | None, typer.Option(help="Evaluate a saved Estate instead of the cloud.")] = None,
+    save_snapshot: Annotated[Path | None, typer.Option(help="Save the collected Estate as JSON.")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Audit the bundled demo estate (Weimob before 2020).")] = False,
+    scenario: Annotated[str, typer.Option(help="Demo scenario: weimob-2020 or hardened.")] = "weimob-2020",
+    fmt: Annotated[list[str] | None, typer.Option("--format", help="table|json|markdown|html|sarif|junit|csv.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")] = None,
+    output_dir: Annotated[Path | None, typer.Option(help="Write one report per --format here.")] = None,
+    fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a FAIL at or above this severity.")] = FailOn.high,
+    waivers: Annotated[Path | None, typer.Option(help="Waivers YAML file.")] = None,
+    baseline: Annotated[Path | None, typer.Option(help="Fail only on findings new or regressed since this report.")] = None,
+    history: Annotated[Path | None, typer.Option(help="History store (SQLite file).")] = None,
+    history_url: Annotated[str | None, typer.Option(help="History store as a SQLAlchemy URL.")] = None,
+    checks_dir: ChecksDirOption = None,
+) -> None:
+    """Audit an estate (live, a saved snapshot, or the demo) against a promise pack."""
+    from .findings import Severity
+    from .runner import RunOptions, execute
+
+    formats = fmt or ["table"]
+    options = RunOptions(
+        pack=pack, regions=region or [], profile=profile, role_arns=role_arn or [], endpoint_url=endpoint_url,
+        cos_endpoint_url=cos_endpoint_url, from_snapshot=from_snapshot, save_snapshot=save_snapshot, demo=demo,
+        scenario=scenario, formats=formats, output=output, output_dir=output_dir, fail_on=Severity(fail_on.value),
+        waivers=waivers, baseline=baseline, history=history, history_url=history_url, checks_dirs=checks_dir or [],
+        colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+        progress=sys.stderr.isatty() and not os.environ.get("CI") and not (formats == ["json"] and output is None),
+    )
+    outcome = execute(options)
+    if outcome.stdout:
+        sys.stdout.write(outcome.stdout)
+    for path in outcome.written:
+        sys.stderr.write(f"wrote {path}\n")
+    raise typer.Exit(outcome.exit_code)
+
+
+@checks_app.command("list")
+def checks_list(
+    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    checks_dir: ChecksDirOption = None,
+) -> None:
+    """List every check: id, title, severity, promise and the sources it applies to."""
+    from .catalogue import render_catalogue
+    from .registry import load_registry
+
+    sys.stdout.write(render_catalogue(load_registry(checks_dir or []), fmt.value))
+
+
+@pack_app.command("show")
+def pack_show(pack: Annotated[str | None, typer.Argument(help="Pack name or file [weimob-2020].")] = None,
+              checks_dir: ChecksDirOption = None) -> None:
+    """Show a pack as it resolves: every check with its promise, severity and parameters."""
+    from .catalogue import describe_pack
+    from .packs import load_pack
+    from .registry import load_registry
+
+    registry = load_registry(checks_dir or [])
+    sys.stdout.write(describe_pack(load_pack(pack, registry), registry))
+
+
+@pack_app.command("validate")
+def pack_validate(pack: Annotated[str, typer.Argument(help="Pack name or file.")],
+                  checks_dir: ChecksDirOption = None) -> None:
+    """Validate a pack; exit 2 with one line naming the file, field and problem when it is invalid."""
+    from .packs import load_pack
+    from .registry import load_registry
+
+    loaded = load_pack(pack, load_registry(checks_dir or []))
+    sys.stdout.write(f"{loaded.path}: valid pack {loaded.name!r} with {len(loaded.checks)} checks\n")
+
+
+@pack_app.command("init")
+def pack_init(
+    output: Annotated[Path, typer.Option(help="Where to write the commented pack.")] = Path("dr-audit-pack.yaml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented copy of the default pack to customise."""
+    from .packs import DEFAULT_PACK, available_packs
+
+    if output.exists() and not force:
+        _fail(f"{output} exists; pass --force to overwrite it")
+    output.write_text(available_packs()[DEFAULT_PACK].read_text(encoding="utf-8"), encoding="utf-8")
+    sys.stdout.write(f"wrote {output}: edit name, scope and checks, then `dr-audit pack validate {output}`\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: every bad input becomes one line on stderr and exit code 2, never a traceback."""
+    from .errors import BadInput
+
+    try:
+        app(args=argv, prog_name="dr-audit", standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except click_errors.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+        sys.stderr.write(f"dr-audit: error: {exc.format_message()}{hint}\n")
+        return 2
+    except typer.Abort:
+        sys.stderr.write("dr-audit: aborted\n")
+        return 130
+    except BadInput as exc:
+        sys.stderr.write(f"dr-audit: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("dr-audit: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if os.environ.get("DR_AUDIT_DEBUG"):
+            raise
+        sys.stderr.write(f"dr-audit: internal error: {type(exc).__name__}: {exc} (set DR_AUDIT_DEBUG=1 for details)\n")
+        return 4
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

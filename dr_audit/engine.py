@@ -1,0 +1,124 @@
+"""The engine: runs a promise pack's checks over an Estate and turns their results into findings, failing closed.
+
+A check never sees the network. What the Estate could not read becomes ERROR here, before and after the check runs:
+a service that was not collected, a (service, region) whose inventory failed, or a check that crashed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .estate import Estate, ResourceRef, account_ref
+from .findings import Finding, Result, Severity, Status, finding_id
+from .packs import PromisePack
+from .registry import CheckParams, CheckSpec, Registry
+
+_STATUS_WEIGHT = {Status.PASS: 0, Status.MANUAL: 1, Status.FAIL: 2, Status.ERROR: 3, Status.WAIVED: 2}
+
+
+@dataclass
+class CheckOutcome:
+    """How one check went: how many resources it examined and whether it applied to this source at all."""
+
+    check_id: str
+    applicable: bool = True
+    examined: int = 0
+    note: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Evaluation:
+    findings: list[Finding]
+    outcomes: list[CheckOutcome]
+
+
+def evaluate(estate: Estate, pack: PromisePack, registry: Registry, *, only: Iterable[str] = ()) -> Evaluation:
+    selected = set(only)
+    findings: list[Finding] = []
+    outcomes: list[CheckOutcome] = []
+    for spec in registry:
+        entry = pack.checks.get(spec.id)
+        if entry is None or not entry.enabled or (selected and spec.id not in selected):
+            continue
+        params = pack.params_for(spec)
+        severity = entry.severity or spec.severity
+        promise = entry.promise or spec.promise
+        outcome = CheckOutcome(spec.id)
+        results = _judge(spec, estate, params, outcome)
+        remediation = spec.remediation_for(params)
+        for result in results:
+            finding = _finding(spec.id, severity, promise, remediation, result)
+            outcome.counts[finding.status] = outcome.counts.get(finding.status, 0) + 1
+            findings.append(finding)
+        outcomes.append(outcome)
+    return Evaluation(findings, outcomes)
+
+
+def _judge(spec: CheckSpec, estate: Estate, params: CheckParams, outcome: CheckOutcome) -> list[Result]:
+    accounts = estate.accounts or [""]
+    if estate.source not in spec.sources:
+        outcome.applicable = False
+        outcome.note = f"does not apply to a {estate.source} source"
+        return []
+    missing = [service for service in spec.requires if service not in estate.services]
+    if missing and estate.source == "plan":
+        outcome.applicable = False
+        outcome.note = f"the plan holds no {', '.join(missing)} resources"
+        return []
+    if missing:
+        reason = f"{', '.join(missing)} was not collected for this run"
+        return [Result.error(account_ref(account), reason) for account in accounts]
+
+    gaps = [gap for service in spec.requires for gap in estate.gaps_for(service)]
+    results: list[Result] = [
+        Result.error(ResourceRef(type="service", id=gap.service, region=gap.region, account=gap.account),
+                     gap.describe(), code=gap.code)
+        for gap in gaps
+    ]
+    try:
+        produced = list(spec.run(estate, params))
+    except Exception as exc:  # a crashing check must never read as PASS
+        reason = f"check failed to evaluate: {type(exc).__name__}: {exc}"
+        return results + [Result.error(account_ref(account), reason) for account in accounts]
+
+    judged = [r for r in produced if not any(g.covers(r.resource.account, r.resource.region) for g in gaps)]
+    merged = _merge(judged)
+    outcome.examined = len(merged)
+    if not merged and not gaps:
+        outcome.note = "nothing to examine: the estate has no such resources"
+        merged = [Result.ok(account_ref(account), "no resources of this kind exist (0 examined)", examined=0)
+                  for account in accounts]
+    return results + merged
+
+
+def _merge(results: list[Result]) -> list[Result]:
+    """One result per resource: the worst status wins and the messages are kept together."""
+    by_resource: dict[tuple[str, str, str, str], Result] = {}
+    for result in results:
+        ref = result.resource
+        key = (ref.account, ref.region, ref.type, ref.id)
+        kept = by_resource.get(key)
+        if kept is None:
+            by_resource[key] = result
+            continue
+        worse, other = (result, kept) if _STATUS_WEIGHT[result.status] > _STATUS_WEIGHT[kept.status] else (kept, result)
+        if other.status == worse.status and other.message and other.message not in worse.message:
+            worse.message = f"{worse.message}; {other.message}" if worse.message else other.message
+        by_resource[key] = worse
+    return list(by_resource.values())
+
+
+def _finding(check_id: str, severity: Severity, promise: str, remediation: str, result: Result) -> Finding:
+    return Finding(
+        id=finding_id(check_id, result.resource),
+        check_id=check_id,
+        status=result.status,
+        severity=severity,
+        promise=promise,
+        resource=result.resource,
+        message=result.message,
+        remediation=remediation if result.status is not Status.PASS else "",
+        evidence=result.evidence,
+    )

@@ -1,0 +1,110 @@
+"""The Estate: everything observed about an estate, typed, plus what could not be read and why.
+
+Collectors build it, checks judge it, and it is saved and loaded as JSON (`--save-snapshot`, `--from-snapshot`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+
+from ..errors import BadInput
+from .base import Gap, Model, Origin, Resource, ResourceRef, account_ref
+from .cam import AccessKey, CamAccount, CamGroup, CamPolicy, CamRole, CamState, CamUser, mask_key_id
+from .cbs import CbsState, Disk, Snapshot, SnapshotPolicy, SnapshotSchedule
+from .cdb import BackupConfig, CdbState, DrLink, MysqlBackup, MysqlInstance, RemoteBackupConfig, RemoteCopy
+from .cloudaudit import AuditTrack, CloudAuditState
+from .cos import Bucket, BucketAcl, CosState, LifecycleRule, ObjectLock, Replication, ReplicationRule, Transition
+from .cvm import CvmState, Instance
+from .dasb import BastionAcl, BastionDevice, BastionResource, DasbState
+from .drills import DrillRecord, DrillState
+from .offsite import OffsiteCopy, OffsiteState
+from .vpc import Ccn, CcnAttachment, Peering, SecurityGroup, SecurityGroupRule, Vpc, VpcState
+
+SCHEMA_VERSION = 1
+
+SERVICES = ("cam", "cvm", "cbs", "vpc", "cos", "offsite", "cdb", "dasb", "cloudaudit", "drills")
+Service = Literal["cam", "cvm", "cbs", "vpc", "cos", "offsite", "cdb", "dasb", "cloudaudit", "drills"]
+
+
+class EstateError(BadInput):
+    """A snapshot that cannot be used; the message is one line for the user."""
+
+
+class Estate(Model):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    source: Literal["live", "snapshot", "plan", "demo"] = "live"
+    collected_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    accounts: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+    # The services this estate covers. A check needing a service outside it cannot judge (ERROR, or
+    # not applicable under a plan).
+    services: list[Service] = Field(default_factory=lambda: list(SERVICES))
+    cam: CamState = Field(default_factory=CamState)
+    cvm: CvmState = Field(default_factory=CvmState)
+    cbs: CbsState = Field(default_factory=CbsState)
+    vpc: VpcState = Field(default_factory=VpcState)
+    cos: CosState = Field(default_factory=CosState)
+    offsite: OffsiteState = Field(default_factory=OffsiteState)
+    cdb: CdbState = Field(default_factory=CdbState)
+    dasb: DasbState = Field(default_factory=DasbState)
+    cloudaudit: CloudAuditState = Field(default_factory=CloudAuditState)
+    drills: DrillState = Field(default_factory=DrillState)
+    gaps: list[Gap] = Field(default_factory=list)
+
+    def gaps_for(self, service: str) -> list[Gap]:
+        return [gap for gap in self.gaps if gap.service == service]
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=1, exclude_defaults=False)
+
+    def sha256(self) -> str:
+        """A digest of the observed state (not of when it was observed), for the report's estate_sha256."""
+        payload = self.model_dump(mode="json", exclude={"collected_at"})
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(self.to_json(), encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Estate:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise EstateError(f"{path}: no such snapshot file") from None
+        except OSError as exc:
+            raise EstateError(f"{path}: cannot read snapshot: {exc.strerror}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise EstateError(f"{path}: not a JSON snapshot (line {exc.lineno}: {exc.msg})") from None
+        if not isinstance(data, dict):
+            raise EstateError(f"{path}: not a dr-audit snapshot (expected a JSON object)")
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise EstateError(f"{path}: snapshot schema_version {version!r} is not supported (expected {SCHEMA_VERSION})")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise EstateError(f"{path}: invalid snapshot at {where}: {first['msg']}") from None
+
+
+__all__ = [
+    "SCHEMA_VERSION", "SERVICES", "AccessKey", "AuditTrack", "BackupConfig", "BastionAcl", "BastionDevice",
+    "BastionResource", "Bucket", "BucketAcl", "CamAccount", "CamGroup", "CamPolicy", "CamRole", "CamState", "CamUser",
+    "Ccn", "CcnAttachment", "CbsState", "CdbState", "CloudAuditState", "CosState", "CvmState", "DasbState", "Disk",
+    "DrLink", "DrillRecord", "DrillState", "Estate", "EstateError", "Gap", "Instance", "LifecycleRule", "Model",
+    "MysqlBackup", "MysqlInstance", "ObjectLock", "OffsiteCopy", "OffsiteState", "Origin", "Peering",
+    "RemoteBackupConfig", "RemoteCopy", "Replication", "ReplicationRule", "Resource", "ResourceRef", "SecurityGroup",
+    "SecurityGroupRule", "Snapshot", "SnapshotPolicy", "SnapshotSchedule", "Transition", "Vpc", "VpcState",
+    "account_ref", "mask_key_id",
+]

@@ -1,0 +1,85 @@
+"""CBS: disks, scheduled snapshot policies and their bindings, and snapshots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from .base import Model, Resource
+
+
+class Disk(Resource):
+    RESOURCE_TYPE = "cbs.disk"
+
+    disk_id: str
+    usage: str = "DATA_DISK"  # SYSTEM_DISK / DATA_DISK
+    instance_id: str | None = None
+    attached: bool = False
+    zone: str = ""
+    state: str = "ATTACHED"
+    tags: dict[str, str] = Field(default_factory=dict)
+    policy_ids: list[str] = Field(default_factory=list)  # bound auto-snapshot policies
+
+    @property
+    def resource_id(self) -> str:
+        return self.disk_id
+
+
+class SnapshotSchedule(Model):
+    """One entry of AutoSnapshotPolicy.Policy[]."""
+
+    days_of_week: list[int] = Field(default_factory=list)  # 0 = Sunday … 6
+    days_of_month: list[int] = Field(default_factory=list)
+    interval_days: int | None = None
+    hours: list[int] = Field(default_factory=list)
+
+
+class SnapshotPolicy(Resource):
+    RESOURCE_TYPE = "cbs.snapshot_policy"
+
+    policy_id: str
+    name: str = ""
+    activated: bool = False
+    state: str = "NORMAL"  # NORMAL / ISOLATED
+    schedules: list[SnapshotSchedule] = Field(default_factory=list)
+    retention_days: int | None = None
+    retention_months: int | None = None
+    retention_amount: int | None = None
+    advanced_retention_days: int | None = None
+    permanent: bool = False
+    disk_ids: list[str] = Field(default_factory=list)
+
+    @property
+    def resource_id(self) -> str:
+        return self.policy_id
+
+
+class Snapshot(Resource):
+    RESOURCE_TYPE = "cbs.snapshot"
+
+    snapshot_id: str
+    disk_id: str
+    created_at: datetime
+    state: str = "NORMAL"
+    copy_from_remote: bool = False
+    copying_to_regions: list[str] = Field(default_factory=list)
+    policy_id: str | None = None
+
+    @property
+    def resource_id(self) -> str:
+        return self.snapshot_id
+
+
+class CbsState(Model):
+    disks: list[Disk] = Field(default_factory=list)
+    policies: list[SnapshotPolicy] = Field(default_factory=list)
+    # Collectors keep the newest snapshot of each disk plus every cross-region copy, not the whole history.
+    snapshots: list[Snapshot] = Field(default_factory=list)
+
+    def policies_of(self, disk: Disk) -> list[SnapshotPolicy]:
+        bound = set(disk.policy_ids)
+        return [p for p in self.policies if p.account == disk.account and p.policy_id in bound]
+
+    def snapshots_of(self, disk_id: str) -> list[Snapshot]:
+        return [s for s in self.snapshots if s.disk_id == disk_id]

@@ -1,0 +1,74 @@
+"""TencentDB for MySQL: instances, their replicas and DR links, backup configuration and recent backups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from .base import Model, Resource
+
+
+class DrLink(Model):
+    instance_id: str
+    region: str
+    zone: str = ""
+    sync_status: int | None = None  # 0 not synced, 1 syncing, 2 OK, 3 failed, 4 repairing
+
+
+class BackupConfig(Model):
+    backup_expire_days: int | None = None
+    binlog_expire_days: int | None = None
+    method: str | None = None
+
+
+class RemoteBackupConfig(Model):
+    backup_enabled: bool = False
+    binlog_enabled: bool = False
+    regions: list[str] = Field(default_factory=list)
+    expire_days: int | None = None
+
+
+class RemoteCopy(Model):
+    region: str
+    status: str
+
+
+class MysqlBackup(Model):
+    backup_id: str
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    status: str  # SUCCESS / FAILED / RUNNING
+    way: str = "automatic"
+    remote: list[RemoteCopy] = Field(default_factory=list)
+
+
+class MysqlInstance(Resource):
+    RESOURCE_TYPE = "cdb.instance"
+
+    instance_id: str
+    name: str = ""
+    role: Literal["master", "dr", "ro"] = "master"
+    zone: str = ""
+    multi_az: bool | None = None  # DeployMode == 1
+    replica_zones: list[str] = Field(default_factory=list)  # SlaveInfo First/Second/Third zones
+    dr_links: list[DrLink] = Field(default_factory=list)
+    master_instance_id: str | None = None
+    master_region: str | None = None
+    status: int | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    backup_config: BackupConfig | None = None
+    remote_backup: RemoteBackupConfig | None = None
+    backups: list[MysqlBackup] = Field(default_factory=list)  # recent backups, newest first
+
+    @property
+    def resource_id(self) -> str:
+        return self.instance_id
+
+
+class CdbState(Model):
+    instances: list[MysqlInstance] = Field(default_factory=list)
+
+    def masters(self) -> list[MysqlInstance]:
+        return [i for i in self.instances if i.role == "master"]

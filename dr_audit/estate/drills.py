@@ -1,0 +1,37 @@
+"""Drill records as the history store holds them: what the drill_* checks judge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from .base import Model, Resource
+
+
+class DrillRecord(Resource):
+    RESOURCE_TYPE = "drill"
+
+    drill_id: str
+    kind: Literal["monthly", "quarterly"]
+    started_at: datetime
+    finished_at: datetime | None = None
+    signed_off_at: datetime | None = None  # when the last required approver signed; None until complete
+    approvers: list[str] = Field(default_factory=list)
+    rto_target_minutes: float | None = None
+    rpo_target_minutes: float | None = None
+    rto_measured_minutes: float | None = None
+    rpo_measured_minutes: float | None = None
+
+    @property
+    def resource_id(self) -> str:
+        return self.drill_id
+
+    @property
+    def signed_off(self) -> bool:
+        return self.signed_off_at is not None
+
+
+class DrillState(Model):
+    records: list[DrillRecord] = Field(default_factory=list)

@@ -1,0 +1,96 @@
+"""Results of checks: statuses, severities, what a check yields (Result) and what a report holds (Finding)."""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .estate.base import Resource, ResourceRef
+
+
+class Status(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+    WAIVED = "WAIVED"
+    MANUAL = "MANUAL"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    def at_least(self, other: Severity) -> bool:
+        return self.rank >= other.rank
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+
+def finding_id(check_id: str, resource: ResourceRef) -> str:
+    """Stable across runs: the same check on the same resource always gets the same id."""
+    key = "\x1f".join((check_id, resource.account, resource.region, resource.type, resource.id))
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+class Result:
+    """What a check yields for one resource. The engine adds the check's metadata to make a Finding."""
+
+    __slots__ = ("status", "resource", "message", "evidence")
+
+    def __init__(self, status: Status, resource: Resource | ResourceRef, message: str = "", **evidence: Any):
+        self.status = status
+        self.resource = resource.ref() if isinstance(resource, Resource) else resource
+        self.message = message
+        self.evidence = evidence
+
+    @classmethod
+    def ok(cls, resource: Resource | ResourceRef, message: str = "", **evidence: Any) -> Result:
+        return cls(Status.PASS, resource, message, **evidence)
+
+    @classmethod
+    def fail(cls, resource: Resource | ResourceRef, message: str, **evidence: Any) -> Result:
+        return cls(Status.FAIL, resource, message, **evidence)
+
+    @classmethod
+    def error(cls, resource: Resource | ResourceRef, reason: str, **evidence: Any) -> Result:
+        return cls(Status.ERROR, resource, reason, **evidence)
+
+    @classmethod
+    def manual(cls, resource: Resource | ResourceRef, message: str, **evidence: Any) -> Result:
+        return cls(Status.MANUAL, resource, message, **evidence)
+
+    def __repr__(self) -> str:
+        return f"Result({self.status}, {self.resource.type}:{self.resource.id}, {self.message!r})"
+
+
+class Finding(BaseModel):
+    """One line of the JSON report (DESIGN.md §6)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    check_id: str
+    status: Status
+    severity: Severity
+    promise: str
+    resource: ResourceRef
+    message: str = ""
+    remediation: str = ""
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    change: str | None = None  # under `dr-audit plan`: weakened / improved / unchanged / new
+    waiver: dict[str, Any] | None = None  # set when a waiver turned FAIL into WAIVED
+
+    def report_dict(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json", exclude_none=True)
+        return data

@@ -1,0 +1,118 @@
+"""Promise packs: which checks apply, with which parameters, severities and scope, and the promise each enforces."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import BadInput
+from .findings import Severity
+from .registry import CheckParams, CheckSpec, Registry, RegistryError
+from .resources import bundled_dir
+from .scope import Scope
+
+DEFAULT_PACK = "weimob-2020"
+
+
+class PackError(BadInput):
+    """An unusable pack; the message is one line naming the file, the field and the problem."""
+
+
+class PackCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    severity: Severity | None = None
+    promise: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class PromisePack(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    title: str = ""
+    description: str = ""
+    promises: dict[str, str] = Field(default_factory=dict)
+    scope: Scope = Field(default_factory=Scope)
+    max_waiver_days: int = Field(default=90, ge=1)
+    checks: dict[str, PackCheck] = Field(default_factory=dict)
+
+    # Filled by load_pack, not part of the file.
+    path: Path | None = Field(default=None, exclude=True)
+    sha256: str = Field(default="", exclude=True)
+    resolved: dict[str, CheckParams] = Field(default_factory=dict, exclude=True)
+
+    def params_for(self, spec: CheckSpec) -> CheckParams:
+        params = self.resolved.get(spec.id)
+        if params is None:
+            entry = self.checks.get(spec.id, PackCheck())
+            params = spec.params.model_validate({**entry.params, "scope": self.scope})
+            self.resolved[spec.id] = params
+        return params
+
+
+def available_packs() -> dict[str, Path]:
+    return {path.stem: path for path in sorted(bundled_dir("policies").glob("*.yaml"))}
+
+
+def pack_path(name_or_path: str | None) -> Path:
+    candidate = name_or_path or DEFAULT_PACK
+    packs = available_packs()
+    if candidate in packs:
+        return packs[candidate]
+    path = Path(candidate)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    raise PackError(f"no pack named {candidate!r} (bundled: {', '.join(packs) or 'none'}; or give a YAML file path)")
+
+
+def load_pack(name_or_path: str | None, registry: Registry) -> PromisePack:
+    path = pack_path(name_or_path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PackError(f"{path}: no such pack file") from None
+    except OSError as exc:
+        raise PackError(f"{path}: cannot read pack: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PackError(f"{path}:{where} not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise PackError(f"{path}: a pack must be a YAML mapping with name, scope and checks")
+    try:
+        pack = PromisePack.model_validate(data)
+    except ValidationError as exc:
+        raise PackError(f"{path}: {_first_error(exc)}") from None
+    pack.path = path
+    pack.sha256 = hashlib.sha256(raw).hexdigest()
+    for check_id, entry in pack.checks.items():
+        try:
+            spec = registry.get(check_id)
+        except RegistryError as exc:
+            raise PackError(f"{path}: checks.{check_id}: {exc}") from None
+        try:
+            pack.resolved[check_id] = spec.params.model_validate({**entry.params, "scope": pack.scope})
+        except ValidationError as exc:
+            raise PackError(f"{path}: checks.{check_id}.params.{_first_error(exc)}") from None
+        if "scope" in entry.params:
+            raise PackError(f"{path}: checks.{check_id}.params.scope: set the scope once, at the top of the pack")
+    for check_id, entry in pack.checks.items():
+        promise = entry.promise or registry.get(check_id).promise
+        if pack.promises and promise not in pack.promises:
+            raise PackError(f"{path}: checks.{check_id}: promise {promise!r} is not among the pack's promises")
+    return pack
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    return f"{where}: {first['msg']}"

@@ -1,0 +1,24 @@
+"""Reporters: each turns the JSON report document into one output format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
+
+# format name -> (module, function); modules are imported only when their format is asked for.
+FORMATS: dict[str, tuple[str, str]] = {
+    "json": ("dr_audit.render.json_report", "render"),
+    "table": ("dr_audit.render.table", "render"),
+    "markdown": ("dr_audit.render.markdown", "render"),
+}
+
+
+def renderer(fmt: str) -> Callable[..., str]:
+    module, function = FORMATS[fmt]
+    renderer_function: Callable[..., str] = getattr(import_module(module), function)
+    return renderer_function
+
+
+def render(report: dict[str, Any], fmt: str, **options: Any) -> str:
+    return renderer(fmt)(report, **options)

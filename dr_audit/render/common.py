@@ -1,0 +1,24 @@
+"""Helpers shared by the human-facing reporters."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+STATUS_ORDER = {"FAIL": 0, "ERROR": 1, "WAIVED": 2, "MANUAL": 3, "PASS": 4}
+CHANGE_ORDER = {"weakened": 0, "new": 1, "unchanged": 2, "improved": 3}
+
+
+def _promise_key(promise: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in promise.lstrip("W").split("."))
+
+
+def grouped_by_promise(findings: Iterable[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for finding in findings:
+        groups[finding["promise"]].append(finding)
+    return [
+        (promise, sorted(groups[promise], key=lambda f: (STATUS_ORDER[f["status"]], f["check_id"], f["resource"]["id"])))
+        for promise in sorted(groups, key=_promise_key)
+    ]

@@ -1,0 +1,50 @@
+"""Markdown: a report short enough for a pull-request comment; what needs action comes first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .common import CHANGE_ORDER, STATUS_ORDER, grouped_by_promise
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render(report: dict[str, Any], *, max_rows: int = 500, **_: Any) -> str:
+    run, summary = report["run"], report["summary"]
+    lines = [
+        f"# dr-audit: {run['pack']} ({run['source']})",
+        "",
+        " · ".join(f"**{status}** {count}" for status, count in summary.items()),
+        "",
+    ]
+    findings = report["findings"]
+    if any("change" in f for f in findings):
+        weakened = [f for f in findings if f.get("change") == "weakened"]
+        lines += [f"**{len(weakened)} safeguard(s) weakened by this change.**", ""]
+        findings = sorted(findings, key=lambda f: (CHANGE_ORDER.get(f.get("change", ""), 9), STATUS_ORDER[f["status"]]))
+        lines += ["| change | status | severity | check | resource | message |", "|---|---|---|---|---|---|"]
+        for f in [f for f in findings if f["status"] != "PASS" or f.get("change") != "unchanged"][:max_rows]:
+            lines.append(f"| {f.get('change', '')} | {f['status']} | {f['severity']} | `{f['check_id']}` | "
+                         f"`{_cell(f['resource']['id'])}` | {_cell(f['message'])} |")
+        return "\n".join(lines) + "\n"
+    shown = 0
+    for promise, group in grouped_by_promise(findings):
+        actionable = [f for f in group if f["status"] != "PASS"]
+        lines.append(f"## {promise}: {len(actionable)} to act on, {len(group) - len(actionable)} passed")
+        lines.append("")
+        if actionable:
+            lines += ["| status | severity | check | resource | message | remediation |", "|---|---|---|---|---|---|"]
+            for f in actionable:
+                if shown >= max_rows:
+                    break
+                shown += 1
+                res = f["resource"]
+                where = "/".join(part for part in (res.get("account", ""), res.get("region", "")) if part)
+                lines.append(f"| {f['status']} | {f['severity']} | `{f['check_id']}` | `{_cell(res['id'])}` {where} | "
+                             f"{_cell(f['message'])} | {_cell(f.get('remediation', ''))} |")
+            lines.append("")
+    if shown >= max_rows:
+        lines.append(f"_Only the first {max_rows} findings are shown; see the JSON report for all._")
+    return "\n".join(lines) + "\n"

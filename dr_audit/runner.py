@@ -1,0 +1,135 @@
+"""`dr-audit run` as a function: pick the source, build the Estate, evaluate the pack, apply waivers, write outputs.
+
+The CLI only parses flags into RunOptions and turns the returned exit code into the process's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .engine import evaluate
+from .errors import BadInput
+from .estate import Estate
+from .findings import Severity, Status
+from .packs import PromisePack, load_pack
+from .registry import Registry, load_registry
+from .render import FORMATS, render
+from .report import RunInfo, build_report
+
+EXTENSIONS = {"json": "json", "table": "txt", "markdown": "md", "html": "html", "sarif": "sarif", "junit": "xml",
+              "csv": "csv"}
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
+
+
+@dataclass
+class RunOptions:
+    pack: str | None = None
+    regions: list[str] = field(default_factory=list)
+    profile: str | None = None
+    role_arns: list[str] = field(default_factory=list)
+    endpoint_url: str | None = None
+    cos_endpoint_url: str | None = None
+    from_snapshot: Path | None = None
+    save_snapshot: Path | None = None
+    demo: bool = False
+    scenario: str = "weimob-2020"
+    formats: list[str] = field(default_factory=lambda: ["table"])
+    output: Path | None = None
+    output_dir: Path | None = None
+    fail_on: Severity = Severity.HIGH
+    waivers: Path | None = None
+    baseline: Path | None = None
+    history: Path | None = None
+    history_url: str | None = None
+    checks_dirs: list[Path] = field(default_factory=list)
+    colour: bool = False
+    progress: bool = False
+
+
+@dataclass
+class Outcome:
+    report: dict[str, Any]
+    exit_code: int
+    written: list[Path] = field(default_factory=list)
+    stdout: str = ""
+
+
+def exit_code_for(findings: Iterable[dict[str, Any]], fail_on: Severity) -> int:
+    """0 clean; 1 a FAIL at or above `fail_on`; 3 no such FAIL but something could not be evaluated."""
+    findings = list(findings)
+    if any(f["status"] == Status.FAIL and Severity(f["severity"]).at_least(fail_on) for f in findings):
+        return EXIT_FAIL
+    if any(f["status"] == Status.ERROR for f in findings):
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def validate_formats(options: RunOptions) -> None:
+    for fmt in options.formats:
+        if fmt not in FORMATS:
+            raise BadInput(f"--format {fmt!r} is not available (choose from {', '.join(sorted(FORMATS))})")
+    if len(options.formats) > 1 and options.output_dir is None:
+        raise BadInput("several --format values need --output-dir DIR (one file per format)")
+    if options.output is not None and options.output_dir is not None:
+        raise BadInput("give --output or --output-dir, not both")
+
+
+def acquire_estate(options: RunOptions) -> Estate:
+    chosen = [name for name, on in (("--demo", options.demo), ("--from-snapshot", options.from_snapshot))
+              if on]
+    if len(chosen) > 1:
+        raise BadInput(f"{' and '.join(chosen)} cannot be combined: pick one source")
+    if options.from_snapshot is not None:
+        estate = Estate.load(options.from_snapshot)
+        return estate.model_copy(update={"source": "snapshot"})
+    if options.demo:
+        from .demo import demo_estate
+
+        return demo_estate(options)
+    from .collect import collect_live
+
+    return collect_live(options)
+
+
+def execute(options: RunOptions, registry: Registry | None = None) -> Outcome:
+    validate_formats(options)
+    started = datetime.now(UTC)
+    registry = registry or load_registry(options.checks_dirs)
+    pack = load_pack(options.pack, registry)
+    estate = acquire_estate(options)
+    if options.save_snapshot is not None:
+        estate.save(options.save_snapshot)
+    return evaluate_and_write(estate, pack, registry, options, started)
+
+
+def evaluate_and_write(estate: Estate, pack: PromisePack, registry: Registry, options: RunOptions,
+                       started: datetime) -> Outcome:
+    evaluation = evaluate(estate, pack, registry)
+    run = RunInfo(source=estate.source, pack=pack.name, pack_sha256=pack.sha256, started_at=started,
+                  accounts=estate.accounts, regions=estate.regions, estate_sha256=estate.sha256())
+    run.finished_at = datetime.now(UTC)
+    report = build_report(run, evaluation, registry)
+    return write_outputs(report, options)
+
+
+def write_outputs(report: dict[str, Any], options: RunOptions) -> Outcome:
+    outcome = Outcome(report, exit_code_for(report["findings"], options.fail_on))
+    if options.output_dir is not None:
+        options.output_dir.mkdir(parents=True, exist_ok=True)
+        for fmt in options.formats:
+            path = options.output_dir / f"dr-audit.{EXTENSIONS[fmt]}"
+            path.write_text(render(report, fmt), encoding="utf-8")
+            outcome.written.append(path)
+        return outcome
+    fmt = options.formats[0]
+    if options.output is not None:
+        options.output.write_text(render(report, fmt), encoding="utf-8")
+        outcome.written.append(options.output)
+        return outcome
+    outcome.stdout = render(report, fmt, colour=options.colour)
+    return outcome

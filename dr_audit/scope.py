@@ -1,0 +1,73 @@
+"""Scope: how a promise pack names environments, break-glass principals, bucket roles and required regions."""
+
+from __future__ import annotations
+
+import fnmatch
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class OffsiteTarget(BaseModel):
+    """An S3-compatible bucket in another cloud that keeps a cold copy of a protected COS bucket."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    endpoint_url: str
+    region: str = "us-east-1"
+    bucket: str
+    source_bucket: str
+    # Names of environment variables holding the keys; the standard AWS chain is used when absent.
+    access_key_env: str | None = None
+    secret_key_env: str | None = None
+
+
+class BucketSelection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    include: list[str] = Field(default_factory=list)  # globs on bucket names; empty = the default selection
+    exclude: list[str] = Field(default_factory=list)
+
+
+class Scope(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    env_tag_key: str = "env"
+    environments: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "prod": ["prod", "production", "prd"],
+            "test": ["test", "testing", "qa", "uat", "staging", "stg"],
+            "dev": ["dev", "development"],
+        }
+    )
+    app_tag_key: str = "app"
+    break_glass: list[str] = Field(default_factory=list)  # principal names or UINs (globs)
+    protected_buckets: BucketSelection = Field(default_factory=BucketSelection)
+    backup_buckets: BucketSelection = Field(default_factory=BucketSelection)
+    required_regions: list[str] = Field(default_factory=list)
+    offsite_targets: list[OffsiteTarget] = Field(default_factory=list)
+    bastion_security_groups: list[str] = Field(default_factory=list)
+
+    def env_of(self, tags: dict[str, str] | None, name: str = "") -> str | None:
+        """The environment a resource belongs to, from its env tag (falling back to a name segment), or None."""
+        value = (tags or {}).get(self.env_tag_key)
+        if value is not None:
+            return self._normalise(value)
+        for part in name.lower().replace("_", "-").split("-"):
+            env = self._normalise(part)
+            if env is not None:
+                return env
+        return None
+
+    def is_prod(self, tags: dict[str, str] | None, name: str = "") -> bool:
+        return self.env_of(tags, name) == "prod"
+
+    def is_break_glass(self, *identifiers: str) -> bool:
+        return any(fnmatch.fnmatchcase(i, pattern) for i in identifiers if i for pattern in self.break_glass)
+
+    def _normalise(self, value: str) -> str | None:
+        lowered = value.strip().lower()
+        for env, aliases in self.environments.items():
+            if lowered == env or lowered in (a.lower() for a in aliases):
+                return env
+        return None
