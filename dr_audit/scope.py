@@ -71,3 +71,16 @@ class Scope(BaseModel):
             if lowered == env or lowered in (a.lower() for a in aliases):
                 return env
         return None
+
+
+def classify_buckets(buckets: list, scope: Scope, audit_buckets: list[str] = ()) -> tuple[list, list]:  # type: ignore[assignment]
+    """(protected, backup) buckets under this scope; `audit_buckets` are CloudAudit storage buckets (never primary)."""
+    from .estate.cos import bucket_roles
+
+    return bucket_roles(
+        buckets,
+        include_protected=scope.protected_buckets.include,
+        exclude_protected=[*scope.protected_buckets.exclude, *audit_buckets],
+        include_backup=scope.backup_buckets.include,
+        exclude_backup=scope.backup_buckets.exclude,
+    )

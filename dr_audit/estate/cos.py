@@ -88,3 +88,41 @@ class CosState(Model):
             if bucket.name == name:
                 return bucket
         return None
+
+
+def bucket_roles(buckets: list[Bucket], include_protected: list[str], exclude_protected: list[str],
+                 include_backup: list[str], exclude_backup: list[str]) -> tuple[list[Bucket], list[Bucket]]:
+    """Split buckets into (protected, backup) as DESIGN.md §4 defines them.
+
+    Backup/replica buckets: every replication destination plus those tagged `dr-audit:role=backup`, or exactly
+    the `include_backup` globs when given. Protected buckets: every other bucket that is not an access-log or
+    audit-log target and not tagged `dr-audit:exclude`, or exactly the `include_protected` globs when given.
+    `log_targets` come from bucket logging; audit-track buckets are excluded by the caller passing them in
+    `exclude_protected`.
+    """
+    from fnmatch import fnmatchcase
+
+    def matches(name: str, patterns: list[str]) -> bool:
+        return any(fnmatchcase(name, p) for p in patterns)
+
+    destinations = {
+        rule.destination_bucket
+        for b in buckets if b.replication is not None
+        for rule in b.replication.rules
+    }
+    if include_backup:
+        backup = [b for b in buckets if matches(b.name, include_backup)]
+    else:
+        backup = [b for b in buckets if b.name in destinations or b.tags.get("dr-audit:role") == "backup"]
+    backup = [b for b in backup if not matches(b.name, exclude_backup)]
+    backup_names = {b.name for b in backup}
+    log_targets = {b.logging_target for b in buckets if b.logging_target}
+    if include_protected:
+        protected = [b for b in buckets if matches(b.name, include_protected)]
+    else:
+        protected = [
+            b for b in buckets
+            if b.name not in backup_names and b.name not in log_targets and "dr-audit:exclude" not in b.tags
+        ]
+    protected = [b for b in protected if not matches(b.name, exclude_protected)]
+    return protected, backup

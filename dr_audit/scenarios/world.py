@@ -89,3 +89,25 @@ def make_world(now: datetime, hardened: bool) -> World:
         Host("ins-dev00001", "mall-dev-1", "dev", "mall", "ap-shanghai-2", "vpc-dev001", "sg-dev00001", "10.30.1.11"),
     ]
     return World(now=now, hardened=hardened, networks=networks, hosts=hosts)
+
+
+# COS buckets (full names carry the APPID). Protected buckets hold primary data in the primary region; replicas
+# live in the DR regions; the audit and access-log buckets are targets, not primary data.
+MEDIA = bucket("media")  # product images and merchant uploads, ap-shanghai
+ORDERS = bucket("orders-archive")  # order exports, ap-shanghai
+MEDIA_REPLICA_BJ = bucket("media-replica-bj")  # ap-beijing
+MEDIA_REPLICA_NJ = bucket("media-replica-nj")  # ap-nanjing
+ORDERS_REPLICA_BJ = bucket("orders-replica-bj")  # ap-beijing
+AUDIT_LOGS = bucket("audit-logs")  # CloudAudit track storage, ap-shanghai
+ACCESS_LOGS = bucket("access-logs")  # COS access-log target, ap-shanghai
+PROTECTED_BUCKETS = (MEDIA, ORDERS)
+REPLICA_BUCKETS = (MEDIA_REPLICA_BJ, MEDIA_REPLICA_NJ, ORDERS_REPLICA_BJ)
+
+# MySQL instances: two production databases and one for development.
+MYSQL_PROD = ("cdb-mall0001", "cdb-crm00001")
+MYSQL_DEV = "cdb-dev00001"
+
+# The bastion host and the people.
+BASTION_ID = "bh-saas-weimob01"
+BASTION_SG = "sg-bastion01"
+BREAK_GLASS_USER = "breakglass-admin"
