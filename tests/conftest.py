@@ -39,3 +39,22 @@ def by_resource(findings: list[Finding]) -> dict[str, str]:
 
 def gap(service: str, region: str = "", code: str = "AuthFailure.UnauthorizedOperation") -> Gap:
     return Gap(account=ACCOUNT, service=service, region=region, operation="Describe", code=code, message="denied")
+
+
+def demo_pack(check_ids: list[str]) -> PromisePack:
+    """A pack with the bundled weimob-2020 scope and the given checks at their default parameters."""
+    import yaml
+
+    from dr_audit.resources import bundled_dir
+    from dr_audit.scope import Scope
+
+    data = yaml.safe_load((bundled_dir("policies") / "weimob-2020.yaml").read_text())
+    return PromisePack(name="demo", scope=Scope.model_validate(data["scope"]),
+                       checks={check_id: PackCheck() for check_id in check_ids})
+
+
+def scenario_findings(registry: Registry, scenario: str, check_ids: list[str]) -> list[Finding]:
+    """Evaluate the given checks over a bundled scenario with the demo pack's scope."""
+    from dr_audit.scenarios import build
+
+    return evaluate(build(scenario, NOW), demo_pack(check_ids), registry, only=check_ids).findings
