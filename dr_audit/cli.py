@@ -79,6 +79,7 @@ def run(
     history: Annotated[Path | None, typer.Option(help="History store (SQLite file).")] = None,
     history_url: Annotated[str | None, typer.Option(help="History store as a SQLAlchemy URL.")] = None,
     checks_dir: ChecksDirOption = None,
+    only: Annotated[list[str] | None, typer.Option("--check", help="Run only this check id (repeatable).")] = None,
 ) -> None:
     """Audit an estate (live, a saved snapshot, or the demo) against a promise pack."""
     from .findings import Severity
@@ -90,7 +91,7 @@ def run(
         cos_endpoint_url=cos_endpoint_url, from_snapshot=from_snapshot, save_snapshot=save_snapshot, demo=demo,
         scenario=scenario, formats=formats, output=output, output_dir=output_dir, fail_on=Severity(fail_on.value),
         waivers=waivers, baseline=baseline, history=history, history_url=history_url, checks_dirs=checks_dir or [],
-        colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+        only=only or [], colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
         progress=sys.stderr.isatty() and not os.environ.get("CI") and not (formats == ["json"] and output is None),
     )
     outcome = execute(options)
@@ -155,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     from .errors import BadInput
 
     try:
-        app(args=argv, prog_name="dr-audit", standalone_mode=False)
+        # Without standalone mode, an Exit raised inside a command comes back as the return value.
+        returned = app(args=argv, prog_name="dr-audit", standalone_mode=False)
     except typer.Exit as exc:
         return exc.exit_code
     except click_errors.UsageError as exc:
@@ -178,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         sys.stderr.write(f"dr-audit: internal error: {type(exc).__name__}: {exc} (set DR_AUDIT_DEBUG=1 for details)\n")
         return 4
-    return 0
+    return returned if isinstance(returned, int) else 0
 
 
 if __name__ == "__main__":

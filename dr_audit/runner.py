@@ -47,6 +47,7 @@ class RunOptions:
     history: Path | None = None
     history_url: str | None = None
     checks_dirs: list[Path] = field(default_factory=list)
+    only: list[str] = field(default_factory=list)  # run just these check ids
     colour: bool = False
     progress: bool = False
 
@@ -101,6 +102,8 @@ def execute(options: RunOptions, registry: Registry | None = None) -> Outcome:
     started = datetime.now(UTC)
     registry = registry or load_registry(options.checks_dirs)
     pack = load_pack(options.pack, registry)
+    for check_id in options.only:
+        registry.get(check_id)  # an unknown id is bad input
     estate = acquire_estate(options)
     if options.save_snapshot is not None:
         estate.save(options.save_snapshot)
@@ -109,7 +112,7 @@ def execute(options: RunOptions, registry: Registry | None = None) -> Outcome:
 
 def evaluate_and_write(estate: Estate, pack: PromisePack, registry: Registry, options: RunOptions,
                        started: datetime) -> Outcome:
-    evaluation = evaluate(estate, pack, registry)
+    evaluation = evaluate(estate, pack, registry, only=options.only)
     run = RunInfo(source=estate.source, pack=pack.name, pack_sha256=pack.sha256, started_at=started,
                   accounts=estate.accounts, regions=estate.regions, estate_sha256=estate.sha256())
     run.finished_at = datetime.now(UTC)

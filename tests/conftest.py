@@ -24,7 +24,9 @@ def registry() -> Registry:
 
 def make_estate(**parts: Any) -> Estate:
     """An Estate at NOW for ACCOUNT; keyword arguments set its domain states (cbs=CbsState(...), gaps=[...])."""
-    return Estate(source="snapshot", collected_at=NOW, accounts=[ACCOUNT], regions=["ap-shanghai"], **parts)
+    defaults: dict[str, Any] = {"source": "snapshot", "collected_at": NOW, "accounts": [ACCOUNT],
+                                "regions": ["ap-shanghai"]}
+    return Estate(**(defaults | parts))
 
 
 def run_check(registry: Registry, check_id: str, estate: Estate, **params: Any) -> list[Finding]:

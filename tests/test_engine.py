@@ -1,0 +1,93 @@
+"""The engine's fail-closed rules, exercised with small checks registered in a private registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dr_audit.engine import evaluate
+from dr_audit.estate import CbsState, Disk, Estate, account_ref
+from dr_audit.findings import Result, Severity, finding_id
+from dr_audit.packs import PackCheck, PromisePack
+from dr_audit.registry import ALL_SOURCES, EVIDENCE_SOURCES, CheckParams, CheckSpec, Registry
+
+from .conftest import ACCOUNT, gap, make_estate
+
+
+def disks_check(estate: Estate, params: CheckParams) -> Iterator[Result]:
+    for disk in estate.cbs.disks:
+        yield Result.fail(disk, "bad") if disk.tags.get("bad") else Result.ok(disk)
+
+
+def crashing_check(estate: Estate, params: CheckParams) -> Iterator[Result]:
+    raise KeyError("boom")
+    yield  # pragma: no cover
+
+
+def spec(check_id: str, function=disks_check, requires=("cbs",), sources=ALL_SOURCES) -> CheckSpec:
+    return CheckSpec(id=check_id, title=check_id, promise="W2.3", severity=Severity.HIGH, remediation="fix {x}",
+                     requires=requires, params=CheckParams, sources=frozenset(sources), function=function)
+
+
+def run(estate: Estate, *specs: CheckSpec):
+    registry = Registry()
+    for s in specs:
+        registry.add(s)
+    pack = PromisePack(name="t", checks={s.id: PackCheck() for s in specs})
+    return evaluate(estate, pack, registry)
+
+
+def disk(disk_id: str, region: str = "ap-shanghai", **tags: str) -> Disk:
+    return Disk(account=ACCOUNT, region=region, disk_id=disk_id, instance_id="ins-1", tags=tags)
+
+
+def test_results_in_a_gap_region_are_replaced_by_one_error_and_others_stand():
+    estate = make_estate(cbs=CbsState(disks=[disk("d-sh", bad="1"), disk("d-bj", region="ap-beijing")]),
+                         gaps=[gap("cbs", region="ap-beijing")])
+    findings = run(estate, spec("c")).findings
+    assert sorted((f.resource.type, f.resource.region, f.status.value) for f in findings) == [
+        ("cbs.disk", "ap-shanghai", "FAIL"), ("service", "ap-beijing", "ERROR")]
+
+
+def test_a_global_gap_suppresses_every_region_so_nothing_passes():
+    estate = make_estate(cbs=CbsState(disks=[disk("d-sh"), disk("d-bj", region="ap-beijing")]), gaps=[gap("cbs")])
+    findings = run(estate, spec("c")).findings
+    assert [f.status.value for f in findings] == ["ERROR"]
+    assert "could not be read" in findings[0].message
+
+
+def test_a_service_not_collected_is_error_for_live_and_not_applicable_for_plans():
+    estate = make_estate(services=["cam"])
+    assert [f.status.value for f in run(estate, spec("c")).findings] == ["ERROR"]
+    planned = estate.model_copy(update={"source": "plan"})
+    evaluation = run(planned, spec("c"))
+    assert evaluation.findings == [] and not evaluation.outcomes[0].applicable
+
+
+def test_evidence_checks_do_not_apply_to_plans():
+    estate = make_estate(source="plan")
+    evaluation = run(estate, spec("c", sources=EVIDENCE_SOURCES))
+    assert evaluation.findings == [] and evaluation.outcomes[0].note.startswith("does not apply")
+
+
+def test_a_crashing_check_is_an_error_never_a_pass():
+    findings = run(make_estate(), spec("c", function=crashing_check)).findings
+    assert [(f.status.value, f.resource.type) for f in findings] == [("ERROR", "account")]
+    assert "KeyError" in findings[0].message
+
+
+def test_nothing_to_examine_passes_with_a_zero_count_only_when_readable():
+    evaluation = run(make_estate(), spec("c"))
+    assert [f.status.value for f in evaluation.findings] == ["PASS"]
+    assert evaluation.outcomes[0].examined == 0 and evaluation.findings[0].evidence == {"examined": 0}
+
+
+def test_duplicate_results_merge_worst_first_and_ids_are_stable():
+    def twice(estate: Estate, params: CheckParams) -> Iterator[Result]:
+        yield Result.ok(account_ref(ACCOUNT))
+        yield Result.fail(account_ref(ACCOUNT), "second look failed")
+
+    first = run(make_estate(), spec("c", function=twice)).findings
+    second = run(make_estate(), spec("c", function=twice)).findings
+    assert [f.status.value for f in first] == ["FAIL"]
+    assert first[0].id == second[0].id == finding_id("c", account_ref(ACCOUNT))
+    assert first[0].remediation == "fix {x}"
