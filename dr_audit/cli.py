@@ -13,7 +13,7 @@ import typer
 try:  # typer >= 0.16 carries its own copy of click
     from typer._click import exceptions as click_errors
 except ImportError:  # pragma: no cover - older typer uses click itself
-    from click import exceptions as click_errors
+    from click import exceptions as click_errors  # type: ignore[no-redef]
 
 app = typer.Typer(
     name="dr-audit",
@@ -75,7 +75,9 @@ def run(
     output_dir: Annotated[Path | None, typer.Option(help="Write one report per --format here.")] = None,
     fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a FAIL at or above this severity.")] = FailOn.high,
     waivers: Annotated[Path | None, typer.Option(help="Waivers YAML file.")] = None,
-    baseline: Annotated[Path | None, typer.Option(help="Fail only on findings new or regressed since this report.")] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Fail only on findings new or regressed since this report.")
+    ] = None,
     history: Annotated[Path | None, typer.Option(help="History store (SQLite file).")] = None,
     history_url: Annotated[str | None, typer.Option(help="History store as a SQLAlchemy URL.")] = None,
     checks_dir: ChecksDirOption = None,

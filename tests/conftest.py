@@ -10,7 +10,7 @@ import pytest
 from dr_audit.engine import evaluate
 from dr_audit.estate import Estate, Gap
 from dr_audit.findings import Finding
-from dr_audit.packs import PromisePack, PackCheck
+from dr_audit.packs import PackCheck, PromisePack
 from dr_audit.registry import Registry, load_registry
 
 NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)

@@ -26,7 +26,7 @@ from .drills import DrillRecord, DrillState
 from .offsite import OffsiteCopy, OffsiteState
 from .vpc import Ccn, CcnAttachment, Peering, SecurityGroup, SecurityGroupRule, Vpc, VpcState
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 SERVICES = ("cam", "cvm", "cbs", "vpc", "cos", "offsite", "cdb", "dasb", "cloudaudit", "drills")
 Service = Literal["cam", "cvm", "cbs", "vpc", "cos", "offsite", "cdb", "dasb", "cloudaudit", "drills"]
@@ -44,7 +44,7 @@ class Estate(Model):
     regions: list[str] = Field(default_factory=list)
     # The services this estate covers. A check needing a service outside it cannot judge (ERROR, or
     # not applicable under a plan).
-    services: list[Service] = Field(default_factory=lambda: list(SERVICES))
+    services: list[Service] = Field(default_factory=lambda: list(SERVICES))  # type: ignore[arg-type]
     cam: CamState = Field(default_factory=CamState)
     cvm: CvmState = Field(default_factory=CvmState)
     cbs: CbsState = Field(default_factory=CbsState)
@@ -89,7 +89,9 @@ class Estate(Model):
             raise EstateError(f"{path}: not a dr-audit snapshot (expected a JSON object)")
         version = data.get("schema_version")
         if version != SCHEMA_VERSION:
-            raise EstateError(f"{path}: snapshot schema_version {version!r} is not supported (expected {SCHEMA_VERSION})")
+            raise EstateError(
+                f"{path}: snapshot schema_version {version!r} is not supported (expected {SCHEMA_VERSION})"
+            )
         try:
             return cls.model_validate(data)
         except ValidationError as exc:

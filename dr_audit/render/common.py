@@ -14,11 +14,15 @@ def _promise_key(promise: str) -> tuple[int, ...]:
     return tuple(int(p) if p.isdigit() else 0 for p in promise.lstrip("W").split("."))
 
 
+def _finding_order(finding: dict[str, Any]) -> tuple[int, str, str]:
+    return (STATUS_ORDER[finding["status"]], finding["check_id"], finding["resource"]["id"])
+
+
 def grouped_by_promise(findings: Iterable[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for finding in findings:
         groups[finding["promise"]].append(finding)
     return [
-        (promise, sorted(groups[promise], key=lambda f: (STATUS_ORDER[f["status"]], f["check_id"], f["resource"]["id"])))
+        (promise, sorted(groups[promise], key=_finding_order))
         for promise in sorted(groups, key=_promise_key)
     ]
