@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 from pydantic import Field
 
-from dr_audit.api import CheckParams, Disk, Estate, Result, SnapshotPolicy, check
+from dr_audit.api import EVIDENCE_SOURCES, CheckParams, Disk, Estate, Result, SnapshotPolicy, check
 
 
 class DailySnapshotParams(CheckParams):
@@ -68,3 +69,191 @@ def daily_snapshot_policy(estate: Estate, params: DailySnapshotParams) -> Iterat
                               policies=[p.policy_id for p in usable])
         else:
             yield Result.ok(disk, policies=[p.policy_id for p in usable])
+
+
+# A timestamp this far after collection cannot be an observation: most likely a Beijing time read as UTC the
+# wrong way round. It must not count as "fresh".
+FUTURE_TOLERANCE = timedelta(hours=1)
+
+
+def age_at(moment: datetime, now: datetime) -> timedelta | str:
+    """How old `moment` was at `now`, or why that cannot be told (no time zone, or later than the collection)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return f"time {moment.isoformat()} carries no time zone"
+    age = now - moment
+    if age < -FUTURE_TOLERANCE:
+        return f"time {moment.isoformat()} is {-age} after the collection (time zone misread?)"
+    return max(age, timedelta(0))
+
+
+def hours(age: timedelta) -> str:
+    """An age as an engineer reads it: hours up to two days, days beyond."""
+    total = age.total_seconds() / 3600
+    return f"{total:.1f} h" if total < 48 else f"{total / 24:.1f} days"
+
+
+class SnapshotFreshParams(CheckParams):
+    rpo_hours: float = Field(26, gt=0)
+
+
+@check(
+    id="cbs_snapshot_fresh",
+    promise="W2.3",
+    severity="high",
+    title="Every CVM disk's newest snapshot is younger than the RPO",
+    remediation="Find out why the disk's scheduled snapshots stopped (policy unbound, deactivated or isolated, "
+    "snapshot quota, arrears) and take a snapshot now; the newest completed snapshot must stay younger than "
+    "{rpo_hours} hours (tccli cbs CreateSnapshot; CBS > Snapshots).",
+    requires=("cbs",),
+    sources=EVIDENCE_SOURCES,
+    risk="A policy can look right while no snapshot has been taken for days; only the snapshots themselves prove "
+    "the recovery point.",
+)
+def snapshot_fresh(estate: Estate, params: SnapshotFreshParams) -> Iterator[Result]:
+    now = estate.collected_at
+    rpo = timedelta(hours=params.rpo_hours)
+    for disk in cvm_disks(estate):
+        if reason := disk.unknown("snapshots"):
+            yield Result.error(disk, reason)
+            continue
+        # Only snapshots in the disk's own region: a cross-region copy's time is when it was copied, not the
+        # recovery point of the data, and the in-region snapshot it came from is at least as new.
+        local = [s for s in estate.cbs.snapshots_of(disk.disk_id)
+                 if s.account == disk.account and s.region == disk.region and not s.copy_from_remote]
+        if unreadable := [r for s in local if (r := s.unknown("created_at", "state"))]:
+            yield Result.error(disk, unreadable[0])
+            continue
+        completed = [s for s in local if s.state == "NORMAL"]
+        if not completed:
+            pending = [s.snapshot_id for s in local]
+            message = "has no completed snapshot" + (f" ({', '.join(pending)} not NORMAL)" if pending else "")
+            yield Result.fail(disk, message, instance=disk.instance_id, rpo_hours=params.rpo_hours)
+            continue
+        ages = {s.snapshot_id: age_at(s.created_at, now) for s in completed}
+        if bad := next(((sid, a) for sid, a in ages.items() if isinstance(a, str)), None):
+            yield Result.error(disk, f"snapshot {bad[0]}: {bad[1]}")
+            continue
+        newest = min(completed, key=lambda s: ages[s.snapshot_id])
+        age = ages[newest.snapshot_id]
+        assert isinstance(age, timedelta)
+        evidence = {"snapshot": newest.snapshot_id, "created_at": newest.created_at.isoformat(),
+                    "age_hours": round(age.total_seconds() / 3600, 1), "rpo_hours": params.rpo_hours}
+        if age >= rpo:
+            yield Result.fail(disk, f"newest snapshot {newest.snapshot_id} is {hours(age)} old "
+                              f"(RPO {params.rpo_hours:g} h)", instance=disk.instance_id, **evidence)
+        else:
+            yield Result.ok(disk, f"newest snapshot is {hours(age)} old", **evidence)
+
+
+class CrossRegionCopyParams(CheckParams):
+    # A cold standby is only as good as its newest copy: one from last month restores last month's data.
+    max_copy_age_hours: float = Field(48, gt=0)
+    # How many other regions must hold a copy.
+    min_copy_regions: int = Field(1, ge=1)
+    # A copy still in flight (CopyingToRegions on a recent local snapshot) is not yet a copy; allow it only if
+    # the pack says so.
+    count_copies_in_progress: bool = False
+
+
+def is_prod_disk(estate: Estate, disk: Disk, params: CheckParams) -> bool | str:
+    """Whether the disk serves production (its own tags or its instance's), or why that cannot be told."""
+    if not disk.unknown("tags") and params.scope.is_prod(disk.tags):
+        return True
+    if disk.instance_id:
+        instance = estate.cvm.instance(disk.instance_id)
+        if instance is None:
+            return f"instance {disk.instance_id} is not in the CVM inventory, so its environment is unknown"
+        if reason := instance.unknown("tags"):
+            return f"instance {disk.instance_id} {reason}"
+        if params.scope.is_prod(instance.tags, instance.name):
+            return True
+    if reason := disk.unknown("tags"):
+        return reason
+    return False
+
+
+@check(
+    id="cbs_snapshot_cross_region_copy",
+    promise="W2.1",
+    severity="medium",
+    title="Production disks' snapshots are copied to another region",
+    remediation="Copy the disk's snapshots to a DR region: enable cross-region copy on its scheduled snapshot "
+    "policy (IsCopyToRemote) or run tccli cbs CopySnapshotCrossRegions, so that a completed copy no older than "
+    "{max_copy_age_hours} hours exists in at least {min_copy_regions} other region(s).",
+    requires=("cbs", "cvm"),
+    sources=EVIDENCE_SOURCES,
+    risk="Snapshots stored only in the disk's own region are lost with the region or with the account's rights "
+    "there; a regional outage or a deliberate purge leaves nothing to restore.",
+)
+def snapshot_cross_region_copy(estate: Estate, params: CrossRegionCopyParams) -> Iterator[Result]:
+    now = estate.collected_at
+    window = timedelta(hours=params.max_copy_age_hours)
+    for disk in estate.cbs.disks:
+        prod = is_prod_disk(estate, disk, params)
+        if isinstance(prod, str):
+            yield Result.error(disk, prod)
+            continue
+        if not prod:
+            continue
+        if reason := disk.unknown("snapshots"):
+            yield Result.error(disk, reason)
+            continue
+        snapshots = [s for s in estate.cbs.snapshots_of(disk.disk_id) if s.account == disk.account]
+        fresh_regions: dict[str, str] = {}  # region -> snapshot id of a completed copy inside the window
+        stale: dict[str, float] = {}  # region -> age in hours of its newest (too old) copy
+        problems: list[str] = []
+        for snap in snapshots:
+            if snap.region == disk.region or snap.state != "NORMAL":
+                continue
+            age = age_at(snap.created_at, now)
+            if isinstance(age, str):
+                problems.append(f"copy {snap.snapshot_id} in {snap.region}: {age}")
+            elif age < window:
+                fresh_regions.setdefault(snap.region, snap.snapshot_id)
+            else:
+                stale[snap.region] = min(stale.get(snap.region, float("inf")), age.total_seconds() / 3600)
+        in_flight: dict[str, str] = {}
+        for snap in snapshots:
+            if snap.region != disk.region or snap.state != "NORMAL":
+                continue
+            age = age_at(snap.created_at, now)
+            if isinstance(age, timedelta) and age < window:
+                for region in snap.copying_to_regions:
+                    if region != disk.region:
+                        in_flight.setdefault(region, snap.snapshot_id)
+        counted = set(fresh_regions) | (set(in_flight) if params.count_copies_in_progress else set())
+        evidence = {"copies": fresh_regions, "in_progress": in_flight,
+                    "stale_copies_hours": {r: round(h, 1) for r, h in stale.items() if r not in fresh_regions},
+                    "max_copy_age_hours": params.max_copy_age_hours}
+        if len(counted) >= params.min_copy_regions:
+            yield Result.ok(disk, f"copied to {', '.join(sorted(counted))}", **evidence)
+            continue
+        # Copies may sit in a region whose snapshots could not be read: then absence is not proven.
+        unread = sorted({g.region or "every region" for g in estate.gaps_for("cbs")
+                         if g.account == disk.account and g.region != disk.region})
+        if problems:
+            yield Result.error(disk, problems[0], **evidence)
+        elif unread:
+            yield Result.error(disk, f"no usable copy found, and snapshots in {', '.join(unread)} could not be read",
+                               **evidence)
+        else:
+            yield Result.fail(disk, _copy_shortfall(counted, stale, in_flight, params), instance=disk.instance_id,
+                              **evidence)
+
+
+def _copy_shortfall(counted: set[str], stale: dict[str, float], in_flight: dict[str, str],
+                    params: CrossRegionCopyParams) -> str:
+    need = f"need a completed copy younger than {params.max_copy_age_hours:g} h in {params.min_copy_regions} " \
+           "other region(s)"
+    parts = []
+    if counted:
+        parts.append(f"copied only to {', '.join(sorted(counted))}")
+    else:
+        parts.append("no snapshot of this disk is copied to another region")
+    stale_only = {r: h for r, h in stale.items() if r not in counted}
+    if stale_only:
+        parts.append("newest copy " + ", ".join(f"in {r} is {hours(timedelta(hours=h))} old"
+                                                for r, h in sorted(stale_only.items())))
+    if in_flight and not params.count_copies_in_progress:
+        parts.append(f"copy to {', '.join(sorted(in_flight))} still in progress")
+    return "; ".join(parts) + f" ({need})"
