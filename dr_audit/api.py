@@ -11,3 +11,9 @@ from .scope import Scope
 
 __all__ = ["ALL_SOURCES", "EVIDENCE_SOURCES", "CheckParams", "Result", "Scope", "Severity", "Status", "check",
            *_estate_all]
+
+# What a principal can do (the CAM policy evaluator) and which buckets are protected or backups.
+from . import cam_policy  # noqa: E402
+from .scope import classify_buckets  # noqa: E402
+
+__all__ += ["cam_policy", "classify_buckets"]
