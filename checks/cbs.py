@@ -246,11 +246,13 @@ def _copy_shortfall(counted: set[str], stale: dict[str, float], in_flight: dict[
     need = f"need a completed copy younger than {params.max_copy_age_hours:g} h in {params.min_copy_regions} " \
            "other region(s)"
     parts = []
+    stale_only = {r: h for r, h in stale.items() if r not in counted}
     if counted:
         parts.append(f"copied only to {', '.join(sorted(counted))}")
+    elif stale_only:
+        parts.append("no recent copy in another region")
     else:
         parts.append("no snapshot of this disk is copied to another region")
-    stale_only = {r: h for r, h in stale.items() if r not in counted}
     if stale_only:
         parts.append("newest copy " + ", ".join(f"in {r} is {hours(timedelta(hours=h))} old"
                                                 for r, h in sorted(stale_only.items())))

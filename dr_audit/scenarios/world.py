@@ -106,6 +106,8 @@ REPLICA_BUCKETS = (MEDIA_REPLICA_BJ, MEDIA_REPLICA_NJ, ORDERS_REPLICA_BJ)
 # MySQL instances: two production databases and one for development.
 MYSQL_PROD = ("cdb-mall0001", "cdb-crm00001")
 MYSQL_DEV = "cdb-dev00001"
+# The hardened estate's disaster-recovery instance for each production database, in ap-beijing.
+MYSQL_DR = {"cdb-mall0001": "cdb-drmall01", "cdb-crm00001": "cdb-drcrm001"}
 
 # The bastion host and the people.
 BASTION_ID = "bh-saas-weimob01"
