@@ -1,0 +1,424 @@
+"""CAM (W1.1, W1.2): least privilege, second authorisation, separation of duties and API-key hygiene.
+
+Every question "can this principal do X" goes through the CAM policy evaluator (dr_audit.cam_policy): direct and
+group-inherited policies, explicit deny winning, and an unreadable or unevaluable policy making the answer ERROR.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pydantic import Field
+
+from dr_audit.api import (
+    Bucket,
+    CamAccount,
+    CamGroup,
+    CamRole,
+    CamUser,
+    CheckParams,
+    Estate,
+    Result,
+    account_ref,
+    cam_policy,
+    check,
+    classify_buckets,
+)
+
+Principal = CamUser | CamGroup | CamRole
+Decision = cam_policy.Decision
+ResourceName = cam_policy.ResourceName
+
+
+def principals(estate: Estate) -> Iterator[Principal]:
+    yield from estate.cam.users
+    yield from estate.cam.groups
+    yield from estate.cam.roles
+
+
+def identifiers(principal: Principal) -> tuple[str, ...]:
+    """What a pack's break-glass list may name: the principal's name, or its UIN / group id / role id."""
+    if isinstance(principal, CamUser):
+        return (principal.name, principal.uin)
+    if isinstance(principal, CamGroup):
+        return (principal.name, principal.group_id)
+    return (principal.name, principal.role_id)
+
+
+def kind(principal: Principal) -> str:
+    return {CamUser: "user", CamGroup: "group", CamRole: "role"}[type(principal)]
+
+
+def unknown_message(decision: Decision) -> str:
+    return f"cannot tell: {decision.why_unknown}"
+
+
+# --------------------------------------------------------------------------------------------- full admin
+
+
+class FullAdminParams(CheckParams):
+    pass
+
+
+@check(
+    id="cam_no_full_admin_principals",
+    promise="W1.2",
+    severity="critical",
+    title="No user, group or role outside the break-glass list holds * on * (AdministratorAccess or equivalent)",
+    remediation="Detach AdministratorAccess (or the custom policy allowing action * on resource *) and grant the "
+    "principal only the actions its job needs (console: CAM > Users/User groups/Roles > Permissions; "
+    "tccli cam DetachUserPolicy / DetachGroupPolicy / DetachRolePolicy). Keep full rights for the pack's "
+    "break-glass principals only.",
+    requires=("cam",),
+    risk="One principal with unrestricted rights can delete production and every backup, as in the Weimob incident.",
+)
+def no_full_admin_principals(estate: Estate, params: FullAdminParams) -> Iterator[Result]:
+    evaluator = cam_policy.Evaluator(estate.cam)
+    for principal in principals(estate):
+        if params.scope.is_break_glass(*identifiers(principal)):
+            yield Result.ok(principal, "break-glass principal: exempt from this check", break_glass=True)
+            continue
+        decision = evaluator.is_full_admin(principal)
+        if decision.allowed is None:
+            yield Result.error(principal, unknown_message(decision), kind=kind(principal),
+                               unevaluated=[str(u) for u in decision.unevaluated])
+        elif decision.allowed:
+            via = ", ".join(decision.allowed_by)
+            yield Result.fail(principal, f"{kind(principal)} holds * on * through {via}", kind=kind(principal),
+                              policies=list(decision.allowed_by))
+        else:
+            yield Result.ok(principal, kind=kind(principal))
+
+
+# ------------------------------------------------------------------------------- wildcard destructive grants
+
+
+class WildcardGrantParams(CheckParams):
+    destructive_actions: list[str] = Field(default_factory=cam_policy.destructive_action_names)
+
+
+@check(
+    id="cam_no_wildcard_destructive_grants",
+    promise="W1.2",
+    severity="high",
+    title="No custom policy grants destructive actions through wildcards on resource *",
+    remediation="Replace wildcard actions (`*`, `svc:*`, `svc:Delete*`, `svc:Terminate*`) on resource `*` with the "
+    "explicit actions the job needs, and name the resources they apply to (console: CAM > Policies > edit; "
+    "tccli cam CreatePolicyVersion with SetAsDefault).",
+    requires=("cam",),
+    risk="A wildcard written for convenience silently includes every delete and terminate action of the service.",
+)
+def no_wildcard_destructive_grants(estate: Estate, params: WildcardGrantParams) -> Iterator[Result]:
+    for policy in estate.cam.policies:
+        if policy.kind != "custom":
+            continue
+        if reason := policy.unknown("document"):
+            yield Result.error(policy, reason)
+            continue
+        if policy.document is None:
+            yield Result.error(policy, "policy document was not collected")
+            continue
+        try:
+            grants = cam_policy.wildcard_destructive_grants(policy.document, params.destructive_actions)
+        except cam_policy.MalformedPolicy as exc:
+            yield Result.error(policy, f"policy document cannot be evaluated: {exc}")
+            continue
+        if not grants:
+            yield Result.ok(policy)
+            continue
+        parts = []
+        for grant in grants:
+            shown = ", ".join(grant.actions[:4]) + (f" (+{len(grant.actions) - 4} more)" if len(grant.actions) > 4
+                                                    else "")
+            under = f" under conditions {'; '.join(grant.conditions)}" if grant.conditions else ""
+            parts.append(f"{grant.pattern!r} on * grants {shown}{under}")
+        yield Result.fail(policy, "; ".join(parts),
+                          grants={g.pattern: list(g.actions) for g in grants})
+
+
+# ------------------------------------------------------------------------------------------ MFA protection
+
+
+class OperationProtectionParams(CheckParams):
+    high_risk_actions: list[str] = Field(default_factory=cam_policy.destructive_action_names)
+
+
+@check(
+    id="cam_operation_protection_enabled",
+    promise="W1.2",
+    severity="critical",
+    title="Every sub-user who can perform a high-risk action has operation protection (second authorisation)",
+    remediation="Turn on operation protection for the sub-user (console: CAM > Users > user > Security > "
+    "Operation protection: MFA device or security phone), or remove its high-risk permissions.",
+    requires=("cam",),
+    risk="Without a second factor on sensitive operations, one stolen password or one moment of anger destroys data.",
+)
+def operation_protection_enabled(estate: Estate, params: OperationProtectionParams) -> Iterator[Result]:
+    evaluator = cam_policy.Evaluator(estate.cam)
+    for user in estate.cam.users:
+        if reason := user.unknown("action_protection"):
+            yield Result.error(user, reason)
+            continue
+        if user.action_protection:
+            yield Result.ok(user, factors=list(user.action_protection))
+            continue
+        decision, action = evaluator.decide_any(user, params.high_risk_actions, cam_policy.SOME_RESOURCE)
+        if decision.allowed is None:
+            yield Result.error(user, f"no operation protection, and whether it can perform {action} is unknown: "
+                                     f"{decision.why_unknown}")
+        elif decision.allowed:
+            yield Result.fail(user, f"can perform {action} (through {', '.join(decision.allowed_by)}) without "
+                                    "operation protection", action=action, policies=list(decision.allowed_by))
+        else:
+            yield Result.ok(user, "no high-risk permission", factors=[])
+
+
+class LoginProtectionParams(CheckParams):
+    pass
+
+
+@check(
+    id="cam_login_protection_enabled",
+    promise="W1.1",
+    severity="high",
+    title="Every sub-user who can log in to the console has login protection (MFA)",
+    remediation="Turn on login protection for the sub-user (console: CAM > Users > user > Security > Login "
+    "protection: MFA device or security phone), or disable its console access if it only uses API keys.",
+    requires=("cam",),
+    risk="A console password alone is one phishing e-mail away from an attacker.",
+)
+def login_protection_enabled(estate: Estate, params: LoginProtectionParams) -> Iterator[Result]:
+    for user in estate.cam.users:
+        if reason := user.unknown("console_login", "login_protection"):
+            yield Result.error(user, reason)
+        elif not user.console_login:
+            continue
+        elif user.login_protection:
+            yield Result.ok(user, factors=list(user.login_protection))
+        else:
+            yield Result.fail(user, "console login without login protection")
+
+
+# -------------------------------------------------------------------------------------- separation of duties
+
+# Actions that destroy primary data, and actions that destroy its backups, per data domain (see DESTRUCTIVE_ACTIONS).
+CVM_DATA_ACTIONS = ("cvm:TerminateInstances",)
+DISK_DATA_ACTIONS = ("cbs:TerminateDisks",)
+SNAPSHOT_BACKUP_ACTIONS = ("cbs:DeleteSnapshots",)
+BUCKET_ACTIONS = ("cos:DeleteObject", "cos:DeleteMultipleObject", "cos:DeleteBucket", "cos:PutBucketLifecycle")
+MYSQL_DATA_ACTIONS = ("cdb:IsolateDBInstance", "cdb:OfflineIsolatedInstances")
+MYSQL_BACKUP_ACTIONS = ("cdb:DeleteBackup",)
+
+
+@dataclass(frozen=True)
+class Target:
+    actions: tuple[str, ...]
+    resource: ResourceName
+    label: str
+
+
+@dataclass(frozen=True)
+class DataDomain:
+    """Primary data and its backups: no single principal may be able to destroy both."""
+
+    name: str
+    data: tuple[Target, ...]
+    backups: tuple[Target, ...]
+
+
+_APPID = re.compile(r"-(\d+)$")
+
+
+def _uin(account: str) -> tuple[str, ...]:
+    return (f"uin/{account}",)
+
+
+def _bucket_resource(bucket: Bucket) -> ResourceName:
+    owners = _uin(bucket.account)
+    if m := _APPID.search(bucket.name):
+        owners = (f"uid/{m[1]}", *owners)
+    # `<bucket>/*` is how CAM names the bucket and every object in it.
+    return ResourceName("cos", bucket.region, f"{bucket.name}/*", owners)
+
+
+def data_domains(estate: Estate, params: CheckParams) -> list[DataDomain]:
+    scope = params.scope
+    domains: list[DataDomain] = []
+    snapshots_by_disk: dict[str, list] = {}
+    for snapshot in estate.cbs.snapshots:
+        snapshots_by_disk.setdefault(snapshot.disk_id, []).append(snapshot)
+    for disk in estate.cbs.disks:
+        instance = estate.cvm.instance(disk.instance_id) if disk.instance_id else None
+        prod = scope.is_prod(disk.tags) or (instance is not None and scope.is_prod(instance.tags, instance.name))
+        snapshots = snapshots_by_disk.get(disk.disk_id, [])
+        if not prod or not snapshots:
+            continue
+        data = [Target(DISK_DATA_ACTIONS, ResourceName("cvm", disk.region, f"volume/{disk.disk_id}",
+                                                       _uin(disk.account)), disk.disk_id)]
+        if instance is not None:
+            data.append(Target(CVM_DATA_ACTIONS, ResourceName("cvm", instance.region,
+                                                              f"instance/{instance.instance_id}",
+                                                              _uin(instance.account)), instance.instance_id))
+        backups = [Target(SNAPSHOT_BACKUP_ACTIONS, ResourceName("cvm", s.region, f"snapshot/{s.snapshot_id}",
+                                                                _uin(s.account)), s.snapshot_id)
+                   for s in snapshots]
+        domains.append(DataDomain(f"disk {disk.disk_id}", tuple(data), tuple(backups)))
+
+    audit_buckets = [f"{t.storage_name}-[0-9]*" for t in estate.cloudaudit.tracks if t.storage_name]
+    protected, _backup = classify_buckets(estate.cos.buckets, scope, audit_buckets)
+    for bucket in protected:
+        if bucket.replication is None:
+            continue
+        replicas = [estate.cos.bucket(rule.destination_bucket) for rule in bucket.replication.rules]
+        backups = [Target(BUCKET_ACTIONS, _bucket_resource(r), r.name) for r in replicas if r is not None]
+        if backups:
+            domains.append(DataDomain(f"bucket {bucket.name}",
+                                      (Target(BUCKET_ACTIONS, _bucket_resource(bucket), bucket.name),),
+                                      tuple(backups)))
+
+    for db in estate.cdb.instances:
+        if db.role != "master" or not scope.is_prod(db.tags, db.name):
+            continue
+        resource = ResourceName("cdb", db.region, f"instanceId/{db.instance_id}", _uin(db.account))
+        backups = [Target(MYSQL_BACKUP_ACTIONS, resource, f"{db.instance_id} backups")]
+        backups += [Target(MYSQL_DATA_ACTIONS, ResourceName("cdb", link.region, f"instanceId/{link.instance_id}",
+                                                            _uin(db.account)), f"DR instance {link.instance_id}")
+                    for link in db.dr_links]
+        domains.append(DataDomain(f"MySQL {db.instance_id}", (Target(MYSQL_DATA_ACTIONS, resource, db.instance_id),),
+                                  tuple(backups)))
+    return domains
+
+
+def _can_destroy(evaluator: cam_policy.Evaluator, principal: Principal,
+                 targets: tuple[Target, ...]) -> tuple[bool | None, str, Decision | None]:
+    """Can the principal destroy at least one target? With the first proof (or the first unknown) found."""
+    unknown: tuple[str, Decision] | None = None
+    for target in targets:
+        decision, action = evaluator.decide_any(principal, target.actions, target.resource)
+        if decision.allowed:
+            return True, f"{action} on {target.label}", decision
+        if decision.allowed is None and unknown is None:
+            unknown = (f"{action} on {target.label}", decision)
+    if unknown is not None:
+        return None, unknown[0], unknown[1]
+    return False, "", None
+
+
+class SeparationOfDutiesParams(CheckParams):
+    pass
+
+
+@check(
+    id="cam_separation_of_duties",
+    promise="W1.2",
+    severity="critical",
+    title="No single principal can both destroy production data and destroy its backups",
+    remediation="Split the rights: production operators must not be able to delete snapshots, replica buckets or "
+    "database backups, and backup administrators must not be able to terminate production hosts, disks, "
+    "buckets or databases (CAM: separate groups with resource-scoped policies; add explicit deny statements "
+    "for the other side).",
+    requires=("cam", "cvm", "cbs", "cos", "cdb"),
+    risk="Whoever can destroy both the data and its backups can make a loss unrecoverable, alone.",
+)
+def separation_of_duties(estate: Estate, params: SeparationOfDutiesParams) -> Iterator[Result]:
+    evaluator = cam_policy.Evaluator(estate.cam)
+    domains = data_domains(estate, params)
+    all_data = tuple(dict.fromkeys(a for d in domains for t in d.data for a in t.actions))
+    all_backup = tuple(dict.fromkeys(a for d in domains for t in d.backups for a in t.actions))
+    for principal in principals(estate):
+        if params.scope.is_break_glass(*identifiers(principal)):
+            yield Result.ok(principal, "break-glass principal: exempt from this check", break_glass=True)
+            continue
+        # Most principals hold no destructive right at all: settle them without walking every resource.
+        if domains and (evaluator.decide_any(principal, all_data, cam_policy.SOME_RESOURCE)[0].allowed is False
+                        or evaluator.decide_any(principal, all_backup, cam_policy.SOME_RESOURCE)[0].allowed is False):
+            yield Result.ok(principal, kind=kind(principal), domains=len(domains))
+            continue
+        unknown: tuple[str, Decision | None] | None = None
+        failed = False
+        for domain in domains:
+            data_ok, data_how, data_decision = _can_destroy(evaluator, principal, domain.data)
+            if data_ok is False:
+                continue
+            backup_ok, backup_how, backup_decision = _can_destroy(evaluator, principal, domain.backups)
+            if data_ok and backup_ok:
+                via = sorted({*data_decision.allowed_by, *backup_decision.allowed_by})  # type: ignore[union-attr]
+                yield Result.fail(principal, f"can destroy {domain.name} ({data_how}) and its backups ({backup_how}) "
+                                             f"through {', '.join(via)}",
+                                  kind=kind(principal), domain=domain.name, data=data_how, backup=backup_how,
+                                  policies=via)
+                failed = True
+                break
+            if backup_ok is False:
+                continue
+            if unknown is None:
+                undecided = data_decision if data_ok is None else backup_decision
+                unknown = (f"{domain.name}: {data_how if data_ok is None else backup_how}", undecided)
+        if failed:
+            continue
+        if unknown is not None:
+            where, decision = unknown
+            why = decision.why_unknown if decision is not None else "unknown"
+            yield Result.error(principal, f"cannot tell whether it can destroy {where}: {why}", kind=kind(principal))
+        else:
+            yield Result.ok(principal, kind=kind(principal), domains=len(domains))
+
+
+# --------------------------------------------------------------------------------------- access key hygiene
+
+
+class AccessKeyParams(CheckParams):
+    max_unused_days: int = Field(90, ge=1)
+
+
+@check(
+    id="cam_access_key_hygiene",
+    promise="W1.1",
+    severity="medium",
+    title="The root account has no active API keys, and no active key has gone unused for too long",
+    remediation="Delete the root account's API keys and use sub-user or role keys instead; disable and then delete "
+    "keys unused for {max_unused_days} days (console: CAM > Access keys; tccli cam UpdateAccessKey / "
+    "DeleteAccessKey).",
+    requires=("cam",),
+    risk="API calls with a SecretKey are not challenged by MFA; a forgotten or root key is a standing master key.",
+)
+def access_key_hygiene(estate: Estate, params: AccessKeyParams) -> Iterator[Result]:
+    limit = timedelta(days=params.max_unused_days)
+    roots = {account.account: account for account in estate.cam.accounts}
+    for account_id in estate.accounts:
+        root: CamAccount | None = roots.get(account_id)
+        if root is None:
+            yield Result.error(account_ref(account_id), "the root account's API keys were not read")
+        elif reason := root.unknown("root_access_keys"):
+            yield Result.error(root, reason)
+        elif active := [k.key_id for k in root.root_access_keys if k.status == "Active"]:
+            yield Result.fail(root, f"the root account has {len(active)} active API key(s): {', '.join(active)}",
+                              keys=active)
+        else:
+            yield Result.ok(root, keys=len(root.root_access_keys))
+    for user in estate.cam.users:
+        if reason := user.unknown("access_keys"):
+            yield Result.error(user, reason)
+            continue
+        active = [k for k in user.access_keys if k.status == "Active"]
+        if not active:
+            continue
+        stale, unknown = [], []
+        for key in active:
+            last = key.last_used_at or key.created_at  # never used: unused since it was created
+            if last is None:
+                unknown.append(key.key_id)
+            elif estate.collected_at - last >= limit:
+                days = (estate.collected_at - last).days
+                stale.append(f"{key.key_id} ({'never used, created' if key.last_used_at is None else 'last used'} "
+                             f"{days} days ago)")
+        if stale:
+            yield Result.fail(user, f"active key unused for {params.max_unused_days}+ days: {', '.join(stale)}",
+                              stale=stale)
+        elif unknown:
+            yield Result.error(user, f"cannot tell when key {', '.join(unknown)} was created or last used")
+        else:
+            yield Result.ok(user, active_keys=len(active))
