@@ -17,3 +17,8 @@ from . import cam_policy  # noqa: E402
 from .scope import classify_buckets  # noqa: E402
 
 __all__ += ["cam_policy", "classify_buckets"]
+
+# What a security group lets in (first-match rule evaluation), for the network and bastion checks.
+from . import netrules  # noqa: E402
+
+__all__ += ["netrules"]

@@ -23,7 +23,13 @@ class Vpc(Resource):
 
 
 class SecurityGroupRule(Model):
-    """One ingress or egress entry, in the API's terms (protocol and port kept as strings: `tcp`, `22,3389`, `ALL`)."""
+    """One ingress or egress entry, in the API's terms (protocol and port kept as strings: `tcp`, `22,3389`, `ALL`).
+
+    A group's rules are kept in evaluation order (PolicyIndex ascending): the first rule that matches decides.
+    `address_template` is the AddressTemplate's AddressId or AddressGroupId (`ipm-…`/`ipmg-…`) and
+    `service_template` its ServiceTemplate's ServiceId or ServiceGroupId (`ppm-…`/`ppmg-…`, which replaces
+    Protocol and Port).
+    """
 
     protocol: str = "ALL"
     port: str = "ALL"
@@ -31,11 +37,14 @@ class SecurityGroupRule(Model):
     ipv6_cidr: str | None = None
     source_security_group_id: str | None = None
     address_template: str | None = None
+    service_template: str | None = None
     action: str = "ACCEPT"
     description: str = ""
 
 
 class SecurityGroup(Resource):
+    """A security group; `unreadable["ingress"]` when DescribeSecurityGroupPolicies failed for it."""
+
     RESOURCE_TYPE = "vpc.security_group"
 
     security_group_id: str

@@ -1,0 +1,307 @@
+"""What a Tencent Cloud security group lets in: ports, protocols, sources and first-match rule evaluation.
+
+Tencent Cloud evaluates a group's rules in order (PolicyIndex ascending, the order the Estate keeps) and the first
+rule that matches a packet decides; a packet that no rule matches is dropped. An instance with several groups is
+judged by their rules one group after the other, in the order the instance lists them. The network and bastion
+checks ask one question of those rules: does any of this traffic reach an ACCEPT rule? The answer is ADMITTED,
+DENIED, or UNKNOWN when a rule that could decide it cannot be read (an address or service template the Estate does
+not resolve, a port string that does not parse).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .estate.vpc import SecurityGroupRule
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+ANY_IPV4 = ipaddress.IPv4Network("0.0.0.0/0")
+ANY_IPV6 = ipaddress.IPv6Network("::/0")
+INTERNET = (ANY_IPV4, ANY_IPV6)
+MAX_PORT = 65535
+
+# Protocols as the API spells them in any case, plus the IANA numbers some tools write instead.
+_PROTOCOL_ALIASES = {"all": "all", "-1": "all", "tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp",
+                     "icmp": "icmp", "1": "icmp", "icmpv6": "icmpv6", "58": "icmpv6", "gre": "gre", "47": "gre"}
+PORTED_PROTOCOLS = ("tcp", "udp")
+PORTLESS_PROTOCOLS = ("icmp", "icmpv6", "gre")
+
+
+class Admission(StrEnum):
+    ADMITTED = "admitted"
+    DENIED = "denied"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Traffic of one protocol to one port (None for protocols without ports)."""
+
+    protocol: str
+    port: int | None = None
+
+    def __str__(self) -> str:
+        return self.protocol if self.port is None else f"{self.protocol}/{self.port}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer for one probe, with the rule that decided it (or made it uncertain) and why."""
+
+    admission: Admission
+    rule: SecurityGroupRule | None = None
+    reason: str = ""
+    sources: tuple[str, ...] = field(default=())  # the admitted part of the asked-about addresses
+
+    @property
+    def admitted(self) -> bool:
+        return self.admission is Admission.ADMITTED
+
+
+def normalise_protocol(text: str | None) -> str | None:
+    """`tcp`, `TCP` and `6` are the same protocol; None when the text names none we know."""
+    if text is None:
+        return None
+    return _PROTOCOL_ALIASES.get(text.strip().lower())
+
+
+def parse_ports(text: str | None) -> list[tuple[int, int]] | None:
+    """Inclusive port ranges of `22`, `22-23`, `22,3389`; None for `ALL` (every port). ValueError if not understood."""
+    if text is None:
+        raise ValueError("no port given")
+    cleaned = text.strip()
+    if cleaned.upper() == "ALL":
+        return None
+    ranges: list[tuple[int, int]] = []
+    for part in cleaned.split(","):
+        low_text, _, high_text = part.strip().partition("-")
+        low = int(low_text)
+        high = int(high_text) if high_text else low
+        if not 0 <= low <= high <= MAX_PORT:
+            raise ValueError(f"port range {part.strip()!r} is out of bounds")
+        ranges.append((low, high))
+    return ranges
+
+
+def parse_network(text: str) -> Network:
+    """A CIDR block or single address. Tencent maps every `0.0.0.0/n` to `0.0.0.0/0`, so do we."""
+    network = ipaddress.ip_network(text.strip(), strict=False)
+    if network.network_address == ANY_IPV4.network_address and network.version == 4:
+        return ANY_IPV4
+    if network.network_address == ANY_IPV6.network_address and network.version == 6:
+        return ANY_IPV6
+    return network
+
+
+def covers_probe(rule: SecurityGroupRule, probe: Probe) -> bool | None:
+    """Whether the rule's protocol and ports take in the probe; None when they cannot be read."""
+    if rule.service_template:
+        return None
+    protocol = normalise_protocol(rule.protocol)
+    if protocol is None:
+        return None
+    if protocol == "all":
+        return True  # the API requires Port ALL with protocol ALL
+    if protocol != probe.protocol:
+        return False
+    if probe.port is None or protocol not in PORTED_PROTOCOLS:
+        return True
+    try:
+        ranges = parse_ports(rule.port)
+    except ValueError:
+        return None
+    return ranges is None or any(low <= probe.port <= high for low, high in ranges)
+
+
+def rule_networks(rule: SecurityGroupRule) -> list[Network]:
+    """The address blocks a rule names (CidrBlock and Ipv6CidrBlock); ValueError when one does not parse."""
+    return [parse_network(text) for text in (rule.cidr, rule.ipv6_cidr) if text and text.strip()]
+
+
+def unresolved_source(rule: SecurityGroupRule) -> str | None:
+    """Why the rule's source cannot be known from the Estate, or None when it can."""
+    if rule.address_template:
+        return f"address template {rule.address_template} is not resolved"
+    if rule.source_security_group_id:
+        return None
+    try:
+        networks = rule_networks(rule)
+    except ValueError as exc:
+        return f"source {rule.cidr or rule.ipv6_cidr!r} does not parse ({exc})"
+    return None if networks else "the rule names no source"
+
+
+def describe_rule(rule: SecurityGroupRule) -> str:
+    source = (rule.cidr or rule.ipv6_cidr or rule.source_security_group_id or rule.address_template or "?")
+    what = rule.service_template or f"{rule.protocol}:{rule.port}"
+    return f"{rule.action} {what} from {source}"
+
+
+def _overlap(blocks: Iterable[Network], network: Network) -> list[Network]:
+    found: list[Network] = []
+    for block in blocks:
+        if block.version != network.version:
+            continue
+        if block.subnet_of(network):  # type: ignore[arg-type]
+            found.append(block)
+        elif network.subnet_of(block):  # type: ignore[arg-type]
+            found.append(network)
+    return found
+
+
+def _subtract(blocks: Iterable[Network], network: Network) -> list[Network]:
+    kept: list[Network] = []
+    for block in blocks:
+        if block.version != network.version:
+            kept.append(block)
+        elif block.subnet_of(network):  # type: ignore[arg-type]
+            continue
+        elif network.subnet_of(block):  # type: ignore[arg-type]
+            kept.extend(block.address_exclude(network))  # type: ignore[arg-type]
+        else:
+            kept.append(block)
+    return kept
+
+
+def subtract_all(blocks: Iterable[Network], networks: Iterable[Network]) -> list[Network]:
+    """`blocks` without any address of `networks`."""
+    kept = list(blocks)
+    for network in networks:
+        kept = _subtract(kept, network)
+    return kept
+
+
+class _Doubt:
+    """Rules met on the way that could not be read: one that might have let the traffic in, or shut it out."""
+
+    def __init__(self) -> None:
+        self.may_admit: SecurityGroupRule | None = None
+        self.may_drop: SecurityGroupRule | None = None
+        self.reason = ""
+
+    def note(self, rule: SecurityGroupRule, reason: str) -> None:
+        action = rule.action.strip().upper()
+        if action != "DROP" and self.may_admit is None:
+            self.may_admit = rule
+            self.reason = self.reason or reason
+        if action != "ACCEPT" and self.may_drop is None:
+            self.may_drop = rule
+            self.reason = self.reason or reason
+
+    def admitted(self, rule: SecurityGroupRule, sources: Sequence[Network] = ()) -> Verdict:
+        """A rule lets the traffic in, unless an unreadable rule before it might have dropped it first."""
+        if self.may_drop is not None:
+            return Verdict(Admission.UNKNOWN, self.may_drop, f"{describe_rule(self.may_drop)} could not be read "
+                           f"({self.reason}) and may come before {describe_rule(rule)}")
+        return Verdict(Admission.ADMITTED, rule, describe_rule(rule), tuple(str(s) for s in sources))
+
+    def denied(self) -> Verdict:
+        if self.may_admit is not None:
+            return Verdict(Admission.UNKNOWN, self.may_admit,
+                           f"{describe_rule(self.may_admit)} could not be read ({self.reason})")
+        return Verdict(Admission.DENIED)
+
+
+def admits_addresses(
+    rules: Sequence[SecurityGroupRule],
+    probe: Probe,
+    addresses: Sequence[Network],
+    *,
+    counts: Callable[[list[Network]], bool] = lambda networks: True,
+) -> Verdict:
+    """Whether some of `addresses` reaches an ACCEPT rule for `probe` that `counts` (given the rule's networks).
+
+    Addresses a rule decides are taken out as the rules are walked, so an earlier DROP hides a later ACCEPT for
+    the addresses it covers, and an ACCEPT that does not count (say, one narrow address in a question about the
+    whole internet) still decides the addresses it names. Rules naming a security group are about its members,
+    not about addresses, and are left to `admits_group`.
+    """
+    remaining = list(addresses)
+    doubt = _Doubt()
+    for rule in rules:
+        if not remaining:
+            break
+        covered = covers_probe(rule, probe)
+        if covered is False:
+            continue
+        if rule.source_security_group_id and not rule.address_template:
+            continue
+        unresolved = unresolved_source(rule)
+        if unresolved is not None:
+            doubt.note(rule, unresolved)
+            continue
+        networks = rule_networks(rule)
+        touched = [piece for network in networks for piece in _overlap(remaining, network)]
+        if not touched:
+            continue
+        if covered is None:
+            doubt.note(rule, f"ports {rule.service_template or rule.port!r} cannot be read")
+            continue
+        action = rule.action.strip().upper()
+        if action == "ACCEPT" and counts(networks):
+            return doubt.admitted(rule, touched)
+        if action not in ("ACCEPT", "DROP"):
+            doubt.note(rule, f"action {rule.action!r} is not ACCEPT or DROP")
+            continue
+        remaining = subtract_all(remaining, networks)
+    return doubt.denied()
+
+
+def admits_group(rules: Sequence[SecurityGroupRule], probe: Probe, group_id: str) -> Verdict:
+    """Whether traffic from the members of security group `group_id` reaches an ACCEPT rule for `probe`.
+
+    Members of a group are private addresses, so a DROP of the whole IPv4 space before a group's ACCEPT shuts them
+    out; narrower DROPs are not taken as doing so (the members' addresses are not the question here).
+    """
+    doubt = _Doubt()
+    for rule in rules:
+        covered = covers_probe(rule, probe)
+        if covered is False:
+            continue
+        action = rule.action.strip().upper()
+        if rule.address_template:
+            doubt.note(rule, unresolved_source(rule) or "")
+            continue
+        if rule.source_security_group_id:
+            if rule.source_security_group_id != group_id:
+                continue
+            if covered is None or action not in ("ACCEPT", "DROP"):
+                doubt.note(rule, f"ports {rule.service_template or rule.port!r} or action cannot be read")
+                continue
+            return doubt.admitted(rule) if action == "ACCEPT" else doubt.denied()
+        if action == "DROP":
+            try:
+                networks = rule_networks(rule)
+            except ValueError:
+                continue
+            if ANY_IPV4 in networks:
+                if covered is None:
+                    doubt.note(rule, f"ports {rule.service_template or rule.port!r} cannot be read")
+                    continue
+                return doubt.denied()
+    return doubt.denied()
+
+
+def traffic_probes(rules: Iterable[SecurityGroupRule]) -> list[Probe]:
+    """Enough probes to see everything the rules let in: one port per stretch where no rule's ports begin or end."""
+    points = {1}
+    for rule in rules:
+        if normalise_protocol(rule.protocol) not in PORTED_PROTOCOLS:
+            continue
+        try:
+            ranges = parse_ports(rule.port)
+        except ValueError:
+            continue
+        for low, high in ranges or ():
+            points.update((low, high + 1))
+    ports = sorted(p for p in points if 1 <= p <= MAX_PORT)
+    return [Probe(protocol, port) for protocol in PORTED_PROTOCOLS for port in ports] + [
+        Probe(protocol) for protocol in PORTLESS_PROTOCOLS]
+
+
+def is_internet_wide(networks: Sequence[Network]) -> bool:
+    return any(network.prefixlen == 0 for network in networks)
