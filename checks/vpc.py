@@ -1,0 +1,279 @@
+"""Network isolation (W1.3): dev, test and prod live in separate VPCs, no link joins prod to the others, and no
+security group lets other environments, or the whole internet on admin ports, into production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+from pydantic import Field
+
+from dr_audit.api import Ccn, CheckParams, Estate, Peering, Result, Scope, SecurityGroup, Vpc, check, netrules
+
+ADMIN_AND_DATABASE_PORTS = [22, 3389, 3306, 5432, 6379, 27017]
+
+
+class IsolationParams(CheckParams):
+    pass
+
+
+class LinkParams(CheckParams):
+    # A peer VPC outside the audited estate (another account, or a region not collected) cannot be shown to be
+    # prod: "error" says the audit could not tell, "fail" treats every such link from prod as a breach.
+    unknown_peer: Literal["error", "fail"] = "error"
+
+
+class CrossEnvironmentIngressParams(CheckParams):
+    # Rules open to the whole internet (0.0.0.0/0, ::/0) are web traffic, judged by sg_no_public_admin_ports.
+    ignore_internet_wide: bool = True
+
+
+class PublicAdminPortsParams(CheckParams):
+    admin_ports: list[int] = Field(default_factory=lambda: list(ADMIN_AND_DATABASE_PORTS), min_length=1)
+
+
+def vpc_env(scope: Scope, vpc: Vpc) -> str | None:
+    return scope.env_of(vpc.tags, vpc.name)
+
+
+def group_environments(estate: Estate, scope: Scope) -> dict[str, set[str]]:
+    """Each security group's environments: its own tag or name, and those of the instances that use it."""
+    envs: dict[str, set[str]] = {}
+    for group in estate.vpc.security_groups:
+        own = None if group.unknown("tags") else scope.env_of(group.tags, group.name)
+        envs[group.security_group_id] = {own} if own else set()
+    for instance in estate.cvm.instances:
+        if instance.unknown("tags", "security_group_ids"):
+            continue
+        env = scope.env_of(instance.tags, instance.name)
+        for group_id in instance.security_group_ids:
+            if env:
+                envs.setdefault(group_id, set()).add(env)
+    return envs
+
+
+@check(
+    id="vpc_environment_isolation",
+    promise="W1.3",
+    severity="high",
+    title="No VPC holds resources of two environments",
+    remediation="Move the other environment's instances into a VPC of their own (a VPC cannot be changed in place: "
+    "make an image, launch in the right VPC, retire the old instance), and tag every VPC and instance with its "
+    "environment.",
+    requires=("vpc", "cvm"),
+    risk="Hosts of different environments in one VPC reach each other freely; a test box becomes a way into prod.",
+)
+def environment_isolation(estate: Estate, params: IsolationParams) -> Iterator[Result]:
+    scope = params.scope
+    members: dict[str, list] = {vpc.vpc_id: [] for vpc in estate.vpc.vpcs}
+    for instance in estate.cvm.instances:
+        if reason := instance.unknown("vpc_id"):
+            yield Result.error(instance, f"cannot tell which VPC it is in: {reason}")
+        elif instance.vpc_id and instance.vpc_id not in members:
+            yield Result.error(instance, f"its VPC {instance.vpc_id} is not in the VPC inventory")
+        elif instance.vpc_id:
+            members[instance.vpc_id].append(instance)
+    for vpc in estate.vpc.vpcs:
+        by_env: dict[str, list[str]] = {}
+        unreadable: list[str] = []
+        own_unknown = vpc.unknown("tags")
+        own = None if own_unknown else vpc_env(scope, vpc)
+        if own:
+            by_env.setdefault(own, []).append(vpc.vpc_id)
+        for instance in members[vpc.vpc_id]:
+            if reason := instance.unknown("tags"):
+                unreadable.append(f"{instance.instance_id} ({reason})")
+            elif env := scope.env_of(instance.tags, instance.name):
+                by_env.setdefault(env, []).append(instance.instance_id)
+        evidence = {"vpc_environment": own, "resources_by_environment": by_env}
+        if len(by_env) > 1:
+            strays = sorted(f"{r} ({env})" for env, ids in by_env.items() if env != own for r in ids if r != vpc.vpc_id)
+            yield Result.fail(vpc, f"holds {' and '.join(sorted(by_env))} resources: {', '.join(strays)}",
+                              **evidence)
+        elif own_unknown or unreadable:
+            yield Result.error(vpc, f"cannot tell every environment in it: {own_unknown or ', '.join(unreadable)}",
+                               **evidence)
+        else:
+            yield Result.ok(vpc, **evidence)
+
+
+class _Classifier:
+    """Environments of VPCs by id, as far as the Estate can say."""
+
+    def __init__(self, estate: Estate, scope: Scope) -> None:
+        self.estate = estate
+        self.scope = scope
+
+    def env(self, vpc_id: str) -> tuple[str | None, str | None]:
+        """(environment or None, why it cannot be known or None)."""
+        vpc = self.estate.vpc.vpc(vpc_id)
+        if vpc is None:
+            return None, f"{vpc_id} is outside the audited estate (another account or an uncollected region)"
+        if reason := vpc.unknown("tags"):
+            return None, f"{vpc_id}: {reason}"
+        return vpc_env(self.scope, vpc), None
+
+
+def _judge_link(resource: Peering | Ccn, vpc_ids: list[str], classifier: _Classifier, params: LinkParams) -> Result:
+    envs: dict[str, str | None] = {}
+    outside: list[str] = []
+    unreadable: list[str] = []
+    for vpc_id in vpc_ids:
+        env, why = classifier.env(vpc_id)
+        envs[vpc_id] = env
+        if why:
+            (outside if classifier.estate.vpc.vpc(vpc_id) is None else unreadable).append(why)
+    evidence = {"vpc_environments": envs}
+    prod = [v for v, env in envs.items() if env == "prod"]
+    others = [f"{v} ({env})" for v, env in envs.items() if env and env != "prod"]
+    untagged = [v for v, env in envs.items() if env is None and classifier.estate.vpc.vpc(v) is not None
+                and not classifier.estate.vpc.vpc(v).unknown("tags")]  # type: ignore[union-attr]
+    if prod and others:
+        return Result.fail(resource, f"joins prod {', '.join(prod)} to {', '.join(others)}", **evidence)
+    if prod and untagged:
+        return Result.fail(resource, f"joins prod {', '.join(prod)} to {', '.join(untagged)}, which has no "
+                           "environment tag and cannot be shown to be prod", **evidence)
+    if unreadable:
+        return Result.error(resource, f"cannot tell the environments it joins: {'; '.join(unreadable)}", **evidence)
+    if outside and prod and params.unknown_peer == "fail":
+        return Result.fail(resource, f"joins prod {', '.join(prod)} to a VPC the audit cannot see: "
+                           f"{'; '.join(outside)}", **evidence)
+    if outside:
+        return Result.error(resource, f"cannot tell the environments it joins: {'; '.join(outside)}", **evidence)
+    return Result.ok(resource, **evidence)
+
+
+@check(
+    id="vpc_no_cross_environment_links",
+    promise="W1.3",
+    severity="high",
+    title="No active peering connection or CCN joins a prod VPC to a non-prod VPC",
+    remediation="Delete the peering connection or detach the non-prod VPC from the CCN (console: VPC > Peering "
+    "connections / Cloud Connect Network); link prod only to prod VPCs, and tag every VPC with its environment.",
+    requires=("vpc",),
+    risk="A route between prod and test lets anyone who owns a test box reach production hosts and databases.",
+)
+def no_cross_environment_links(estate: Estate, params: LinkParams) -> Iterator[Result]:
+    classifier = _Classifier(estate, params.scope)
+    for peering in estate.vpc.peerings:
+        if reason := peering.unknown("state", "source_vpc_id", "peer_vpc_id"):
+            yield Result.error(peering, reason)
+        elif peering.state.strip().upper() != "ACTIVE":
+            yield Result.ok(peering, f"not active ({peering.state}): carries no traffic")
+        else:
+            yield _judge_link(peering, [peering.source_vpc_id, peering.peer_vpc_id], classifier, params)
+    for ccn in estate.vpc.ccns:
+        if reason := ccn.unknown("state", "attachments"):
+            yield Result.error(ccn, reason)
+            continue
+        if ccn.state.strip().upper() != "AVAILABLE":
+            yield Result.ok(ccn, f"not available ({ccn.state}): carries no traffic")
+            continue
+        vpc_ids = [a.instance_id for a in ccn.attachments
+                   if a.instance_type.strip().upper() == "VPC" and a.state.strip().upper() == "ACTIVE"]
+        yield _judge_link(ccn, vpc_ids, classifier, params)
+
+
+@check(
+    id="sg_no_cross_environment_ingress",
+    promise="W1.3",
+    severity="medium",
+    title="No prod security group admits traffic from a non-prod VPC CIDR or security group",
+    remediation="Remove the ingress rules that accept non-prod VPC CIDRs or non-prod security groups from the prod "
+    "security group (or put a DROP rule for them above every ACCEPT), and resolve or replace address templates "
+    "the audit cannot read.",
+    requires=("vpc", "cvm"),
+    risk="Security groups are the last line between environments; a test range allowed into prod undoes the split.",
+)
+def no_cross_environment_ingress(estate: Estate, params: CrossEnvironmentIngressParams) -> Iterator[Result]:
+    scope = params.scope
+    envs = group_environments(estate, scope)
+    non_prod_cidrs: dict[str, list[netrules.Network]] = {}
+    for vpc in estate.vpc.vpcs:
+        env = None if vpc.unknown("tags") else vpc_env(scope, vpc)
+        if env and env != "prod":
+            try:
+                non_prod_cidrs[f"{vpc.vpc_id} ({env})"] = [netrules.parse_network(c) for c in
+                                                           [vpc.cidr, *vpc.extra_cidrs] if c]
+            except ValueError:
+                continue
+    non_prod_groups = sorted(g for g, found in envs.items() if found - {"prod"})
+
+    def counts(networks: list[netrules.Network]) -> bool:
+        return not (params.ignore_internet_wide and netrules.is_internet_wide(networks))
+
+    for group in estate.vpc.security_groups:
+        if "prod" not in envs.get(group.security_group_id, set()):
+            if group.unknown("tags"):
+                yield Result.error(group, f"cannot tell whether it is a prod group: {group.unknown('tags')}")
+            continue
+        if reason := group.unknown("ingress"):
+            yield Result.error(group, reason)
+            continue
+        admitted: list[str] = []
+        doubts: list[str] = []
+        # A group admitting its own members is only cross-environment when non-prod instances use it too.
+        referenced = [g for g in non_prod_groups if any(r.source_security_group_id == g for r in group.ingress)]
+        for probe in netrules.traffic_probes(group.ingress):
+            for name, cidrs in non_prod_cidrs.items():
+                verdict = netrules.admits_addresses(group.ingress, probe, cidrs, counts=counts)
+                _collect(verdict, f"{name} on {probe}", admitted, doubts)
+            for other in referenced:
+                verdict = netrules.admits_group(group.ingress, probe, other)
+                _collect(verdict, f"{other} ({'/'.join(sorted(envs[other]))}) on {probe}", admitted, doubts)
+        yield _verdict_result(group, admitted, doubts, "admits non-prod traffic")
+
+
+def _collect(verdict: netrules.Verdict, what: str, admitted: list[str], doubts: list[str]) -> None:
+    if verdict.admitted:
+        admitted.append(f"{what} by {verdict.reason}")
+    elif verdict.admission is netrules.Admission.UNKNOWN:
+        doubts.append(f"{what}: {verdict.reason}")
+
+
+def _verdict_result(group: SecurityGroup, admitted: list[str], doubts: list[str], failing: str) -> Result:
+    if admitted:
+        shown = "; ".join(_dedupe(admitted)[:5])
+        more = f" (and {len(_dedupe(admitted)) - 5} more)" if len(_dedupe(admitted)) > 5 else ""
+        return Result.fail(group, f"{failing}: {shown}{more}", admitted=_dedupe(admitted))
+    if doubts:
+        return Result.error(group, f"cannot tell: {_dedupe(doubts)[0]}", undecided=_dedupe(doubts))
+    return Result.ok(group)
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+@check(
+    id="sg_no_public_admin_ports",
+    promise="W1.3",
+    severity="high",
+    title="No security group admits the whole internet to admin or database ports",
+    remediation="Remove the ACCEPT rules from 0.0.0.0/0 or ::/0 to ports {admin_ports} (or put a DROP rule for them "
+    "above); reach hosts through the bastion and databases from the application's own security group.",
+    requires=("vpc",),
+    risk="SSH, RDP and database ports open to the internet are scanned within minutes and brute-forced for ever.",
+)
+def no_public_admin_ports(estate: Estate, params: PublicAdminPortsParams) -> Iterator[Result]:
+    for group in estate.vpc.security_groups:
+        if reason := group.unknown("ingress"):
+            yield Result.error(group, reason)
+            continue
+        admitted: list[str] = []
+        doubts: list[str] = []
+        open_ports: set[int] = set()
+        for port in params.admin_ports:
+            for internet in netrules.INTERNET:
+                verdict = netrules.admits_addresses(group.ingress, netrules.Probe("tcp", port), [internet],
+                                                    counts=netrules.is_internet_wide)
+                if verdict.admitted:
+                    open_ports.add(port)
+                _collect(verdict, f"{internet} to port {port}", admitted, doubts)
+        if open_ports:
+            ports = ", ".join(str(p) for p in sorted(open_ports))
+            yield Result.fail(group, f"admits the internet to port {ports}: {'; '.join(admitted[:4])}",
+                              open_ports=sorted(open_ports), admitted=admitted)
+        else:
+            yield _verdict_result(group, admitted, doubts, "admits the internet")
