@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import Field
 
@@ -209,7 +210,7 @@ def cdb_backup_fresh(estate: Estate, params: BackupFreshParams) -> Iterator[Resu
         attempts = sorted(ages, key=lambda pair: pair[0])  # newest first: the API does not always order them
         latest = {"backup": attempts[0][1].backup_id, "status": attempts[0][1].status} if attempts else None
         successes = [(age, backup) for age, backup in attempts if backup.status == "SUCCESS"]
-        evidence = {"rpo_hours": params.rpo_hours, "latest_attempt": latest}
+        evidence: dict[str, Any] = {"rpo_hours": params.rpo_hours, "latest_attempt": latest}
         if not successes:
             yield Result.fail(instance, "no successful backup on record", **evidence)
             continue
