@@ -11,7 +11,16 @@ from .cos import LifecycleRule, ObjectLock
 
 
 class OffsiteCopy(Resource):
-    """The bucket of one configured off-site target. `account` is `offsite:<target name>`."""
+    """The bucket of one configured off-site target. `account` is `offsite:<target name>`.
+
+    What the collector records, and how offsite_cold_copy reads it:
+    - the target answered and the bucket exists: an OffsiteCopy (newest_object_at None when it holds no object);
+    - the target answered that the bucket does not exist (NoSuchBucket): no OffsiteCopy (the check FAILs);
+    - the target could not be read at all (unreachable, denied): a Gap with account `offsite:<target name>` and
+      service `offsite`, or an OffsiteCopy whose `unreadable` names `bucket` (the check answers ERROR);
+    - one configuration could not be read: its field name in `unreadable` (versioning, object_lock, lifecycle,
+      newest_object_at, newest_object_storage_class).
+    """
 
     RESOURCE_TYPE = "offsite.bucket"
 

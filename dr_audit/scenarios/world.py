@@ -100,6 +100,7 @@ MEDIA_REPLICA_NJ = bucket("media-replica-nj")  # ap-nanjing
 ORDERS_REPLICA_BJ = bucket("orders-replica-bj")  # ap-beijing
 AUDIT_LOGS = bucket("audit-logs")  # CloudAudit track storage, ap-shanghai
 ACCESS_LOGS = bucket("access-logs")  # COS access-log target, ap-shanghai
+ORDERS_COPY = bucket("orders-copy")  # weimob-2020 only: a same-region "backup" of orders, ap-shanghai
 PROTECTED_BUCKETS = (MEDIA, ORDERS)
 REPLICA_BUCKETS = (MEDIA_REPLICA_BJ, MEDIA_REPLICA_NJ, ORDERS_REPLICA_BJ)
 
