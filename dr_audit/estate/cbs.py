@@ -10,6 +10,9 @@ from .base import Model, Resource
 
 
 class Disk(Resource):
+    """A CBS disk. `unreadable` keys the checks consult: "policy_ids" (bindings), "tags", and "snapshots" (the
+    disk's snapshots could not be listed although the disk could)."""
+
     RESOURCE_TYPE = "cbs.disk"
 
     disk_id: str
@@ -56,6 +59,11 @@ class SnapshotPolicy(Resource):
 
 
 class Snapshot(Resource):
+    """A snapshot; `created_at` is aware UTC (CreateTime is Beijing time in the API: collectors convert).
+
+    A copy made by CopySnapshotCrossRegions sits in the destination region, keeps the source `disk_id` and has
+    `copy_from_remote`; `copying_to_regions` lists copies still in flight."""
+
     RESOURCE_TYPE = "cbs.snapshot"
 
     snapshot_id: str

@@ -45,6 +45,11 @@ class MysqlBackup(Model):
 
 
 class MysqlInstance(Resource):
+    """A MySQL instance. `backup_config` and `remote_backup` are None until read (None means unknown, never
+    "off"); backup times are aware UTC (the API's Beijing times converted; a running backup's zero time is None).
+    `unreadable` keys the checks consult: "tags", "zone", "multi_az", "replica_zones", "dr_links",
+    "backup_config", "remote_backup", "backups"."""
+
     RESOURCE_TYPE = "cdb.instance"
 
     instance_id: str

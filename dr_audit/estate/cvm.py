@@ -10,6 +10,8 @@ from .base import Model, Resource
 
 
 class Instance(Resource):
+    """A CVM instance. `unreadable` keys the checks consult: "tags", "zone", "state"."""
+
     RESOURCE_TYPE = "cvm.instance"
 
     instance_id: str

@@ -11,6 +11,9 @@ from .base import Model, Resource
 
 
 class DrillRecord(Resource):
+    """A drill. Only signed-off drills are evidence. `unreadable` keys the checks consult: "kind", "started_at",
+    "signed_off_at" and the four RTO/RPO fields (e.g. a record whose signature chain does not verify)."""
+
     RESOURCE_TYPE = "drill"
 
     drill_id: str

@@ -84,4 +84,7 @@ def _dr_instance(master_id: str, app: str) -> MysqlInstance:
         account=ACCOUNT, region=DR_REGION, instance_id=MYSQL_DR[master_id], name=f"{app}-prod-mysql-dr", role="dr",
         zone=DR_ZONE, multi_az=False, replica_zones=[DR_ZONE], master_instance_id=master_id, master_region=PRIMARY,
         status=1, tags={"env": "prod", "app": app},
+        # What a collector reads back for a DR instance: its own settings, no remote backups, no backups yet.
+        backup_config=BackupConfig(backup_expire_days=14, binlog_expire_days=14, method="physical"),
+        remote_backup=RemoteBackupConfig(), backups=[],
     )
