@@ -47,6 +47,7 @@ class BastionDevice(Resource):
     kind: int | None = None
     bastion_resource_id: str | None = None  # None: not bound to any bastion
     vpc_id: str | None = None
+    group_ids: list[str] = Field(default_factory=list)  # GroupSet[].Id: the device groups it belongs to
 
     @property
     def resource_id(self) -> str:
