@@ -124,10 +124,14 @@ def snapshot_fresh(estate: Estate, params: SnapshotFreshParams) -> Iterator[Resu
             yield Result.error(disk, unreadable[0])
             continue
         completed = [s for s in local if s.state == "NORMAL"]
+        if not completed and local:
+            # Snapshot states other than NORMAL are transient (CREATING, ROLLBACKING…); the estate keeps only the
+            # newest snapshot, so an older completed one may exist unseen.
+            states = ", ".join(f"{s.snapshot_id} is {s.state}" for s in local)
+            yield Result.error(disk, f"no completed snapshot was collected ({states})")
+            continue
         if not completed:
-            pending = [s.snapshot_id for s in local]
-            message = "has no completed snapshot" + (f" ({', '.join(pending)} not NORMAL)" if pending else "")
-            yield Result.fail(disk, message, instance=disk.instance_id, rpo_hours=params.rpo_hours)
+            yield Result.fail(disk, "has no snapshot", instance=disk.instance_id, rpo_hours=params.rpo_hours)
             continue
         ages = {s.snapshot_id: age_at(s.created_at, now) for s in completed}
         if bad := next(((sid, a) for sid, a in ages.items() if isinstance(a, str)), None):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from pydantic import Field
 
@@ -22,16 +23,23 @@ def accounts_of(estate: Estate) -> list[str]:
     return estate.accounts or sorted({r.account for r in estate.drills.records})
 
 
-def signed_records(estate: Estate, account: str) -> tuple[list[DrillRecord], list[DrillRecord], list[str]]:
-    """(signed, unsigned, unreadable reasons) for the account's drills; only signed, dated drills are evidence."""
-    signed, unsigned, problems = [], [], []
+class Problem(NamedTuple):
+    record: DrillRecord
+    reason: str
+
+
+def signed_records(estate: Estate, account: str) -> tuple[list[DrillRecord], list[DrillRecord], list[Problem]]:
+    """(signed, unsigned, unreadable) drills of the account; only signed, dated drills are evidence."""
+    signed: list[DrillRecord] = []
+    unsigned: list[DrillRecord] = []
+    problems: list[Problem] = []
     for record in estate.drills.records:
         if record.account != account:
             continue
         if reason := record.unknown("signed_off_at", "started_at", "kind"):
-            problems.append(f"drill {record.drill_id}: {reason}")
+            problems.append(Problem(record, f"drill {record.drill_id}: {reason}"))
         elif not _aware(record.started_at) or (record.signed_off_at and not _aware(record.signed_off_at)):
-            problems.append(f"drill {record.drill_id}: its times carry no time zone")
+            problems.append(Problem(record, f"drill {record.drill_id}: its times carry no time zone"))
         elif record.signed_off:
             signed.append(record)
         else:
@@ -71,7 +79,7 @@ def _cadence(estate: Estate, kinds: set[str], label: str, max_age_days: int) -> 
                             f"{_age_days(latest, now):.0f} days ago", drill=latest.drill_id,
                             approvers=latest.approvers, **evidence)
         elif problems:
-            yield Result.error(ref, problems[0], **evidence)
+            yield Result.error(ref, problems[0].reason, **evidence)
         else:
             parts = [f"no signed-off {label} drill in the last {max_age_days} days"]
             if counted:
@@ -137,15 +145,22 @@ class ObjectivesParams(CheckParams):
 def objectives_met(estate: Estate, params: ObjectivesParams) -> Iterator[Result]:
     for account in accounts_of(estate):
         signed, unsigned, problems = signed_records(estate, account)
-        if not signed:
-            if problems:
-                yield Result.error(account_ref(account), problems[0])
-            else:
-                yield Result.fail(account_ref(account), "no signed-off drill exists to show RTO and RPO are met",
-                                  unsigned_drills=sorted(r.drill_id for r in unsigned))
-            continue
-        latest = max(signed, key=lambda r: r.started_at)
-        yield _judge_objectives(latest)
+        latest = max(signed, key=lambda r: r.started_at) if signed else None
+        # A record that could not be read may be the latest drill, unless it is known to be older.
+        blocking = [p for p in problems if latest is None or not _known_older(p.record, latest)]
+        if blocking:
+            yield Result.error(account_ref(account), blocking[0].reason)
+        elif latest is None:
+            yield Result.fail(account_ref(account), "no signed-off drill exists to show RTO and RPO are met",
+                              unsigned_drills=sorted(r.drill_id for r in unsigned))
+        else:
+            yield _judge_objectives(latest)
+
+
+def _known_older(record: DrillRecord, than: DrillRecord) -> bool:
+    if record.unknown("started_at") or not _aware(record.started_at):
+        return False
+    return record.started_at < than.started_at
 
 
 def _judge_objectives(drill: DrillRecord) -> Result:

@@ -119,6 +119,15 @@ def test_missed_or_unmeasured_objectives_fail(registry):
     assert status(no_target) == "FAIL"
 
 
+def test_an_unreadable_record_blocks_the_verdict_unless_known_to_be_older(registry):
+    newer_unreadable = drills(drill("m1", "monthly", 10),
+                              drill("m2", "monthly", 2, unreadable={"signed_off_at": "chain broken"}))
+    assert status(run_check(registry, "drill_objectives_met", newer_unreadable)) == "ERROR"
+    older_unreadable = drills(drill("m1", "monthly", 10),
+                              drill("m0", "monthly", 40, unreadable={"signed_off_at": "chain broken"}))
+    assert by_resource(run_check(registry, "drill_objectives_met", older_unreadable)) == {"m1": "PASS"}
+
+
 def test_unreadable_measurements_are_errors(registry):
     estate = drills(drill("m1", "monthly", 3, unreadable={"rto_measured_minutes": "evidence file missing"}))
     assert by_resource(run_check(registry, "drill_objectives_met", estate)) == {"m1": "ERROR"}
