@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 
-from dr_audit.api import EVIDENCE_SOURCES, CheckParams, Disk, Estate, Result, SnapshotPolicy, check
+from dr_audit.api import EVIDENCE_SOURCES, CheckParams, Disk, Estate, Result, Snapshot, SnapshotPolicy, check
 
 
 class DailySnapshotParams(CheckParams):
@@ -116,8 +116,8 @@ def snapshot_fresh(estate: Estate, params: SnapshotFreshParams) -> Iterator[Resu
         if reason := disk.unknown("snapshots"):
             yield Result.error(disk, reason)
             continue
-        # Only snapshots in the disk's own region: a cross-region copy's time is when it was copied, not the
-        # recovery point of the data, and the in-region snapshot it came from is at least as new.
+        # Only snapshots in the disk's own region: a cross-region copy's CreateTime is when it was copied, later
+        # than the recovery point of the data it holds.
         local = [s for s in estate.cbs.snapshots_of(disk.disk_id)
                  if s.account == disk.account and s.region == disk.region and not s.copy_from_remote]
         if unreadable := [r for s in local if (r := s.unknown("created_at", "state"))]:
@@ -133,13 +133,16 @@ def snapshot_fresh(estate: Estate, params: SnapshotFreshParams) -> Iterator[Resu
         if not completed:
             yield Result.fail(disk, "has no snapshot", instance=disk.instance_id, rpo_hours=params.rpo_hours)
             continue
-        ages = {s.snapshot_id: age_at(s.created_at, now) for s in completed}
-        if bad := next(((sid, a) for sid, a in ages.items() if isinstance(a, str)), None):
-            yield Result.error(disk, f"snapshot {bad[0]}: {bad[1]}")
+        aged: list[tuple[timedelta, Snapshot]] = []
+        for snapshot in completed:
+            age_or_reason = age_at(snapshot.created_at, now)
+            if isinstance(age_or_reason, str):
+                yield Result.error(disk, f"snapshot {snapshot.snapshot_id}: {age_or_reason}")
+                break
+            aged.append((age_or_reason, snapshot))
+        if len(aged) < len(completed):
             continue
-        newest = min(completed, key=lambda s: ages[s.snapshot_id])
-        age = ages[newest.snapshot_id]
-        assert isinstance(age, timedelta)
+        age, newest = min(aged, key=lambda pair: pair[0])
         evidence = {"snapshot": newest.snapshot_id, "created_at": newest.created_at.isoformat(),
                     "age_hours": round(age.total_seconds() / 3600, 1), "rpo_hours": params.rpo_hours}
         if age >= rpo:
