@@ -165,29 +165,23 @@ def bastion_only_admin_path(estate: Estate, params: AdminPathParams) -> Iterator
             continue
         referenced = sorted({r.source_security_group_id for r in rules if r.source_security_group_id}
                             - bastion_groups)
-        admitted: list[str] = []
-        doubts: list[str] = []
+        tally = netrules.Tally()
         for port in params.admin_ports:
             probe = netrules.Probe("tcp", port)
             by_address = netrules.admits_addresses(rules, probe, others)
             if by_address.admitted and item.account in blind:
                 by_address = netrules.Verdict(netrules.Admission.UNKNOWN, by_address.rule,
                                               f"{by_address.reason} may be the bastion's ({blind[item.account]})")
-            verdicts = [(f"addresses other than the bastion's to port {port}", by_address)]
-            verdicts += [(f"{group_id} to port {port}", netrules.admits_group(rules, probe, group_id))
-                         for group_id in referenced]
-            for what, verdict in verdicts:
-                if verdict.admitted:
-                    admitted.append(f"{what} by {verdict.reason}")
-                elif verdict.admission is netrules.Admission.UNKNOWN:
-                    doubts.append(f"{what}: {verdict.reason}")
-        evidence = {"security_groups": item.security_group_ids, "bastion_addresses": [str(a) for a in
-                                                                                     bastion_addresses]}
-        if admitted:
-            yield Result.fail(item, f"admin ports reachable around the bastion: {'; '.join(admitted[:4])}",
-                              admitted=admitted, **evidence)
-        elif doubts:
-            yield Result.error(item, f"cannot tell: {doubts[0]}", undecided=doubts, **evidence)
+            tally.add("addresses other than the bastion's", probe, by_address)
+            for group_id in referenced:
+                tally.add(f"group {group_id}", probe, netrules.admits_group(rules, probe, group_id))
+        evidence = {"security_groups": item.security_group_ids,
+                    "bastion_addresses": [str(a) for a in bastion_addresses], **tally.evidence()}
+        if admitted := tally.admitted_lines():
+            yield Result.fail(item, f"admin ports reachable around the bastion: {'; '.join(admitted[:3])}",
+                              **evidence)
+        elif undecided := tally.undecided_lines():
+            yield Result.error(item, f"cannot tell: {undecided[0]}", **evidence)
         else:
             yield Result.ok(item, **evidence)
 

@@ -211,39 +211,25 @@ def no_cross_environment_ingress(estate: Estate, params: CrossEnvironmentIngress
         if reason := group.unknown("ingress"):
             yield Result.error(group, reason)
             continue
-        admitted: list[str] = []
-        doubts: list[str] = []
+        tally = netrules.Tally()
         # A group admitting its own members is only cross-environment when non-prod instances use it too.
         referenced = [g for g in non_prod_groups if any(r.source_security_group_id == g for r in group.ingress)]
         for probe in netrules.traffic_probes(group.ingress):
             for name, cidrs in non_prod_cidrs.items():
-                verdict = netrules.admits_addresses(group.ingress, probe, cidrs, counts=counts)
-                _collect(verdict, f"{name} on {probe}", admitted, doubts)
+                tally.add(name, probe, netrules.admits_addresses(group.ingress, probe, cidrs, counts=counts))
             for other in referenced:
-                verdict = netrules.admits_group(group.ingress, probe, other)
-                _collect(verdict, f"{other} ({'/'.join(sorted(envs[other]))}) on {probe}", admitted, doubts)
-        yield _verdict_result(group, admitted, doubts, "admits non-prod traffic")
+                tally.add(f"{other} ({'/'.join(sorted(envs[other]))})", probe,
+                          netrules.admits_group(group.ingress, probe, other))
+        yield tally_result(group, tally, "admits non-prod traffic")
 
 
-def _collect(verdict: netrules.Verdict, what: str, admitted: list[str], doubts: list[str]) -> None:
-    if verdict.admitted:
-        admitted.append(f"{what} by {verdict.reason}")
-    elif verdict.admission is netrules.Admission.UNKNOWN:
-        doubts.append(f"{what}: {verdict.reason}")
-
-
-def _verdict_result(group: SecurityGroup, admitted: list[str], doubts: list[str], failing: str) -> Result:
-    if admitted:
-        shown = "; ".join(_dedupe(admitted)[:5])
-        more = f" (and {len(_dedupe(admitted)) - 5} more)" if len(_dedupe(admitted)) > 5 else ""
-        return Result.fail(group, f"{failing}: {shown}{more}", admitted=_dedupe(admitted))
-    if doubts:
-        return Result.error(group, f"cannot tell: {_dedupe(doubts)[0]}", undecided=_dedupe(doubts))
+def tally_result(group: SecurityGroup, tally: netrules.Tally, failing: str) -> Result:
+    if admitted := tally.admitted_lines():
+        more = f" (and {len(admitted) - 3} more)" if len(admitted) > 3 else ""
+        return Result.fail(group, f"{failing}: {'; '.join(admitted[:3])}{more}", **tally.evidence())
+    if undecided := tally.undecided_lines():
+        return Result.error(group, f"cannot tell: {undecided[0]}", **tally.evidence())
     return Result.ok(group)
-
-
-def _dedupe(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
 
 
 @check(
@@ -261,19 +247,14 @@ def no_public_admin_ports(estate: Estate, params: PublicAdminPortsParams) -> Ite
         if reason := group.unknown("ingress"):
             yield Result.error(group, reason)
             continue
-        admitted: list[str] = []
-        doubts: list[str] = []
+        tally = netrules.Tally()
         open_ports: set[int] = set()
         for port in params.admin_ports:
+            probe = netrules.Probe("tcp", port)
             for internet in netrules.INTERNET:
-                verdict = netrules.admits_addresses(group.ingress, netrules.Probe("tcp", port), [internet],
-                                                    counts=netrules.is_internet_wide)
+                verdict = netrules.admits_addresses(group.ingress, probe, [internet], counts=netrules.is_internet_wide)
                 if verdict.admitted:
                     open_ports.add(port)
-                _collect(verdict, f"{internet} to port {port}", admitted, doubts)
-        if open_ports:
-            ports = ", ".join(str(p) for p in sorted(open_ports))
-            yield Result.fail(group, f"admits the internet to port {ports}: {'; '.join(admitted[:4])}",
-                              open_ports=sorted(open_ports), admitted=admitted)
-        else:
-            yield _verdict_result(group, admitted, doubts, "admits the internet")
+                tally.add(str(internet), probe, verdict)
+        ports = ", ".join(str(p) for p in sorted(open_ports))
+        yield tally_result(group, tally, f"admits the internet to port {ports}")

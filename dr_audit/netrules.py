@@ -305,3 +305,36 @@ def traffic_probes(rules: Iterable[SecurityGroupRule]) -> list[Probe]:
 
 def is_internet_wide(networks: Sequence[Network]) -> bool:
     return any(network.prefixlen == 0 for network in networks)
+
+
+class Tally:
+    """Verdicts gathered over many probes, grouped by what was let in and by which rule, for one message."""
+
+    def __init__(self) -> None:
+        self.admitted: dict[tuple[str, str], list[str]] = {}
+        self.undecided: dict[tuple[str, str], list[str]] = {}
+
+    def add(self, source: str, probe: Probe | str, verdict: Verdict) -> None:
+        if verdict.admission is Admission.DENIED:
+            return
+        bucket = self.admitted if verdict.admitted else self.undecided
+        traffic = bucket.setdefault((source, verdict.reason), [])
+        if str(probe) not in traffic:
+            traffic.append(str(probe))
+
+    @staticmethod
+    def _lines(bucket: dict[tuple[str, str], list[str]], joiner: str) -> list[str]:
+        return [f"{source} {joiner} {reason} ({', '.join(traffic[:4])}{', …' if len(traffic) > 4 else ''})"
+                for (source, reason), traffic in bucket.items()]
+
+    def admitted_lines(self) -> list[str]:
+        return self._lines(self.admitted, "by")
+
+    def undecided_lines(self) -> list[str]:
+        return self._lines(self.undecided, ":")
+
+    def evidence(self) -> dict[str, list[dict[str, object]]]:
+        def rows(bucket: dict[tuple[str, str], list[str]]) -> list[dict[str, object]]:
+            return [{"source": s, "rule": r, "traffic": t} for (s, r), t in bucket.items()]
+
+        return {"admitted": rows(self.admitted), "undecided": rows(self.undecided)}
