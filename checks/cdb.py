@@ -60,6 +60,10 @@ def cdb_multi_az(estate: Estate, params: MultiAzParams) -> Iterator[Result]:
             yield Result.error(instance, "deploy mode is multi-AZ but no replica zone was reported", **evidence)
         elif instance.multi_az:
             yield Result.fail(instance, f"multi-AZ in name only: every replica is in {instance.zone}", **evidence)
+        elif other:
+            # DeployMode 0 although a replica shows another zone: the deployment is not promised to stay there.
+            yield Result.fail(instance, f"deploy mode is single-AZ (replica reported in {', '.join(other)})",
+                              **evidence)
         else:
             yield Result.fail(instance, f"single-AZ deployment in {instance.zone}: no replica in another zone",
                               **evidence)

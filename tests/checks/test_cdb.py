@@ -37,11 +37,13 @@ def test_multi_az_replica_in_another_zone_passes(registry):
         mysql("cdb-single", multi_az=False, replica_zones=["ap-shanghai-2"]),
         # DeployMode says multi-AZ, but the replica actually sits beside the master
         mysql("cdb-same-zone", multi_az=True, replica_zones=["ap-shanghai-2"]),
+        mysql("cdb-mode-single", multi_az=False, replica_zones=["ap-shanghai-4"]),
         mysql("cdb-dev", env="dev", multi_az=False),
         mysql("cdb-dr", role="dr", multi_az=False),
     )
     findings = run_check(registry, "cdb_multi_az", estate)
-    assert by_resource(findings) == {"cdb-ok": "PASS", "cdb-single": "FAIL", "cdb-same-zone": "FAIL"}
+    assert by_resource(findings) == {"cdb-ok": "PASS", "cdb-single": "FAIL", "cdb-same-zone": "FAIL",
+                                     "cdb-mode-single": "FAIL"}
     assert "multi-AZ in name only" in next(f.message for f in findings if f.resource.id == "cdb-same-zone")
 
 
