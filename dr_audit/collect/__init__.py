@@ -1,0 +1,215 @@
+"""Live collection: fill an Estate from Tencent Cloud accounts (and off-site S3 targets), read-only.
+
+`collect_live(options)` is what `dr-audit run` uses; `collect(...)` is the same machinery with explicit keys and
+endpoints, used by `--demo` against the emulated cloud, the tests and the benchmark. Accounts, services and regions
+are read concurrently; every failure is recorded in the Estate (a gap, or a resource's `unreadable`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
+
+from ..estate import SERVICES, Estate, Gap, mask_key_id
+from ..scope import OffsiteTarget
+from .client import ApiClient, CallError, CallStats, Endpoint, RateLimiter, RetryPolicy, Secrets
+
+if TYPE_CHECKING:
+    from ..runner import RunOptions
+
+REGIONAL_SERVICES = ("cvm", "cbs", "vpc", "cdb", "dasb")
+ACCOUNT_SERVICES = ("cam", "cos", "cloudaudit", *REGIONAL_SERVICES)
+
+
+@dataclass
+class CollectConfig:
+    """How to collect: endpoints, regions, off-site targets and the client layer's knobs."""
+
+    endpoint_url: str | None = None
+    cos_endpoint_url: str | None = None
+    regions: list[str] = field(default_factory=list)  # empty: every region DescribeRegions lists
+    offsite_targets: list[OffsiteTarget] = field(default_factory=list)
+    offsite_secrets: Secrets | None = None  # None: each target's env vars, else the standard AWS chain
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    rate_limits: bool = True
+    rate_share: float = 1.0
+    timeout: float = 20.0
+    workers_per_lane: int = 16
+    progress: bool = False
+    source: Literal["live", "demo"] = "live"
+
+
+def collect_live(options: RunOptions) -> Estate:
+    """`dr-audit run` against live accounts: credentials by the SDK chain, one account per --role-arn."""
+    from .credentials import assume_role, base_secrets
+
+    config = CollectConfig(endpoint_url=options.endpoint_url, cos_endpoint_url=options.cos_endpoint_url,
+                           regions=list(options.regions), offsite_targets=pack_offsite_targets(options),
+                           progress=options.progress)
+    base = base_secrets(options.profile)
+    if not options.role_arns:
+        return collect([base], config)
+    stats = CallStats()
+    assumer = ApiClient(base, endpoint=Endpoint(config.endpoint_url), retry=config.retry, timeout=config.timeout,
+                        stats=stats)
+    return collect([assume_role(assumer, arn) for arn in options.role_arns], config)
+
+
+def pack_offsite_targets(options: RunOptions) -> list[OffsiteTarget]:
+    """The off-site targets in the scope of the pack this run uses (the runner validated the pack already)."""
+    import yaml
+
+    from ..packs import pack_path
+    from ..scope import Scope
+
+    try:
+        data = yaml.safe_load(pack_path(options.pack).read_text(encoding="utf-8")) or {}
+        return list(Scope.model_validate(data.get("scope") or {}).offsite_targets)
+    except Exception:  # the runner reports a bad pack itself, with file and line
+        return []
+
+
+def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats | None = None) -> Estate:
+    """Read every account (concurrently) into one Estate."""
+    from .s3 import CosCollector, CosSource, OffsiteCollector, resolve_destination_regions
+    from .tasks import TaskGroup
+    from .tencent import cam, cbs, cdb, cloudaudit, cvm, dasb, vpc
+    from .tencent.common import AccountRun, Harvest
+
+    stats = stats or CallStats()
+    limiter = RateLimiter(share=config.rate_share, enabled=config.rate_limits)
+    estate = Estate(source=config.source, collected_at=datetime.now(UTC).replace(microsecond=0),
+                    services=list(SERVICES))
+    harvest = Harvest(estate)
+    tasks = TaskGroup(config.workers_per_lane)
+    regional = {"cvm": cvm.collect, "cbs": cbs.collect, "vpc": vpc.collect, "cdb": cdb.collect,
+                "dasb": dasb.collect}
+    runs: list[AccountRun] = []
+
+    def start_account(secrets: Secrets) -> None:
+        client = ApiClient(secrets, endpoint=Endpoint(config.endpoint_url), limiter=limiter, retry=config.retry,
+                           timeout=config.timeout, stats=stats)
+        account = identify(client, harvest)
+        if account is None:
+            return
+        client.account = account
+        regions = config.regions or list_regions(client, account, harvest)
+        run = AccountRun(client=client, account=account, regions=regions, tasks=tasks, harvest=harvest)
+        with harvest.lock:
+            runs.append(run)
+            estate.accounts.append(account)
+            estate.regions.extend(r for r in regions if r not in estate.regions)
+        cam.collect(run)
+        cloudaudit.collect(run)
+        CosCollector(run, CosSource(config.cos_endpoint_url), config.timeout).collect()
+        for region in regions:
+            for service in REGIONAL_SERVICES:
+                regional[service](run, region)
+
+    try:
+        for secrets in accounts:
+            tasks.spawn("accounts", start_account, secrets)
+        tasks.wait(tick=_progress(config, stats, tasks))
+        if runs:  # off-site targets belong to the pack, not to an account: read them once
+            for target in config.offsite_targets:
+                OffsiteCollector(runs[0], target, config.offsite_secrets, config.timeout).collect()
+            tasks.wait(tick=_progress(config, stats, tasks))
+    finally:
+        tasks.close()
+    for crash in tasks.crashes:  # a collector bug must not read as an empty, readable inventory
+        for service in ACCOUNT_SERVICES:
+            estate.gaps.append(Gap(account=estate.accounts[0] if estate.accounts else "", service=service,
+                                   operation="collect", code="CollectorError",
+                                   message=f"{type(crash).__name__}: {crash}"[:300]))
+    resolve_destination_regions(estate.cos.buckets)
+    tidy(estate)
+    return estate
+
+
+def identify(client: ApiClient, harvest: object) -> str | None:
+    """The account id of these keys; when even that fails, gaps for every service of an unnamed account."""
+    from .credentials import account_id
+    from .tencent.common import Harvest
+
+    assert isinstance(harvest, Harvest)
+    try:
+        return account_id(client)
+    except CallError as error:
+        label = f"unidentified:{mask_key_id(client.secrets.secret_id)}"
+        with harvest.lock:
+            harvest.estate.accounts.append(label)
+            for service in ACCOUNT_SERVICES:
+                harvest.estate.gaps.append(Gap(account=label, service=service, region="", operation=error.action,
+                                               code=error.code, message=error.message))
+        return None
+
+
+def list_regions(client: ApiClient, account: str, harvest: object) -> list[str]:
+    """Every available region (region service, Product=cvm); on failure, global gaps for the regional services."""
+    from .tencent.common import Harvest
+
+    assert isinstance(harvest, Harvest)
+    try:
+        response = client.call("region", "DescribeRegions", {"Product": "cvm"})
+    except CallError as error:
+        for service in REGIONAL_SERVICES:
+            harvest.gap(Gap(account=account, service=service, region="", operation=error.action, code=error.code,
+                            message=error.message))
+        return []
+    found = []
+    for entry in response.get("RegionSet") or []:
+        state = str(entry.get("RegionState") or "AVAILABLE").upper()
+        if entry.get("Region") and state == "AVAILABLE":
+            found.append(str(entry["Region"]))
+    return found
+
+
+# Lists whose items can be reported by more than one region (global resources seen from every region).
+_DEDUPED = (("vpc", "peerings"), ("vpc", "ccns"), ("cloudaudit", "tracks"), ("dasb", "resources"),
+            ("dasb", "devices"), ("dasb", "acls"))
+
+
+def tidy(estate: Estate) -> None:
+    """Deterministic order (threads finish in any order) and one entry per global resource."""
+    for domain_name in ("cam", "cvm", "cbs", "vpc", "cos", "offsite", "cdb", "dasb", "cloudaudit"):
+        domain = getattr(estate, domain_name)
+        for list_name in type(domain).model_fields:
+            values = getattr(domain, list_name)
+            if not isinstance(values, list) or not values or not hasattr(values[0], "resource_id"):
+                continue
+            values.sort(key=lambda r: (r.account, r.region, r.resource_id))
+            if (domain_name, list_name) in _DEDUPED:
+                seen: set[tuple[str, str]] = set()
+                kept = []
+                for item in values:
+                    key = (item.account, item.resource_id)
+                    if key not in seen:
+                        seen.add(key)
+                        kept.append(item)
+                setattr(domain, list_name, kept)
+    estate.gaps.sort(key=lambda g: (g.account, g.service, g.region, g.operation))
+
+
+def _progress(config: CollectConfig, stats: CallStats, tasks: object) -> Callable[[], None] | None:
+    if not config.progress:
+        return None
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    state: dict[str, float] = {"last": 0.0}
+
+    def tick() -> None:
+        import time
+
+        now = time.monotonic()
+        if now - state["last"] < 0.5:
+            return
+        state["last"] = now
+        sent = sum(stats.sent.values())
+        pending = getattr(tasks, "pending", 0)
+        console.print(f"[dim]collecting: {sent} calls sent, {pending} reads pending[/dim]", end="\r",
+                      highlight=False, soft_wrap=True)
+
+    return tick

@@ -1,0 +1,324 @@
+"""The one client layer every live read goes through: read-only guard, rate limits, retries, timeouts, clean errors.
+
+Tencent Cloud API 3.0 calls go through the SDK's per-service clients (`call_json`), with the SDK's own retryer and
+region breaker left off: its StandardRetryer re-raises a stale error after a later success, and its breaker fails
+over instead of failing fast. Retries, backoff and the per-(account, service, action) token buckets live here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..readonly import is_read_action
+
+# Documented default limits per account and action (DESIGN.md §7), by service; the few actions with their own
+# documented limit override the service's. Unknown services fall back to the most common CAM-like 20/s.
+SERVICE_RATE_LIMITS: dict[str, float] = {
+    "cam": 20, "cbs": 20, "cvm": 40, "vpc": 100, "cdb": 100, "dasb": 20, "cloudaudit": 20, "region": 20, "sts": 20,
+}
+ACTION_RATE_LIMITS: dict[str, float] = {
+    "cdb:DescribeBackupOverview": 20, "cdb:DescribeBackupSummaries": 20, "cdb:DescribeTagsOfInstanceIds": 20,
+    "dasb:DescribeDeviceGroupMembers": 50,
+}
+DEFAULT_RATE_LIMIT = 20.0
+
+# SDK client class per service: (module, class name).
+SDK_CLIENTS: dict[str, tuple[str, str]] = {
+    "cam": ("tencentcloud.cam.v20190116.cam_client", "CamClient"),
+    "cvm": ("tencentcloud.cvm.v20170312.cvm_client", "CvmClient"),
+    "cbs": ("tencentcloud.cbs.v20170312.cbs_client", "CbsClient"),
+    "vpc": ("tencentcloud.vpc.v20170312.vpc_client", "VpcClient"),
+    "cdb": ("tencentcloud.cdb.v20170320.cdb_client", "CdbClient"),
+    "dasb": ("tencentcloud.dasb.v20191018.dasb_client", "DasbClient"),
+    "cloudaudit": ("tencentcloud.cloudaudit.v20190319.cloudaudit_client", "CloudauditClient"),
+    "region": ("tencentcloud.region.v20220627.region_client", "RegionClient"),
+    "sts": ("tencentcloud.sts.v20180813.sts_client", "StsClient"),
+}
+
+_THROTTLED = re.compile(r"^RequestLimitExceeded")
+_TRANSIENT_CODES = frozenset({"InternalError", "ServerNetworkError", "ClientNetworkError", "MalformedResponse",
+                              "ServiceUnavailable", "RequestTimeout"})
+_KEY_LIKE = re.compile(r"AKID[A-Za-z0-9]{8,}")
+
+
+def rate_limit(service: str, action: str) -> float:
+    return ACTION_RATE_LIMITS.get(f"{service}:{action}", SERVICE_RATE_LIMITS.get(service, DEFAULT_RATE_LIMIT))
+
+
+class ReadOnlyViolation(Exception):
+    """A collector asked for an action that is not on the read-only list; nothing was sent."""
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Keys that sign requests. repr() never shows them."""
+
+    secret_id: str
+    secret_key: str = field(repr=False)
+    token: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return f"Secrets(secret_id={self.secret_id[:4]}****)"
+
+
+class CallError(Exception):
+    """A read that failed for good (after retries): code and a message with every secret scrubbed."""
+
+    def __init__(self, service: str, action: str, region: str, code: str, message: str) -> None:
+        super().__init__(f"{service}:{action} {code}: {message}")
+        self.service, self.action, self.region, self.code, self.message = service, action, region, code, message
+
+    @property
+    def reason(self) -> str:
+        """What an `unreadable` entry says: the call and why it failed."""
+        return f"{self.service}:{self.action} failed: {self.code}: {self.message}" if self.message else \
+            f"{self.service}:{self.action} failed: {self.code}"
+
+    @property
+    def transient(self) -> bool:
+        return bool(_THROTTLED.match(self.code)) or self.code in _TRANSIENT_CODES or self.code.startswith(
+            "InternalError")
+
+
+def scrub(text: str, secrets: Secrets | None) -> str:
+    """Remove every secret (and anything shaped like a SecretId) from a message, and keep it to one short line."""
+    text = " ".join(str(text).split())
+    if secrets is not None:
+        for value in (secrets.secret_key, secrets.token, secrets.secret_id):
+            if value:
+                text = text.replace(value, "****")
+    text = _KEY_LIKE.sub(lambda m: f"{m.group(0)[:4]}****", text)
+    return text[:300]
+
+
+class TokenBucket:
+    """A token bucket: `rate` tokens a second, at most `burst` saved up. acquire() waits for a token."""
+
+    def __init__(self, rate: float, burst: float = 1.0, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.rate = rate
+        self.burst = max(1.0, burst)
+        self._clock, self._sleep = clock, sleep
+        self._tokens = self.burst
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        # Reserve a token now (possibly going into debt) and sleep off the debt outside the lock, so waiting callers
+        # are served in order at exactly `rate` without a busy loop.
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            self._tokens -= 1.0
+            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+        if wait > 0:
+            self._sleep(wait)
+
+
+class RateLimiter:
+    """One token bucket per (account, service, action), at that action's documented limit times `share`."""
+
+    def __init__(self, share: float = 1.0, overrides: dict[str, float] | None = None, enabled: bool = True) -> None:
+        self.share = share
+        self.overrides = overrides or {}
+        self.enabled = enabled
+        self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def bucket(self, account: str, service: str, action: str) -> TokenBucket:
+        key = (account, service, action)
+        with self._lock:
+            found = self._buckets.get(key)
+            if found is None:
+                rate = self.overrides.get(f"{service}:{action}", rate_limit(service, action)) * self.share
+                found = self._buckets[key] = TokenBucket(rate)
+            return found
+
+    def acquire(self, account: str, service: str, action: str) -> None:
+        if self.enabled:
+            self.bucket(account, service, action).acquire()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Jittered exponential backoff ("full jitter"): attempt n waits uniform(0, min(cap, base * 2**n))."""
+
+    max_attempts: int = 10
+    base: float = 0.1
+    cap: float = 5.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0, min(self.cap, self.base * 2 ** attempt))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where API 3.0 requests go: the real `<service>.tencentcloudapi.com`, or one override for every service."""
+
+    url: str | None = None
+
+    def http_profile_args(self) -> dict[str, str]:
+        if not self.url:
+            return {}
+        parts = urlsplit(self.url if "://" in self.url else f"https://{self.url}")
+        if not parts.hostname:
+            from ..errors import BadInput
+
+            raise BadInput(f"--endpoint-url {self.url!r} is not a URL (expected e.g. http://127.0.0.1:8080)")
+        host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+        return {"protocol": parts.scheme or "https", "endpoint": host}
+
+
+@dataclass
+class CallStats:
+    """Calls sent per service:action (every attempt counts), for progress and the benchmark."""
+
+    sent: Counter[str] = field(default_factory=Counter)
+    retried: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, key: str, retry: bool) -> None:
+        with self._lock:
+            self.sent[key] += 1
+            if retry:
+                self.retried[key] += 1
+
+
+class ApiClient:
+    """Reads one account's API 3.0 data. Thread-safe: each thread keeps its own SDK clients (and HTTP session)."""
+
+    def __init__(self, secrets: Secrets, account: str = "", *, endpoint: Endpoint | None = None,
+                 limiter: RateLimiter | None = None, retry: RetryPolicy | None = None, timeout: float = 20.0,
+                 stats: CallStats | None = None, seed: int | None = None) -> None:
+        self.secrets = secrets
+        self.account = account
+        self.endpoint = endpoint or Endpoint()
+        self.limiter = limiter or RateLimiter()
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.stats = stats or CallStats()
+        self._local = threading.local()
+        self._rng = random.Random(seed)
+        self._rng_lock = threading.Lock()
+
+    # -- the one door every request passes ------------------------------------------------------------------------
+
+    def call(self, service: str, action: str, params: dict[str, Any] | None = None, region: str = "") -> dict[str, Any]:
+        """The `Response` object of one read, after rate limiting and retries; raises CallError when it failed."""
+        if not is_read_action(service, action):
+            raise ReadOnlyViolation(f"{service}:{action} is not a read-only action; dr-audit never sends it")
+        key = f"{service}:{action}"
+        attempt = 0
+        while True:
+            self.limiter.acquire(self.account, service, action)
+            self.stats.count(key, retry=attempt > 0)
+            try:
+                return self._send(service, action, params or {}, region)
+            except CallError as error:
+                attempt += 1
+                if not error.transient or attempt >= self.retry.max_attempts:
+                    raise
+                with self._rng_lock:
+                    pause = self.retry.delay(attempt - 1, self._rng)
+                time.sleep(pause)
+
+    def _send(self, service: str, action: str, params: dict[str, Any], region: str) -> dict[str, Any]:
+        from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+        client = self._sdk_client(service, region)
+        try:
+            answer = client.call_json(action, params)
+        except TencentCloudSDKException as exc:
+            code, message = exc.get_code() or "Unknown", exc.get_message() or ""
+            if code == "ServerNetworkError" and isinstance(message, bytes | bytearray):
+                message = message[:200].decode("utf-8", "replace")
+            raise self._error(service, action, region, code, str(message)) from None
+        except json.JSONDecodeError as exc:
+            raise self._error(service, action, region, "MalformedResponse", f"answer is not JSON ({exc.msg})") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self._error(service, action, region, "MalformedResponse", f"{type(exc).__name__}: {exc}") from None
+        except OSError as exc:
+            raise self._error(service, action, region, "ClientNetworkError", str(exc)) from None
+        response = answer.get("Response") if isinstance(answer, dict) else None
+        if not isinstance(response, dict):
+            raise self._error(service, action, region, "MalformedResponse", "answer has no Response object")
+        error = response.get("Error")
+        if isinstance(error, dict):  # the SDK ignores errors when Content-Type is not exactly application/json
+            code, message = str(error.get("Code") or "Unknown"), str(error.get("Message", ""))
+            raise self._error(service, action, region, code, message)
+        return response
+
+    def _error(self, service: str, action: str, region: str, code: str, message: str) -> CallError:
+        return CallError(service, action, region, scrub(code, self.secrets), scrub(message, self.secrets))
+
+    def _sdk_client(self, service: str, region: str) -> Any:
+        clients: dict[tuple[str, str], Any] | None = getattr(self._local, "clients", None)
+        if clients is None:
+            clients = self._local.clients = {}
+        found = clients.get((service, region))
+        if found is None:
+            found = clients[(service, region)] = self._new_sdk_client(service, region)
+        return found
+
+    def _new_sdk_client(self, service: str, region: str) -> Any:
+        from tencentcloud.common.credential import Credential
+        from tencentcloud.common.profile.client_profile import ClientProfile
+        from tencentcloud.common.profile.http_profile import HttpProfile
+
+        module_name, class_name = SDK_CLIENTS[service]
+        client_class = getattr(importlib.import_module(module_name), class_name)
+        http = HttpProfile(reqTimeout=self.timeout, keepAlive=True, **self.endpoint.http_profile_args())
+        # disable_region_breaker=True and no retryer: both are done here instead (see the module docstring).
+        profile = ClientProfile(httpProfile=http, disable_region_breaker=True, language="en-US")
+        credential = Credential(self.secrets.secret_id, self.secrets.secret_key, self.secrets.token)
+        return client_class(credential, region, profile)
+
+    # -- paging helpers -------------------------------------------------------------------------------------------
+
+    def offset_pages(self, service: str, action: str, params: dict[str, Any], list_key: str, *, region: str = "",
+                     limit: int = 100, as_strings: bool = False, total_key: str = "TotalCount") -> Iterator[dict]:
+        """Every item of an Offset/Limit list, page after page until the total is reached or a page comes short."""
+        offset = 0
+        while True:
+            page_params = {**params, "Offset": str(offset) if as_strings else offset,
+                           "Limit": str(limit) if as_strings else limit}
+            response = self.call(service, action, page_params, region)
+            items = response.get(list_key) or []
+            yield from items
+            offset += len(items)
+            if _last_page(items, offset, limit, response.get(total_key)):
+                return
+
+    def page_number_pages(self, service: str, action: str, params: dict[str, Any], list_key: str, *,
+                          region: str = "", size: int = 20, page_key: str = "Page", size_key: str = "Rp",
+                          total_key: str = "TotalNum") -> Iterator[dict]:
+        """Every item of a Page/Rp (CAM) or PageNumber/PageSize (CloudAudit) list, counting pages from 1."""
+        page, seen = 1, 0
+        while True:
+            response = self.call(service, action, {**params, page_key: page, size_key: size}, region)
+            items = response.get(list_key) or []
+            yield from items
+            seen += len(items)
+            if _last_page(items, seen, size, response.get(total_key)):
+                return
+            page += 1
+
+
+def _last_page(items: list[Any], seen: int, size: int, total: Any) -> bool:
+    """The total, when the answer gives one, decides; otherwise a short page is the last."""
+    if not items:
+        return True
+    if isinstance(total, int) or (isinstance(total, str) and total.isdigit()):
+        return seen >= int(total)
+    return len(items) < size

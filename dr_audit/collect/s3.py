@@ -1,0 +1,427 @@
+"""COS buckets (through COS's S3-compatible API) and off-site copies in another cloud, read with boto3.
+
+Every boto3 client here refuses any operation off the read-only list before it is sent (a botocore event hook), is
+path-style, and has its own timeouts and botocore's "standard" retries (which, unlike the Tencent SDK's retryer,
+do not keep stale errors). Object contents are never read: off-site buckets are only listed, for key times.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from ..estate import (
+    Bucket,
+    BucketAcl,
+    Gap,
+    LifecycleRule,
+    ObjectLock,
+    OffsiteCopy,
+    Replication,
+    ReplicationRule,
+    Transition,
+)
+from ..readonly import is_read_operation
+from ..scope import OffsiteTarget
+from .client import ReadOnlyViolation, Secrets, scrub
+from .tencent.common import AccountRun, fit, mark_unreadable
+
+# Answers that mean "read fine, nothing configured" per operation (COS spells some codes its own way, and answers
+# a bucket without a policy with a bare 404).
+NOT_CONFIGURED: dict[str, frozenset[str]] = {
+    "GetBucketReplication": frozenset({"ReplicationConfigurationNotFoundError", "ReplicationConfigurationnotFoundError",
+                                       "NoSuchReplicationConfiguration", "404"}),
+    "GetBucketLifecycleConfiguration": frozenset({"NoSuchLifecycleConfiguration", "404"}),
+    "GetObjectLockConfiguration": frozenset({"ObjectLockConfigurationNotFoundError", "NoSuchObjectLockConfiguration",
+                                             "404"}),
+    "GetBucketPolicy": frozenset({"NoSuchBucketPolicy", "404"}),
+    "GetBucketTagging": frozenset({"NoSuchTagSet", "NoSuchTagSetError", "404"}),
+}
+PUBLIC_GRANTEES = ("/groups/global/AllUsers", "/groups/global/AuthenticatedUsers")
+
+
+class S3ReadError(Exception):
+    def __init__(self, operation: str, code: str, message: str) -> None:
+        super().__init__(f"{operation} {code}: {message}")
+        self.operation, self.code, self.message = operation, code, message
+
+    @property
+    def reason(self) -> str:
+        return f"s3:{self.operation} failed: {self.code}: {self.message}" if self.message else \
+            f"s3:{self.operation} failed: {self.code}"
+
+
+def make_client(target: str, endpoint_url: str, region: str, secrets: Secrets | None, timeout: float = 20.0) -> Any:
+    """A path-style boto3 S3 client that can only send the read operations allowed for `target` (cos/offsite)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 6},
+                    connect_timeout=timeout, read_timeout=timeout, signature_version="s3v4",
+                    max_pool_connections=32)
+    credentials: dict[str, Any] = {}
+    if secrets is not None:
+        credentials = {"aws_access_key_id": secrets.secret_id, "aws_secret_access_key": secrets.secret_key,
+                       "aws_session_token": secrets.token}
+    client = boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region, config=config,
+                                            **credentials)
+
+    def guard(model: Any = None, **_: Any) -> None:
+        name = getattr(model, "name", "")
+        if not is_read_operation(target, name):
+            raise ReadOnlyViolation(f"s3:{name} is not a read-only operation; dr-audit never sends it")
+
+    client.meta.events.register("before-parameter-build.s3", guard)
+    return client
+
+
+def read(client: Any, operation: str, secrets: Secrets | None = None, **params: Any) -> dict[str, Any] | None:
+    """One S3 read; None when the answer means "not configured"; S3ReadError (secrets scrubbed) when it failed."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    method = getattr(client, _snake(operation))
+    try:
+        return method(**params)
+    except ClientError as exc:
+        error = exc.response.get("Error") or {}
+        status = str((exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode", ""))
+        code = str(error.get("Code") or status or "Unknown")
+        if code in NOT_CONFIGURED.get(operation, ()) or (status == "404" and code in ("404", "NotFound")
+                                                         and operation in NOT_CONFIGURED):
+            return None
+        raise S3ReadError(operation, scrub(code, secrets), scrub(str(error.get("Message") or ""), secrets)) from None
+    except BotoCoreError as exc:
+        raise S3ReadError(operation, type(exc).__name__, scrub(str(exc), secrets)) from None
+
+
+def _snake(operation: str) -> str:
+    from botocore import xform_name
+
+    return str(xform_name(operation))
+
+
+# -- COS ------------------------------------------------------------------------------------------------------------
+
+@dataclass
+class CosSource:
+    """Where COS is: an override for every request (tests, demo) or the regional `cos.<region>.myqcloud.com`."""
+
+    endpoint_url: str | None = None
+
+    def for_region(self, region: str) -> str:
+        return self.endpoint_url or f"https://cos.{region}.myqcloud.com"
+
+    def for_service(self) -> str:
+        return self.endpoint_url or "https://service.cos.myqcloud.com"
+
+
+class CosCollector:
+    def __init__(self, run: AccountRun, source: CosSource, timeout: float = 20.0) -> None:
+        self.run = run
+        self.source = source
+        self.secrets = run.client.secrets
+        self.timeout = timeout
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, region: str) -> Any:
+        with self._lock:
+            found = self._clients.get(region)
+            if found is None:
+                endpoint = self.source.for_region(region) if region else self.source.for_service()
+                found = self._clients[region] = make_client("cos", endpoint, region or "ap-guangzhou", self.secrets,
+                                                            self.timeout)
+            return found
+
+    def collect(self) -> None:
+        self.run.tasks.spawn("cos", self.buckets, on_crash=self._listing_failed)
+
+    def _listing_failed(self, exc: BaseException) -> None:
+        code = exc.code if isinstance(exc, S3ReadError) else "CollectorError"
+        message = exc.message if isinstance(exc, S3ReadError) else f"{type(exc).__name__}: {exc}"[:300]
+        self.run.harvest.gap(Gap(account=self.run.account, service="cos", region="", operation="ListBuckets",
+                                 code=code, message=message))
+
+    def buckets(self) -> None:
+        client = self.client("")
+        found: list[Bucket] = []
+        token: str | None = None
+        while True:
+            response = read(client, "ListBuckets", self.secrets, **({"ContinuationToken": token} if token else {}))
+            response = response or {}
+            for entry in response.get("Buckets") or []:
+                bucket = Bucket(account=self.run.account, region=str(entry.get("BucketRegion") or ""),
+                                name=str(entry["Name"]), created_at=_utc(entry.get("CreationDate")))
+                found.append(bucket)
+            token = response.get("ContinuationToken")
+            if not token:
+                break
+        self.run.harvest.add(self.run.estate.cos.buckets, found)
+        for bucket in found:
+            self.run.tasks.spawn("cos", self.bucket, bucket, on_crash=self._bucket_failed(bucket, _CONFIGS))
+
+    def _bucket_failed(self, bucket: Bucket, attributes: tuple[str, ...]) -> Callable[[BaseException], None]:
+        def crashed(exc: BaseException) -> None:
+            reason = exc.reason if isinstance(exc, S3ReadError) else f"collector error: {type(exc).__name__}: {exc}"
+            mark_unreadable(bucket, attributes, reason, self.run.harvest.lock)
+
+        return crashed
+
+    def bucket(self, bucket: Bucket) -> None:
+        if not bucket.region:
+            bucket.region = self.region_of(bucket.name)
+        client = self.client(bucket.region)
+        for attribute, reader in _READERS.items():
+            try:
+                reader(self, client, bucket)
+            except S3ReadError as error:
+                mark_unreadable(bucket, (attribute,), error.reason, self.run.harvest.lock)
+
+    def region_of(self, name: str) -> str:
+        response = read(self.client(""), "HeadBucket", self.secrets, Bucket=name) or {}
+        headers = (response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+        region = headers.get("x-cos-bucket-region") or headers.get("x-amz-bucket-region") or response.get(
+            "BucketRegion")
+        if not region:
+            raise S3ReadError("HeadBucket", "NoRegion", "the answer named no bucket region")
+        return str(region)
+
+    def _versioning(self, client: Any, bucket: Bucket) -> None:
+        response = read(client, "GetBucketVersioning", self.secrets, Bucket=bucket.name) or {}
+        bucket.versioning = response.get("Status") or None
+
+    def _replication(self, client: Any, bucket: Bucket) -> None:
+        response = read(client, "GetBucketReplication", self.secrets, Bucket=bucket.name)
+        bucket.replication = replication(response) if response else None
+
+    def _lifecycle(self, client: Any, bucket: Bucket) -> None:
+        response = read(client, "GetBucketLifecycleConfiguration", self.secrets, Bucket=bucket.name)
+        bucket.lifecycle = lifecycle(response)
+
+    def _object_lock(self, client: Any, bucket: Bucket) -> None:
+        bucket.object_lock = object_lock(read(client, "GetObjectLockConfiguration", self.secrets, Bucket=bucket.name))
+
+    def _acl(self, client: Any, bucket: Bucket) -> None:
+        response = read(client, "GetBucketAcl", self.secrets, Bucket=bucket.name) or {}
+        bucket.acl = acl(response)
+
+    def _policy(self, client: Any, bucket: Bucket) -> None:
+        response = read(client, "GetBucketPolicy", self.secrets, Bucket=bucket.name)
+        raw = (response or {}).get("Policy")
+        if not raw:
+            bucket.policy = None
+            return
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            raise S3ReadError("GetBucketPolicy", "MalformedPolicy", "the bucket policy is not JSON") from None
+        bucket.policy = parsed if isinstance(parsed, dict) else None
+
+    def _tags(self, client: Any, bucket: Bucket) -> None:
+        response = read(client, "GetBucketTagging", self.secrets, Bucket=bucket.name) or {}
+        bucket.tags = {str(t["Key"]): str(t.get("Value", "")) for t in response.get("TagSet") or [] if "Key" in t}
+
+    def _logging(self, client: Any, bucket: Bucket) -> None:
+        response = read(client, "GetBucketLogging", self.secrets, Bucket=bucket.name) or {}
+        enabled = response.get("LoggingEnabled") or {}
+        bucket.logging_target = enabled.get("TargetBucket") or None
+
+
+_READERS: dict[str, Callable[[CosCollector, Any, Bucket], None]] = {
+    "versioning": CosCollector._versioning, "replication": CosCollector._replication,
+    "lifecycle": CosCollector._lifecycle, "object_lock": CosCollector._object_lock, "acl": CosCollector._acl,
+    "policy": CosCollector._policy, "tags": CosCollector._tags, "logging_target": CosCollector._logging,
+}
+_CONFIGS = tuple(_READERS)
+
+
+def resolve_destination_regions(buckets: list[Bucket]) -> None:
+    """Fill a replication destination's region from the listed buckets when its ARN did not name one."""
+    regions = {b.name: b.region for b in buckets}
+    for bucket in buckets:
+        for rule in bucket.replication.rules if bucket.replication else []:
+            if not rule.destination_region:
+                rule.destination_region = regions.get(rule.destination_bucket, "")
+
+
+def destination(arn: str) -> tuple[str, str]:
+    """(bucket, region) of a replication destination: `qcs::cos:<region>::<bucket>` or `arn:aws:s3:::<bucket>`."""
+    parts = arn.split(":")
+    if len(parts) >= 6:
+        return parts[-1].split("/")[0], parts[3]
+    return arn.rsplit(":", 1)[-1], ""
+
+
+def replication(response: dict[str, Any]) -> Replication:
+    config = response.get("ReplicationConfiguration") or {}
+    rules = []
+    for entry in config.get("Rules") or []:
+        bucket, region = destination(str((entry.get("Destination") or {}).get("Bucket", "")))
+        marker = (entry.get("DeleteMarkerReplication") or {}).get("Status")
+        rules.append(ReplicationRule(
+            id=str(entry.get("ID") or ""), enabled=entry.get("Status") == "Enabled", prefix=_prefix(entry),
+            destination_bucket=bucket, destination_region=region,
+            storage_class=(entry.get("Destination") or {}).get("StorageClass") or None,
+            delete_marker_replication=None if marker is None else marker == "Enabled",
+        ))
+    return Replication(role=str(config.get("Role") or ""), rules=rules)
+
+
+def _prefix(entry: dict[str, Any]) -> str:
+    if entry.get("Prefix") is not None:
+        return str(entry["Prefix"])
+    rule_filter = entry.get("Filter") or {}
+    if "Prefix" in rule_filter:
+        return str(rule_filter["Prefix"])
+    return str((rule_filter.get("And") or {}).get("Prefix") or "")
+
+
+def lifecycle(response: dict[str, Any] | None) -> list[LifecycleRule]:
+    rules = []
+    for entry in (response or {}).get("Rules") or []:
+        expiration = entry.get("Expiration") or {}
+        rules.append(LifecycleRule(
+            id=str(entry.get("ID") or ""), enabled=entry.get("Status") == "Enabled", prefix=_prefix(entry),
+            transitions=[Transition(days=t.get("Days"), date=_date_text(t.get("Date")),
+                                    storage_class=str(t.get("StorageClass") or ""))
+                         for t in entry.get("Transitions") or []],
+            noncurrent_transitions=[Transition(days=t.get("NoncurrentDays"), storage_class=str(t.get("StorageClass")
+                                                                                                or ""))
+                                    for t in entry.get("NoncurrentVersionTransitions") or []],
+            expiration_days=expiration.get("Days"), expiration_date=_date_text(expiration.get("Date")),
+            expired_object_delete_marker=bool(expiration.get("ExpiredObjectDeleteMarker")),
+            noncurrent_expiration_days=(entry.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"),
+        ))
+    return rules
+
+
+def object_lock(response: dict[str, Any] | None) -> ObjectLock | None:
+    if not response:
+        return None
+    config = response.get("ObjectLockConfiguration") or {}
+    retention = (config.get("Rule") or {}).get("DefaultRetention") or {}
+    return ObjectLock(enabled=config.get("ObjectLockEnabled") == "Enabled", mode=retention.get("Mode") or None,
+                      days=retention.get("Days"), years=retention.get("Years"))
+
+
+def acl(response: dict[str, Any]) -> BucketAcl:
+    public_read = public_write = False
+    for grant in response.get("Grants") or []:
+        uri = str((grant.get("Grantee") or {}).get("URI") or "")
+        if not uri.endswith(PUBLIC_GRANTEES):
+            continue
+        permission = grant.get("Permission")
+        public_read = public_read or permission in ("READ", "FULL_CONTROL")
+        public_write = public_write or permission in ("WRITE", "FULL_CONTROL")
+    return BucketAcl(public_read=public_read, public_write=public_write)
+
+
+def _date_text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC) if value.tzinfo else value
+        if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+            return value.date().isoformat()
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _utc(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+# -- off-site copies --------------------------------------------------------------------------------------------------
+
+def offsite_secrets(target: OffsiteTarget) -> Secrets | None:
+    """Keys from the environment variables the pack names; None lets boto3 use the standard AWS chain."""
+    import os
+
+    if target.access_key_env and target.secret_key_env:
+        key_id, secret = os.environ.get(target.access_key_env), os.environ.get(target.secret_key_env)
+        if key_id and secret:
+            return Secrets(key_id, secret)
+    return None
+
+
+class OffsiteCollector:
+    """Reads one configured off-site target: versioning, object lock, lifecycle, and the newest object's time and
+    storage class from a full listing (pages of ListObjectsV2; contents are never read)."""
+
+    def __init__(self, run: AccountRun, target: OffsiteTarget, secrets: Secrets | None = None,
+                 timeout: float = 20.0) -> None:
+        self.run = run
+        self.target = target
+        self.secrets = secrets if secrets is not None else offsite_secrets(target)
+        self.timeout = timeout
+
+    @property
+    def account(self) -> str:
+        return f"offsite:{self.target.name}"
+
+    def collect(self) -> None:
+        self.run.tasks.spawn("offsite", self.read, on_crash=self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        code = exc.code if isinstance(exc, S3ReadError) else "CollectorError"
+        message = exc.message if isinstance(exc, S3ReadError) else f"{type(exc).__name__}: {exc}"[:300]
+        operation = exc.operation if isinstance(exc, S3ReadError) else "HeadBucket"
+        self.run.harvest.gap(Gap(account=self.account, service="offsite", region=self.target.region,
+                                 operation=operation, code=code, message=message))
+
+    def read(self) -> None:
+        client = make_client("offsite", self.target.endpoint_url, self.target.region, self.secrets, self.timeout)
+        try:
+            read(client, "HeadBucket", self.secrets, Bucket=self.target.bucket)
+        except S3ReadError as error:
+            if error.code in ("404", "NoSuchBucket", "NotFound"):
+                return  # the target answered: there is no such bucket, so no copy (the check FAILs)
+            raise
+        copy = fit(OffsiteCopy, account=self.account, region=self.target.region, target=self.target.name,
+                   endpoint_url=self.target.endpoint_url, bucket=self.target.bucket,
+                   source_bucket=self.target.source_bucket)
+        steps: dict[str, Callable[[], None]] = {
+            "versioning": lambda: setattr(copy, "versioning", (read(client, "GetBucketVersioning", self.secrets,
+                                                                    Bucket=copy.bucket) or {}).get("Status") or None),
+            "object_lock": lambda: setattr(copy, "object_lock", object_lock(read(
+                client, "GetObjectLockConfiguration", self.secrets, Bucket=copy.bucket))),
+            "lifecycle": lambda: setattr(copy, "lifecycle", lifecycle(read(
+                client, "GetBucketLifecycleConfiguration", self.secrets, Bucket=copy.bucket))),
+            "newest_object_at": lambda: self._newest(client, copy),
+        }
+        for attribute, step in steps.items():
+            try:
+                step()
+            except S3ReadError as error:
+                names = (attribute, "newest_object_storage_class") if attribute == "newest_object_at" else (attribute,)
+                mark_unreadable(copy, names, error.reason, self.run.harvest.lock)
+        self.run.harvest.add(self.run.estate.offsite.copies, [copy])
+
+    def _newest(self, client: Any, copy: OffsiteCopy) -> None:
+        newest: tuple[datetime, str | None] | None = None
+        count = 0
+        token: str | None = None
+        while True:  # every page: the newest object can be anywhere in key order
+            params: dict[str, Any] = {"Bucket": copy.bucket, "MaxKeys": 1000}
+            if token:
+                params["ContinuationToken"] = token
+            response = read(client, "ListObjectsV2", self.secrets, **params) or {}
+            for entry in response.get("Contents") or []:
+                count += 1
+                modified = _utc(entry.get("LastModified"))
+                if modified is not None and (newest is None or modified > newest[0]):
+                    newest = (modified, entry.get("StorageClass"))
+            token = response.get("NextContinuationToken") if response.get("IsTruncated") else None
+            if not token:
+                break
+        copy.object_count_sampled = count
+        copy.newest_object_at = newest[0] if newest else None
+        copy.newest_object_storage_class = (newest[1] or "STANDARD") if newest else None
