@@ -14,22 +14,32 @@ from typing import Any
 
 from pydantic import Field
 
-from dr_audit.api import Bucket, CheckParams, Estate, ReplicationRule, ResourceRef, Result, Transition, check
+from dr_audit.api import (
+    Bucket,
+    BucketRoles,
+    CheckParams,
+    Estate,
+    ReplicationRule,
+    ResourceRef,
+    Result,
+    Transition,
+    check,
+)
 
 COLD_NAMES = "ARCHIVE or DEEP_ARCHIVE (S3: GLACIER or DEEP_ARCHIVE)"
 
 
-def bucket_roles(estate: Estate, params: CheckParams) -> Any:
+def bucket_roles(estate: Estate, params: CheckParams) -> BucketRoles:
     """Protected and backup buckets under the pack's scope; CloudAudit storage buckets count as log targets."""
     return estate.cos.roles(params.scope, estate.cloudaudit.tracks)
 
 
-def undetermined_errors(roles: Any) -> Iterator[Result]:
+def undetermined_errors(roles: BucketRoles) -> Iterator[Result]:
     for bucket, reason in roles.undetermined:
         yield Result.error(bucket, reason)
 
 
-def unmapped_errors(roles: Any) -> Iterator[Result]:
+def unmapped_errors(roles: BucketRoles) -> Iterator[Result]:
     """Backup buckets fed by a bucket whose replication is unreadable are unknown: say so rather than pass."""
     for source in roles.unmapped_sources:
         reason = source.unknown("replication")

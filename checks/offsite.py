@@ -118,8 +118,8 @@ def copies_of(estate: Estate, scope: Scope, bucket: Bucket) -> list[tuple[str, O
 )
 def offsite_cold_copy(estate: Estate, params: OffsiteCopyParams) -> Iterator[Result]:
     roles = estate.cos.roles(params.scope, estate.cloudaudit.tracks)
-    for bucket, reason in roles.undetermined:
-        yield Result.error(bucket, reason)
+    for bucket, why in roles.undetermined:
+        yield Result.error(bucket, why)
     now = aware(estate.collected_at)
     for bucket in roles.protected:
         targets = copies_of(estate, params.scope, bucket)

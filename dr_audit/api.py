@@ -18,6 +18,11 @@ from .scope import classify_buckets  # noqa: E402
 
 __all__ += ["cam_policy", "classify_buckets"]
 
+# Protected and backup buckets with what kept a role from being known (estate.cos.roles), for the COS checks.
+from .estate.cos import BucketRoles  # noqa: E402
+
+__all__ += ["BucketRoles"]
+
 # What a security group lets in (first-match rule evaluation), for the network and bastion checks.
 from . import netrules  # noqa: E402
 

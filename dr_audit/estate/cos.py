@@ -154,7 +154,9 @@ def audit_storage_buckets(tracks: Iterable[AuditTrack]) -> list[str]:
 
 
 def is_cold(storage_class: str | None, cold_classes: Iterable[str] = COLD_STORAGE_CLASSES) -> bool:
-    return bool(storage_class) and storage_class.strip().upper() in {c.upper() for c in cold_classes}
+    if not storage_class:
+        return False
+    return storage_class.strip().upper() in {c.upper() for c in cold_classes}
 
 
 @dataclass

@@ -8,6 +8,8 @@ Everything here is expressible through the S3-compatible COS API (versioning bef
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..estate import Bucket, BucketAcl, Estate, LifecycleRule, ObjectLock, Replication, ReplicationRule, Transition
 from .world import (
     ACCESS_LOGS,
@@ -33,7 +35,7 @@ def build(world: World, estate: Estate) -> None:
     estate.cos.buckets.extend(buckets)
 
 
-def make_bucket(world: World, name: str, region: str, *, age_days: int, **config: object) -> Bucket:
+def make_bucket(world: World, name: str, region: str, *, age_days: int, **config: Any) -> Bucket:
     return Bucket(account=ACCOUNT, region=region, name=name, created_at=world.ago(days=age_days), **config)
 
 
