@@ -50,7 +50,8 @@ def test_storage_without_versioning_or_compliance_lock_fails(registry):
     status, message = verdict(registry, [track()], [bucket(versioning="Suspended")])
     assert status == "FAIL" and "versioning is Suspended" in message
     assert verdict(registry, [track()], [bucket(object_lock=None)])[0] == "FAIL"
-    assert verdict(registry, [track()], [bucket(object_lock=ObjectLock(enabled=True, mode="GOVERNANCE", days=30))])[0] == "FAIL"
+    governance = ObjectLock(enabled=True, mode="GOVERNANCE", days=30)
+    assert verdict(registry, [track()], [bucket(object_lock=governance)])[0] == "FAIL"
 
 
 def test_unreadable_tracks_buckets_or_regions_are_errors(registry):
