@@ -78,9 +78,9 @@ def parse_ports(text: str | None) -> list[tuple[int, int]] | None:
         return None
     ranges: list[tuple[int, int]] = []
     for part in cleaned.split(","):
-        low_text, _, high_text = part.strip().partition("-")
+        low_text, dash, high_text = part.strip().partition("-")
         low = int(low_text)
-        high = int(high_text) if high_text else low
+        high = int(high_text) if dash else low
         if not 0 <= low <= high <= MAX_PORT:
             raise ValueError(f"port range {part.strip()!r} is out of bounds")
         ranges.append((low, high))

@@ -1,0 +1,120 @@
+"""Security-group rule semantics: parsing the API's shapes and first-match evaluation, checked against brute force."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dr_audit.estate import SecurityGroupRule
+from dr_audit.netrules import (
+    ANY_IPV4,
+    Admission,
+    Probe,
+    admits_addresses,
+    admits_group,
+    covers_probe,
+    parse_network,
+    parse_ports,
+    traffic_probes,
+)
+
+
+def rule(action: str = "ACCEPT", protocol: str = "tcp", port: str = "22", **source: str) -> SecurityGroupRule:
+    return SecurityGroupRule(action=action, protocol=protocol, port=port, **(source or {"cidr": "0.0.0.0/0"}))
+
+
+@pytest.mark.parametrize(("text", "ranges"), [
+    ("22", [(22, 22)]), ("22-23", [(22, 23)]), ("22,3389", [(22, 22), (3389, 3389)]), (" 80, 8000-8080 ",
+     [(80, 80), (8000, 8080)]), ("ALL", None), ("all", None),
+])
+def test_port_strings_in_every_shape_the_api_gives(text, ranges):
+    assert parse_ports(text) == ranges
+
+
+@pytest.mark.parametrize("text", ["ssh", "", "23-22", "70000", "22-", None])
+def test_port_strings_that_do_not_parse_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_ports(text)
+
+
+def test_protocol_case_all_and_icmp():
+    assert covers_probe(rule(protocol="TCP", port="22-23"), Probe("tcp", 23)) is True
+    assert covers_probe(rule(protocol="tcp", port="22,3389"), Probe("tcp", 3389)) is True
+    assert covers_probe(rule(protocol="ALL", port="ALL"), Probe("tcp", 5432)) is True
+    assert covers_probe(rule(protocol="UDP", port="22"), Probe("tcp", 22)) is False
+    assert covers_probe(rule(protocol="icmp", port="ALL"), Probe("tcp", 22)) is False
+    assert covers_probe(rule(protocol="tcp", port="ssh"), Probe("tcp", 22)) is None
+    assert covers_probe(SecurityGroupRule(service_template="ppm-1", cidr="0.0.0.0/0"), Probe("tcp", 22)) is None
+
+
+def test_zero_network_of_any_length_is_the_whole_internet_as_tencent_maps_it():
+    assert parse_network("0.0.0.0/8") == ANY_IPV4
+    assert parse_network("10.0.0.5") == ipaddress.ip_network("10.0.0.5/32")
+    assert parse_network("10.0.1.7/16") == ipaddress.ip_network("10.0.0.0/16")
+
+
+def test_first_match_wins_and_partial_drops_do_not_shadow():
+    internet = [ANY_IPV4]
+    dropped = [rule("DROP", cidr="0.0.0.0/0"), rule("ACCEPT", cidr="0.0.0.0/0")]
+    assert admits_addresses(dropped, Probe("tcp", 22), internet).admission is Admission.DENIED
+    partly = [rule("DROP", cidr="10.0.0.0/8"), rule("ACCEPT", cidr="0.0.0.0/0")]
+    assert admits_addresses(partly, Probe("tcp", 22), internet).admitted
+    split = [rule("DROP", cidr="0.0.0.0/1"), rule("DROP", cidr="128.0.0.0/1"), rule("ACCEPT", cidr="0.0.0.0/0")]
+    assert admits_addresses(split, Probe("tcp", 22), internet).admission is Admission.DENIED
+    assert admits_addresses([], Probe("tcp", 22), internet).admission is Admission.DENIED  # no match: dropped
+
+
+def test_unreadable_rules_make_the_answer_unknown_only_where_they_could_decide():
+    template = rule("ACCEPT", address_template="ipm-1")
+    assert admits_addresses([template], Probe("tcp", 22), [ANY_IPV4]).admission is Admission.UNKNOWN
+    shadow = [rule("DROP", port="ssh", cidr="0.0.0.0/0"), rule("ACCEPT", cidr="0.0.0.0/0")]
+    assert admits_addresses(shadow, Probe("tcp", 22), [ANY_IPV4]).admission is Admission.UNKNOWN
+    # A definite DROP of everything before the template settles it.
+    settled = [rule("DROP", cidr="0.0.0.0/0"), template]
+    assert admits_addresses(settled, Probe("tcp", 22), [ANY_IPV4]).admission is Admission.DENIED
+
+
+def test_group_sources():
+    rules = [rule("ACCEPT", source_security_group_id="sg-test")]
+    assert admits_group(rules, Probe("tcp", 22), "sg-test").admitted
+    assert admits_group(rules, Probe("tcp", 22), "sg-other").admission is Admission.DENIED
+    blocked = [rule("DROP", cidr="0.0.0.0/0"), *rules]
+    assert admits_group(blocked, Probe("tcp", 22), "sg-test").admission is Admission.DENIED
+
+
+def test_traffic_probes_cover_every_port_stretch():
+    probes = traffic_probes([rule(port="8000-8080"), rule(protocol="udp", port="53")])
+    tcp_ports = {p.port for p in probes if p.protocol == "tcp"}
+    assert {1, 53, 54, 8000, 8081} <= tcp_ports
+    assert Probe("icmp") in probes
+
+
+# Brute force over a small world: addresses 10.0.0.0/26, ports 20..25.
+BLOCKS = ["10.0.0.0/26", "10.0.0.0/27", "10.0.0.32/27", "10.0.0.0/28", "10.0.0.16/28", "10.0.0.48/28",
+          "10.0.0.8/29", "10.0.0.5/32", "10.0.0.40/30", "0.0.0.0/0"]
+PORTS = ["ALL", "22", "20-23", "22,25", "24-25"]
+rules_strategy = st.lists(st.builds(
+    lambda action, protocol, port, cidr: SecurityGroupRule(action=action, protocol=protocol, port=port, cidr=cidr),
+    st.sampled_from(["ACCEPT", "DROP"]), st.sampled_from(["tcp", "TCP", "udp", "ALL"]), st.sampled_from(PORTS),
+    st.sampled_from(BLOCKS)), max_size=6)
+
+
+def brute_force(rules: list[SecurityGroupRule], probe: Probe, block: str) -> bool:
+    for address in ipaddress.ip_network(block):
+        for candidate in rules:
+            if covers_probe(candidate, probe) and address in parse_network(candidate.cidr or ""):
+                if candidate.action == "ACCEPT":
+                    return True
+                break
+    return False
+
+
+@settings(max_examples=150, deadline=None)
+@given(rules=rules_strategy, port=st.integers(20, 25), block=st.sampled_from(BLOCKS[:-1]))
+def test_evaluation_matches_brute_force_first_match(rules, port, block):
+    probe = Probe("tcp", port)
+    verdict = admits_addresses(rules, probe, [ipaddress.ip_network(block)])
+    assert verdict.admitted == brute_force(rules, probe, block)
