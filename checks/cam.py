@@ -394,9 +394,9 @@ def access_key_hygiene(estate: Estate, params: AccessKeyParams) -> Iterator[Resu
             yield Result.error(account_ref(account_id), "the root account's API keys were not read")
         elif reason := root.unknown("root_access_keys"):
             yield Result.error(root, reason)
-        elif active := [k.key_id for k in root.root_access_keys if k.status == "Active"]:
-            yield Result.fail(root, f"the root account has {len(active)} active API key(s): {', '.join(active)}",
-                              keys=active)
+        elif root_active := [k.key_id for k in root.root_access_keys if k.status == "Active"]:
+            yield Result.fail(root, f"the root account has {len(root_active)} active API key(s): "
+                                    f"{', '.join(root_active)}", keys=root_active)
         else:
             yield Result.ok(root, keys=len(root.root_access_keys))
     for user in estate.cam.users:
@@ -406,7 +406,8 @@ def access_key_hygiene(estate: Estate, params: AccessKeyParams) -> Iterator[Resu
         active = [k for k in user.access_keys if k.status == "Active"]
         if not active:
             continue
-        stale, unknown = [], []
+        stale: list[str] = []
+        unknown: list[str] = []
         for key in active:
             last = key.last_used_at or key.created_at  # never used: unused since it was created
             if last is None:

@@ -8,7 +8,7 @@ policies (and explicit denies on the other side), everyone has MFA, only the bre
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from ..estate import AccessKey, CamAccount, CamGroup, CamPolicy, CamRole, CamUser, Estate
 from .world import (
@@ -65,7 +65,8 @@ def _bucket_qcs(name: str) -> str:
     return f"qcs::cos:{_bucket_region(name)}:uid/{APPID}:{name}/*"
 
 
-def _key(suffix: str, created: Any, last_used: Any, status: str = "Active") -> AccessKey:
+def _key(suffix: str, created: Any, last_used: Any,
+         status: Literal["Active", "Inactive"] = "Active") -> AccessKey:
     # Only the masked form is ever kept (mask_key_id keeps the first and last four characters).
     return AccessKey(key_id=f"AKID****{suffix}", status=status, created_at=created, last_used_at=last_used)
 
@@ -133,11 +134,12 @@ def _hardened_policies(world: World) -> list[CamPolicy]:
 
 
 def _user(uin: str, name: str, *, groups: tuple[str, ...] = (), policies: tuple[str, ...] = (),
-          console: bool = True, login_mfa: bool = False, action_mfa: bool = False,
+          console: bool = True, mfa: bool = False, login_mfa: bool = False,
           keys: tuple[AccessKey, ...] = ()) -> CamUser:
+    """`mfa` turns on both login and operation protection; `login_mfa` login protection only."""
     return CamUser(account=ACCOUNT, uin=uin, name=name, console_login=console, group_ids=list(groups),
-                   policy_ids=list(policies), login_protection=["stoken"] if login_mfa else [],
-                   action_protection=["stoken"] if action_mfa else [], access_keys=list(keys))
+                   policy_ids=list(policies), login_protection=["stoken"] if mfa or login_mfa else [],
+                   action_protection=["stoken"] if mfa else [], access_keys=list(keys))
 
 
 def build(world: World, estate: Estate) -> None:
@@ -152,15 +154,14 @@ def build(world: World, estate: Estate) -> None:
             CamGroup(account=ACCOUNT, group_id="1002", name="backup-admins", policy_ids=[BACKUP_OPERATOR]),
             CamGroup(account=ACCOUNT, group_id="1003", name="developers", policy_ids=[DEVELOPER, READ_ONLY_ACCESS]),
         ])
-        mfa = {"login_mfa": True, "action_mfa": True}
         cam.users.extend([
             _user("200000000001", OPS_ENGINEER, groups=("1001",),
-                  keys=(_key("a1b2", ago(days=30), ago(days=1)),), **mfa),
-            _user("200000000002", BACKUP_ADMIN, groups=("1002",), **mfa),
-            _user("200000000003", BREAK_GLASS_USER, policies=(ADMINISTRATOR_ACCESS,), **mfa),
-            _user("200000000004", DBA, groups=("1001",), **mfa),
-            *(_user(f"20000000001{i}", dev, groups=("1003",), **mfa) for i, dev in enumerate(DEVELOPERS)),
-            _user("200000000020", AUDITOR, policies=(READ_ONLY_ACCESS,), **mfa),
+                  keys=(_key("a1b2", ago(days=30), ago(days=1)),), mfa=True),
+            _user("200000000002", BACKUP_ADMIN, groups=("1002",), mfa=True),
+            _user("200000000003", BREAK_GLASS_USER, policies=(ADMINISTRATOR_ACCESS,), mfa=True),
+            _user("200000000004", DBA, groups=("1001",), mfa=True),
+            *(_user(f"20000000001{i}", dev, groups=("1003",), mfa=True) for i, dev in enumerate(DEVELOPERS)),
+            _user("200000000020", AUDITOR, policies=(READ_ONLY_ACCESS,), mfa=True),
         ])
         cam.roles.append(CamRole(account=ACCOUNT, role_id="4611686018427000001", name=DEPLOYER_ROLE,
                                  role_type="user", policy_ids=[DEPLOYER]))
@@ -177,7 +178,7 @@ def build(world: World, estate: Estate) -> None:
         # The incident: unrestricted rights, no second factor, an everyday API key.
         _user("200000000001", OPS_ENGINEER, policies=(ADMINISTRATOR_ACCESS,),
               keys=(_key("a1b2", ago(days=700), ago(days=1)),)),
-        _user("200000000003", BREAK_GLASS_USER, policies=(ADMINISTRATOR_ACCESS,), login_mfa=True, action_mfa=True),
+        _user("200000000003", BREAK_GLASS_USER, policies=(ADMINISTRATOR_ACCESS,), mfa=True),
         _user("200000000004", DBA, groups=("1001",), login_mfa=True),
         _user("200000000010", DEVELOPERS[0], groups=("1003",)),
         # A key made for a one-off script and forgotten: never used since it was created.
