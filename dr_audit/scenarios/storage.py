@@ -40,8 +40,9 @@ def make_bucket(world: World, name: str, region: str, *, age_days: int, **config
 
 
 def replicate(rule_id: str, destination: str, region: str) -> ReplicationRule:
+    """A whole-bucket rule. Deletes are not replicated, so a replica keeps what its source loses."""
     return ReplicationRule(id=rule_id, enabled=True, prefix="", destination_bucket=destination,
-                           destination_region=region)
+                           destination_region=region, delete_marker_replication=False)
 
 
 def archive_after(days: int, storage_class: str = "ARCHIVE") -> list[LifecycleRule]:
