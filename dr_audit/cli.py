@@ -27,6 +27,11 @@ checks_app = typer.Typer(help="The check catalogue.", no_args_is_help=True)
 pack_app = typer.Typer(help="Promise packs: show, validate, or start your own.", no_args_is_help=True)
 app.add_typer(checks_app, name="checks")
 app.add_typer(pack_app, name="pack")
+from .drill.cli import drill_app  # noqa: E402 - the sub-apps import their heavy modules inside commands
+from .history.cli import history_app  # noqa: E402
+
+app.add_typer(drill_app, name="drill")
+app.add_typer(history_app, name="history")
 
 
 class FailOn(StrEnum):
@@ -101,7 +106,98 @@ def run(
         sys.stdout.write(outcome.stdout)
     for path in outcome.written:
         sys.stderr.write(f"wrote {path}\n")
+    for note in getattr(outcome, "notes", []):
+        sys.stderr.write(f"dr-audit: note: {note}\n")
+    if outcome.history_error:  # the report is out; now say the run could not be recorded
+        _fail(outcome.history_error)
     raise typer.Exit(outcome.exit_code)
+
+
+class DiffFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command()
+def plan(
+    path: Annotated[Path, typer.Argument(help="A plan from `terraform show -json PLANFILE`, or a directory of .tf files.")],
+    pack: PackOption = None,
+    fmt: Annotated[list[str] | None, typer.Option("--format", help="table|json|markdown|html|sarif|junit|csv.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")] = None,
+    output_dir: Annotated[Path | None, typer.Option(help="Write one report per --format here.")] = None,
+    fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a FAIL at or above this severity.")] = FailOn.high,
+    waivers: Annotated[Path | None, typer.Option(help="Waivers YAML file.")] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Fail only on findings new or regressed since this JSON report.")
+    ] = None,
+    checks_dir: ChecksDirOption = None,
+    only: Annotated[list[str] | None, typer.Option("--check", help="Run only this check id (repeatable).")] = None,
+) -> None:
+    """Judge a Terraform change before it is applied: which safeguards it weakens, improves or leaves alone.
+
+    Values unknown until apply are ERROR, never PASS; evidence checks (freshness, drills) do not apply to plans.
+    Exit codes as for run: 0 clean, 1 a FAIL at or above --fail-on, 2 bad input, 3 some results are ERROR.
+    """
+    from .findings import Severity
+    from .plan import execute_plan
+    from .runner import RunOptions
+
+    options = RunOptions(
+        pack=pack, formats=fmt or ["table"], output=output, output_dir=output_dir, fail_on=Severity(fail_on.value),
+        waivers=waivers, baseline=baseline, checks_dirs=checks_dir or [], only=only or [],
+        colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+    )
+    outcome = execute_plan(path, options)
+    if outcome.stdout:
+        sys.stdout.write(outcome.stdout)
+    for written in outcome.written:
+        sys.stderr.write(f"wrote {written}\n")
+    for note in outcome.notes:
+        sys.stderr.write(f"dr-audit: note: {note}\n")
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The earlier JSON report.")],
+    new: Annotated[Path, typer.Argument(help="The later JSON report.")],
+    fmt: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.table,
+    output: Annotated[Path | None, typer.Option(help="Write the diff here instead of stdout.")] = None,
+    fail_on: Annotated[FailOn, typer.Option(help="Severity at which a new FAIL makes the exit code 1.")] = FailOn.high,
+) -> None:
+    """Compare two JSON reports, matching findings on their ids.
+
+    Lists regressed (was not failing, now FAIL), new FAIL, newly unevaluable (now ERROR), still failing and resolved
+    findings. Exit 1 when anything regressed or a new FAIL is at or above --fail-on; 3 when nothing did but some
+    finding became ERROR; 0 otherwise; 2 for a file that is not a dr-audit JSON report.
+    """
+    from .diff import diff_exit_code, diff_reports, load_report, render_diff
+    from .findings import Severity
+
+    result = diff_reports(load_report(old), load_report(new))
+    text = render_diff(result, fmt.value)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        sys.stderr.write(f"wrote {output}\n")
+    else:
+        sys.stdout.write(text)
+    raise typer.Exit(diff_exit_code(result, Severity(fail_on.value)))
+
+
+@app.command("auditor-policy")
+def auditor_policy(
+    output: Annotated[Path | None, typer.Option(help="Write the policy here instead of stdout.")] = None,
+) -> None:
+    """Print the least-privilege CAM policy (JSON) the auditor needs: every read dr-audit makes, and nothing else."""
+    from .readonly import auditor_policy_json
+
+    text = auditor_policy_json()
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        sys.stderr.write(f"wrote {output}\n")
+    else:
+        sys.stdout.write(text)
 
 
 @checks_app.command("list")

@@ -1,4 +1,6 @@
-"""The `--demo` source: the bundled scenario the user asked for."""
+"""The `--demo` source: the bundled scenario served by the emulated Tencent Cloud, read back by the real collectors
+over HTTP, so the demo exercises exactly the path a live run takes. Drills come from the scenario directly (in a
+live run they come from the history store, not the cloud)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,27 @@ from .scenarios import build
 if TYPE_CHECKING:
     from .runner import RunOptions
 
+# moto accepts any keys; the off-site "other cloud" of the demo needs some to sign with.
+DEMO_OFFSITE_KEY = "demo-offsite-key"
+
 
 def demo_estate(options: RunOptions) -> Estate:
-    return build(options.scenario)
+    scenario = build(options.scenario)
+    try:
+        from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud
+    except ImportError:  # no emulator in this build: the scenario itself stands in for the collected estate
+        return scenario
+    from .collect import CollectConfig, collect, pack_offsite_targets
+    from .collect.client import Secrets
+
+    with EmulatedCloud(scenario) as cloud:
+        # Point the pack's off-site targets at the emulator's second cloud, in memory only (the pack file is kept).
+        targets = [t.model_copy(update={"endpoint_url": cloud.offsite_endpoint_url})
+                   for t in pack_offsite_targets(options)]
+        config = CollectConfig(endpoint_url=cloud.endpoint_url, cos_endpoint_url=cloud.cos_endpoint_url,
+                               regions=list(options.regions), offsite_targets=targets,
+                               offsite_secrets=Secrets(DEMO_OFFSITE_KEY, DEMO_OFFSITE_KEY), progress=options.progress,
+                               source="demo")
+        estate = collect([Secrets(DEMO_SECRET_ID, DEMO_SECRET_KEY)], config)
+    estate.drills = scenario.drills.model_copy(deep=True)
+    return estate
