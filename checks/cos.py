@@ -222,7 +222,7 @@ def missing_destination(name: str, fed_by: list[tuple[Bucket, ReplicationRule]],
 
 
 class ColdStorageParams(CheckParams):
-    max_days: int = Field(30, ge=0)  # days after which backup data must be in ARCHIVE or DEEP_ARCHIVE
+    max_days_to_cold: int = Field(30, ge=0)  # days after which backup data must be in ARCHIVE or DEEP_ARCHIVE
 
 
 def parse_date(value: str | None) -> date | None:
@@ -244,8 +244,8 @@ def reaches_cold(transition: Transition, max_days: int, today: date) -> bool:
     return when is not None and when <= today
 
 
-def cold_routes(bucket: Bucket, fed_by: list[ReplicationRule], max_days: int, today: date) -> tuple[list[str],
-                                                                                                  list[str]]:
+def cold_routes(bucket: Bucket, fed_by: list[ReplicationRule], max_days: int,
+                today: date) -> tuple[list[str], list[str]]:
     """(ways the bucket's data goes cold in time, near misses worth naming in a FAIL)."""
     routes: list[str] = []
     misses: list[str] = []
@@ -278,8 +278,8 @@ def cold_routes(bucket: Bucket, fed_by: list[ReplicationRule], max_days: int, to
     severity="medium",
     title="Backup and replica COS data reaches ARCHIVE or DEEP_ARCHIVE storage in time",
     remediation="Add an enabled whole-bucket lifecycle rule that transitions objects (current or noncurrent) to "
-    "ARCHIVE or DEEP_ARCHIVE within {max_days} days, or set the replication rule's storage class to ARCHIVE or "
-    "DEEP_ARCHIVE (tccli cos PutBucketLifecycle).",
+    "ARCHIVE or DEEP_ARCHIVE within {max_days_to_cold} days, or set the replication rule's storage class to "
+    "ARCHIVE or DEEP_ARCHIVE (tccli cos PutBucketLifecycle).",
     requires=("cos",),
     risk="Copies kept in hot storage cost enough that they get trimmed, and the cold standby promised is missing.",
 )
@@ -294,15 +294,15 @@ def cold_storage_tier(estate: Estate, params: ColdStorageParams) -> Iterator[Res
                 fed_by[rule.destination_bucket].append(rule)
     today = estate.collected_at.date()
     for bucket in roles.backup:
-        routes, misses = cold_routes(bucket, fed_by[bucket.name], params.max_days, today)
+        routes, misses = cold_routes(bucket, fed_by[bucket.name], params.max_days_to_cold, today)
         if routes:
             yield Result.ok(bucket, routes[0], routes=routes)
         elif reason := bucket.unknown("lifecycle"):
             yield Result.error(bucket, reason)
         else:
             detail = f" ({'; '.join(misses)})" if misses else ""
-            yield Result.fail(bucket, f"nothing moves its data to {COLD_NAMES} within {params.max_days} days{detail}",
-                              near_misses=misses)
+            yield Result.fail(bucket, f"nothing moves its data to {COLD_NAMES} within {params.max_days_to_cold} "
+                              f"days{detail}", near_misses=misses)
 
 
 # --- object lock --------------------------------------------------------------------------------------------------

@@ -209,7 +209,7 @@ def test_cold_tier_by_lifecycle_noncurrent_transition_or_replication_class(regis
     assert statuses(registry, "cos_cold_storage_tier", estate) == {
         "by-lifecycle": "PASS", "by-noncurrent": "PASS", "by-replication": "PASS", "s3-names": "PASS",
         "too-late": "FAIL", "not-cold": "FAIL", "hot": "FAIL"}
-    assert statuses(registry, "cos_cold_storage_tier", estate, max_days=90)["too-late"] == "PASS"
+    assert statuses(registry, "cos_cold_storage_tier", estate, max_days_to_cold=90)["too-late"] == "PASS"
 
 
 def test_cold_tier_fail_names_the_near_miss(registry):
