@@ -147,7 +147,7 @@ def cross_region_replication(estate: Estate, params: ReplicationParams) -> Itera
         if problems:
             yield Result.fail(bucket, "; ".join(problems), **evidence)
         else:
-            yield Result.ok(bucket, f"copies in {', '.join(regions)}", **evidence)
+            yield Result.ok(bucket, f"data held in {', '.join(regions)}", **evidence)
 
 
 # --- replica health -----------------------------------------------------------------------------------------------
