@@ -1,0 +1,183 @@
+"""`dr-audit drill …`: plan, start, record, sign, verify, report and list drills (DESIGN.md §10). Thin: parse and call."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+drill_app = typer.Typer(help="Monthly and quarterly recovery drills: plan, run, record, sign off, verify, report.",
+                        no_args_is_help=True)
+
+HistoryOption = Annotated[Path | None, typer.Option("--history", help="History store (SQLite file) [user data dir].")]
+HistoryUrlOption = Annotated[str | None, typer.Option("--history-url", help="History store as a SQLAlchemy URL.")]
+
+
+class Kind(StrEnum):
+    monthly = "monthly"
+    quarterly = "quarterly"
+
+
+class ReportFormat(StrEnum):
+    html = "html"
+    markdown = "markdown"
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class Outcome(StrEnum):
+    passed = "pass"
+    failed = "fail"
+
+
+@drill_app.command("init")
+def init(
+    kind: Annotated[Kind, typer.Option("--kind", help="monthly or quarterly.")],
+    output: Annotated[Path | None, typer.Option(help="Write the plan here instead of stdout.")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented drill plan to edit: scope, RTO/RPO targets per tier, steps and approvers."""
+    from ..errors import BadInput
+    from .plan import plan_template
+
+    text = plan_template(kind.value)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    if output.exists() and not force:
+        raise BadInput(f"{output} exists; pass --force to overwrite it")
+    output.write_text(text, encoding="utf-8")
+    sys.stderr.write(f"wrote {output}: edit it, then `dr-audit drill start {output}`\n")
+
+
+@drill_app.command("start")
+def start(
+    plan: Annotated[Path, typer.Argument(help="The drill plan (YAML, see `dr-audit drill init`).")],
+    pack: Annotated[str | None, typer.Option("--pack", help="Pack for the findings open at the start.")] = None,
+    region: Annotated[list[str] | None, typer.Option("--region", help="Region (repeatable) [all].")] = None,
+    profile: Annotated[str | None, typer.Option(help="Tencent Cloud credentials profile.")] = None,
+    role_arn: Annotated[list[str] | None, typer.Option("--role-arn", help="Assume this role (repeatable).")] = None,
+    endpoint_url: Annotated[str | None, typer.Option(envvar="DR_AUDIT_ENDPOINT_URL")] = None,
+    cos_endpoint_url: Annotated[str | None, typer.Option(envvar="DR_AUDIT_COS_ENDPOINT_URL")] = None,
+    from_snapshot: Annotated[Path | None, typer.Option(help="Take the estate from a saved snapshot.")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Drill against the bundled demo estate.")] = False,
+    scenario: Annotated[str, typer.Option(help="Demo scenario: weimob-2020 or hardened.")] = "weimob-2020",
+    history: HistoryOption = None,
+    history_url: HistoryUrlOption = None,
+) -> None:
+    """Open a drill: record the findings open now and gather the automated evidence; prints the drill id last."""
+    from .commands import start_command
+    from ..runner import RunOptions
+
+    options = RunOptions(pack=pack, regions=region or [], profile=profile, role_arns=role_arn or [],
+                         endpoint_url=endpoint_url, cos_endpoint_url=cos_endpoint_url, from_snapshot=from_snapshot,
+                         demo=demo, scenario=scenario, history=history, history_url=history_url)
+    lines, drill_id = start_command(plan, options)
+    sys.stdout.write("".join(f"{line}\n" for line in lines) + f"{drill_id}\n")
+
+
+@drill_app.command("record")
+def record(
+    drill_id: Annotated[str, typer.Argument(help="The drill id printed by `drill start`.")],
+    step: Annotated[str, typer.Option("--step", help="A manual step named in the plan.")],
+    started: Annotated[str, typer.Option("--started", help="ISO 8601 start (no offset = UTC).")],
+    finished: Annotated[str, typer.Option("--finished", help="ISO 8601 finish.")],
+    outcome: Annotated[Outcome, typer.Option("--outcome", help="pass or fail.")],
+    notes: Annotated[str, typer.Option("--notes", help="What happened.")] = "",
+    evidence: Annotated[list[Path] | None, typer.Option("--evidence", help="Evidence file (repeatable).")] = None,
+    history: HistoryOption = None,
+    history_url: HistoryUrlOption = None,
+) -> None:
+    """Record a manual step's result; evidence files are stored by SHA-256."""
+    from ..history import HistoryStore
+    from .service import record_step
+    from .times import parse_ts
+
+    start_at, finish_at = parse_ts(started, "--started"), parse_ts(finished, "--finished")
+    with HistoryStore.open(history, history_url) as store:
+        row = record_step(store, drill_id, step, start_at, finish_at, outcome.value, notes, evidence or [])
+    sys.stdout.write(f"recorded step {step!r} of {drill_id} as record #{row['seq']} ({row['hash'][:16]}…)\n")
+
+
+@drill_app.command("sign")
+def sign(
+    drill_id: Annotated[str, typer.Argument(help="The drill to approve.")],
+    by: Annotated[str, typer.Option("--by", help="Approver's name as the plan lists it.")],
+    role: Annotated[str, typer.Option("--role", help="Approver's role as the plan lists it.")],
+    key: Annotated[Path | None, typer.Option("--key", help="Ed25519 private key (PEM) to sign with.")] = None,
+    history: HistoryOption = None,
+    history_url: HistoryUrlOption = None,
+) -> None:
+    """Approve a drill; it is complete when every approver in its plan has signed."""
+    from ..history import HistoryStore
+    from ..history.chain import SigningKey
+    from .service import sign_drill
+
+    signing_key = SigningKey(key) if key is not None else None
+    with HistoryStore.open(history, history_url) as store:
+        state = sign_drill(store, drill_id, by, role, signing_key)
+    waiting = [a.name for a in state.plan.approvers
+               if a.name.casefold() not in {s["by"].casefold() for s in state.signoffs}]
+    status = "complete: every approver has signed" if state.complete else f"awaiting {', '.join(waiting)}"
+    sys.stdout.write(f"{by} signed {drill_id}{' with an Ed25519 key' if key else ''}; {status}\n")
+
+
+@drill_app.command("verify")
+def verify(
+    drill_id: Annotated[str | None, typer.Argument(help="One drill [all drills].")] = None,
+    history: HistoryOption = None,
+    history_url: HistoryUrlOption = None,
+) -> None:
+    """Check the hash chain and signatures: exit 0 when intact, 1 naming the first bad record."""
+    from ..history import HistoryStore
+    from .service import verify_drill
+
+    with HistoryStore.open(history, history_url) as store:
+        ids = [drill_id] if drill_id else [d["id"] for d in store.drills()]
+        results = [verify_drill(store, one) for one in ids]
+    for result in results:
+        sys.stdout.write(result.line() + "\n")
+    if not results:
+        sys.stdout.write("no drills in the history store\n")
+    raise typer.Exit(0 if all(r.intact for r in results) else 1)
+
+
+@drill_app.command("report")
+def report(
+    drill_id: Annotated[str, typer.Argument(help="The drill to report.")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="html or markdown.")] = ReportFormat.html,
+    output: Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")] = None,
+    history: HistoryOption = None,
+    history_url: HistoryUrlOption = None,
+) -> None:
+    """The sign-off report: scope, targets vs measured RTO/RPO, steps and evidence, findings, approvals."""
+    from ..history import HistoryStore
+    from .report import render_drill
+
+    with HistoryStore.open(history, history_url) as store:
+        text = render_drill(store, drill_id, fmt.value)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        sys.stderr.write(f"wrote {output}\n")
+
+
+@drill_app.command("list")
+def list_drills(
+    fmt: Annotated[ListFormat, typer.Option("--format", help="table or json.")] = ListFormat.table,
+    history: HistoryOption = None,
+    history_url: HistoryUrlOption = None,
+) -> None:
+    """Every drill in the history store: kind, when, measured vs target, sign-off and integrity."""
+    from ..history import HistoryStore
+    from .commands import list_command
+
+    with HistoryStore.open(history, history_url) as store:
+        sys.stdout.write(list_command(store, fmt.value))

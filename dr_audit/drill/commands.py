@@ -1,0 +1,71 @@
+"""The work behind the drill commands that is more than one call: starting a drill and listing drills."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..history import HistoryStore
+from .plan import load_plan
+from .service import drill_summary_rows, start_drill
+
+if TYPE_CHECKING:
+    from ..runner import RunOptions
+
+
+def start_command(plan_path: Path, options: RunOptions) -> tuple[list[str], str]:
+    from ..engine import evaluate
+    from ..packs import load_pack
+    from ..registry import load_registry
+    from ..report import RunInfo, build_report, utc_stamp
+    from .sources import drill_sources
+
+    plan = load_plan(plan_path)
+    plan_text = plan_path.read_text(encoding="utf-8")
+    registry = load_registry(options.checks_dirs)
+    pack = load_pack(options.pack, registry)
+    with HistoryStore.open(options.history, options.history_url) as store:  # fail before collecting anything
+        pass
+    from datetime import UTC, datetime
+
+    started = datetime.now(UTC)
+    with drill_sources(options) as (estate, readers):
+        evaluation = evaluate(estate, pack, registry)
+        run = RunInfo(source=estate.source, pack=pack.name, pack_sha256=pack.sha256, started_at=started,
+                      accounts=estate.accounts, regions=estate.regions, estate_sha256=estate.sha256(),
+                      finished_at=datetime.now(UTC))
+        report = build_report(run, evaluation, registry)
+        with HistoryStore.open(options.history, options.history_url) as store:
+            drill_id = start_drill(store, plan, plan_text, estate, open_findings_report=report, readers=readers)
+            rows = drill_summary_rows(store, [drill_id])
+    row = rows[0]
+    lines = [f"opened {plan.kind} drill {drill_id} at {utc_stamp(started)} against a {estate.source} estate",
+             f"findings open now: {report['summary'].get('FAIL', 0)} FAIL, {report['summary'].get('ERROR', 0)} ERROR"]
+    lines += [f"automated step {name}: {outcome}" for name, outcome in row["automated"].items()]
+    manual = [s.name for s in plan.steps if s.type == "manual"]
+    if manual:
+        lines.append(f"record the manual steps: {', '.join(manual)} (dr-audit drill record {drill_id} --step …)")
+    return lines, drill_id
+
+
+def list_command(store: HistoryStore, fmt: str) -> str:
+    rows = drill_summary_rows(store, [d["id"] for d in store.drills()])
+    for row in rows:
+        row.pop("automated", None)
+    if fmt == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    if not rows:
+        return "no drills in the history store\n"
+    headers = ["id", "kind", "started", "RTO (min)", "RPO (min)", "signed off", "integrity"]
+
+    def objective(measured: Any, target: Any) -> str:
+        return f"{'?' if measured is None else f'{measured:g}'}/{target:g}"
+
+    table = [[r["id"], r["kind"], r["started_at"], objective(r["rto_measured_minutes"], r["rto_target_minutes"]),
+              objective(r["rpo_measured_minutes"], r["rpo_target_minutes"]), r["signed_off_at"] or "no",
+              "intact" if r["intact"] else "TAMPERED"] for r in rows]
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *table, strict=False)]
+    lines = ["  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip()
+             for line in [headers, *table]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,135 @@
+"""Drill plans: what a monthly or quarterly drill covers, its RTO/RPO targets per tier, its steps and approvers."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import BadInput
+from ..resources import bundled_dir
+
+AUTOMATED_ACTIONS = ("recovery_points", "replica_checksums")
+
+
+class PlanModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Tier(PlanModel):
+    name: str
+    rto_minutes: float = Field(gt=0)
+    rpo_minutes: float = Field(gt=0)
+    # Globs over resource ids (disk-*, cdb-*, bucket names, target/bucket of off-site copies); empty = everything
+    # not claimed by an earlier tier.
+    resources: list[str] = Field(default_factory=list)
+
+    def claims(self, resource_id: str) -> bool:
+        return not self.resources or any(fnmatchcase(resource_id, p) for p in self.resources)
+
+
+class Scope(PlanModel):
+    description: str = ""
+    accounts: list[str] = Field(default_factory=list)  # empty: every account of the estate
+    regions: list[str] = Field(default_factory=list)  # empty: every region of the estate
+
+
+class Step(PlanModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    type: Literal["automated", "manual"]
+    action: Literal["recovery_points", "replica_checksums"] | None = None  # what an automated step gathers
+    description: str = ""
+    evidence: list[str] = Field(default_factory=list)  # what the step must leave behind
+    recovery: bool = False  # its finish counts towards the measured RTO
+    tier: str | None = None  # the tier it recovers; None = all tiers
+    sample: int = Field(20, ge=1, le=1000)  # replica_checksums: objects sampled per bucket
+
+    @model_validator(mode="after")
+    def _action_matches_type(self) -> Step:
+        if self.type == "automated" and self.action is None:
+            raise ValueError(f"automated step {self.name!r} needs an action ({' or '.join(AUTOMATED_ACTIONS)})")
+        if self.type == "manual" and self.action is not None:
+            raise ValueError(f"manual step {self.name!r} cannot have an action")
+        return self
+
+
+class Approver(PlanModel):
+    name: str = Field(min_length=1)
+    role: str = Field(min_length=1)
+
+
+class DrillPlan(PlanModel):
+    kind: Literal["monthly", "quarterly"]
+    name: str = ""
+    scope: Scope = Field(default_factory=Scope)
+    tiers: list[Tier] = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1)
+    approvers: list[Approver] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DrillPlan:
+        for label, names in (("step", [s.name for s in self.steps]), ("tier", [t.name for t in self.tiers]),
+                             ("approver", [a.name.casefold() for a in self.approvers])):
+            duplicates = sorted({n for n in names if names.count(n) > 1})
+            if duplicates:
+                raise ValueError(f"{label} names must be unique: {', '.join(duplicates)} repeated")
+        tiers = {t.name for t in self.tiers}
+        for step in self.steps:
+            if step.tier is not None and step.tier not in tiers:
+                raise ValueError(f"step {step.name!r} names tier {step.tier!r}, which is not in tiers")
+        return self
+
+    def step(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise BadInput(f"step {name!r} is not in the drill's plan (steps: {', '.join(s.name for s in self.steps)})")
+
+    def tier_of(self, resource_id: str) -> Tier:
+        for tier in self.tiers:
+            if tier.claims(resource_id):
+                return tier
+        return self.tiers[-1]
+
+    def approver(self, name: str, role: str) -> Approver:
+        for approver in self.approvers:
+            if approver.name.casefold() == name.strip().casefold():
+                if approver.role.casefold() != role.strip().casefold():
+                    raise BadInput(f"{approver.name} is an approver of this drill as {approver.role!r}, not {role!r}")
+                return approver
+        names = ", ".join(f"{a.name} ({a.role})" for a in self.approvers)
+        raise BadInput(f"{name!r} is not an approver of this drill's plan (approvers: {names})")
+
+
+def load_plan(path: Path) -> DrillPlan:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such drill plan") from None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read drill plan: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise BadInput(f"{path}: not valid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"{path}: a drill plan is a YAML mapping (kind, scope, tiers, steps, approvers)")
+    try:
+        return DrillPlan.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "plan"
+        message = first["msg"].removeprefix("Value error, ")
+        raise BadInput(f"{path}: invalid drill plan at {where}: {message}") from None
+
+
+def plan_template(kind: str) -> str:
+    """The commented example plan of this kind, as bundled under reports/."""
+    if kind not in ("monthly", "quarterly"):
+        raise BadInput(f"--kind must be monthly or quarterly, not {kind!r}")
+    return (bundled_dir("reports") / f"drill-plan-{kind}.yaml").read_text(encoding="utf-8")

@@ -1,0 +1,79 @@
+"""Where a drill's evidence comes from: the Estate of any run source, and object readers for COS and off-site copies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from ..estate import Estate
+from .evidence import ReadFailed, S3Reader, cos_credentials
+from .service import Readers
+
+if TYPE_CHECKING:
+    from ..runner import RunOptions
+
+
+class OffsiteReader:
+    """Reads each off-site bucket through the endpoint its copy was collected from (boto3's own credential chain)."""
+
+    def __init__(self, estate: Estate, endpoint_override: str | None = None,
+                 credentials: tuple[str, str, str | None] | None = None):
+        self._endpoints = {c.bucket: endpoint_override or c.endpoint_url for c in estate.offsite.copies}
+        self._readers: dict[str, S3Reader] = {}
+        self._credentials = credentials
+
+    def _reader(self, bucket: str) -> S3Reader:
+        endpoint = self._endpoints.get(bucket)
+        if not endpoint:
+            raise ReadFailed(f"no endpoint is known for off-site bucket {bucket}")
+        if endpoint not in self._readers:
+            self._readers[endpoint] = S3Reader(endpoint, self._credentials, default_region="us-east-1")
+        return self._readers[endpoint]
+
+    def list_objects(self, bucket: str, region: str, *, prefix: str = "", pages: int = 1) -> list[dict[str, Any]]:
+        return self._reader(bucket).list_objects(bucket, region, prefix=prefix, pages=pages)
+
+    def head_object(self, bucket: str, region: str, key: str) -> dict[str, Any] | None:
+        return self._reader(bucket).head_object(bucket, region, key)
+
+
+@contextmanager
+def drill_sources(options: RunOptions) -> Iterator[tuple[Estate, Readers]]:
+    """The Estate as `dr-audit run` would build it, and readers for the automated steps, open for the drill's start."""
+    from ..history.runs import fill_drills
+    from ..runner import acquire_estate
+
+    estate = fill_drills(acquire_estate(options), options)
+    if options.demo and not options.cos_endpoint_url:
+        with _demo_readers(estate) as readers:
+            yield estate, readers
+        return
+    readers = Readers()
+    if options.cos_endpoint_url or estate.source == "live":
+        credentials = cos_credentials()
+        if credentials is None:
+            readers.cos_problem = "no TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY to sign COS reads"
+        else:
+            readers.cos = S3Reader(options.cos_endpoint_url, credentials)
+    elif estate.source == "snapshot":
+        readers.cos_problem = "a saved snapshot holds no objects: pass --cos-endpoint-url (or run live) to read them"
+    if estate.offsite.copies:
+        readers.offsite = OffsiteReader(estate)
+    else:
+        readers.offsite_problem = "the estate has no off-site copies"
+    yield estate, readers
+
+
+@contextmanager
+def _demo_readers(estate: Estate) -> Iterator[Readers]:
+    try:
+        from ..emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud  # type: ignore[attr-defined]
+    except ImportError:
+        yield Readers(cos_problem="the emulated cloud is not available in this install",
+                      offsite_problem="the emulated cloud is not available in this install")
+        return
+    with EmulatedCloud(estate) as cloud:
+        credentials = (DEMO_SECRET_ID, DEMO_SECRET_KEY, None)
+        yield Readers(cos=S3Reader(cloud.cos_endpoint_url, credentials),
+                      offsite=OffsiteReader(estate, cloud.offsite_endpoint_url, credentials))

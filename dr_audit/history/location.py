@@ -1,0 +1,42 @@
+"""Where the history store lives when the user does not say: the platform's per-user data directory."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP_DIR = "dr-audit"
+DB_NAME = "history.db"
+
+
+def user_data_dir() -> Path:
+    """XDG_DATA_HOME (or ~/.local/share) on Linux and BSD; the conventional folders on macOS and Windows."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.environ.get("APPDATA")
+        return Path(base) / APP_DIR if base else Path.home() / "AppData" / "Local" / APP_DIR
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / APP_DIR
+    xdg = os.environ.get("XDG_DATA_HOME")
+    # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / APP_DIR
+
+
+def default_history_path() -> Path:
+    return user_data_dir() / DB_NAME
+
+
+def history_url(path: Path | None = None, url: str | None = None) -> str:
+    """The SQLAlchemy URL of the store: --history-url as given, else SQLite at --history PATH or the default."""
+    if path is not None and url is not None:
+        from ..errors import BadInput
+
+        raise BadInput("give --history or --history-url, not both")
+    if url:
+        return url
+    env_url = os.environ.get("DR_AUDIT_HISTORY_URL")
+    if path is None and env_url:
+        return env_url
+    target = path if path is not None else default_history_path()
+    return f"sqlite:///{Path(target).expanduser().absolute()}"

@@ -1,0 +1,52 @@
+"""What `dr-audit run` and `plan` do with the history store: record each report, read drills back into the Estate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BadInput
+from ..estate import DrillState, Estate, Gap
+from .store import HistoryStore
+
+if TYPE_CHECKING:
+    from ..runner import RunOptions
+
+# Drill records come from the history store for these sources; the demo brings its own, a plan has none.
+DRILL_SOURCES = ("live", "snapshot")
+
+
+@dataclass
+class Recorded:
+    run_id: str | None = None
+    error: str | None = None  # why the run could not be recorded; the CLI exits 2 after writing the report
+    render_options: dict[str, Any] = field(default_factory=dict)
+
+
+def fill_drills(estate: Estate, options: RunOptions) -> Estate:
+    """Estate.drills from the history store for live and snapshot sources; a Gap per account when it cannot be read."""
+    if estate.source not in DRILL_SOURCES:
+        return estate
+    from ..drill.service import drill_records
+
+    try:
+        with HistoryStore.open(options.history, options.history_url) as store:
+            records = drill_records(store)
+    except BadInput as exc:
+        gaps = [gap for gap in estate.gaps if gap.service != "drills"] + [
+            Gap(account=account, service="drills", operation="read history store", code="HistoryUnavailable",
+                message=str(exc)) for account in (estate.accounts or [""])]
+        return estate.model_copy(update={"drills": DrillState(), "gaps": gaps})
+    return estate.model_copy(update={"drills": DrillState(records=records)})
+
+
+def record_report(report: dict[str, Any], options: RunOptions) -> Recorded:
+    """Store the report; on success also hand the HTML reporter the per-promise failure trend of stored runs."""
+    kind = "plan" if report.get("run", {}).get("source") == "plan" else "run"
+    try:
+        with HistoryStore.open(options.history, options.history_url) as store:
+            run_id = store.record_run(report, kind=kind)
+            trend = store.failure_trend(pack=report["run"]["pack"]) if "html" in options.formats else None
+    except BadInput as exc:
+        return Recorded(error=str(exc))
+    return Recorded(run_id=run_id, render_options={"trend": trend} if trend else {})
