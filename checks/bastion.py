@@ -5,6 +5,7 @@ and its access rules are fine-grained (no any-account-on-any-device rule, high-r
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from pydantic import Field
 
@@ -175,7 +176,7 @@ def bastion_only_admin_path(estate: Estate, params: AdminPathParams) -> Iterator
             tally.add("addresses other than the bastion's", probe, by_address)
             for group_id in referenced:
                 tally.add(f"group {group_id}", probe, netrules.admits_group(rules, probe, group_id))
-        evidence = {"security_groups": item.security_group_ids,
+        evidence: dict[str, Any] = {"security_groups": item.security_group_ids,
                     "bastion_addresses": [str(a) for a in bastion_addresses], **tally.evidence()}
         if admitted := tally.admitted_lines():
             yield Result.fail(item, f"admin ports reachable around the bastion: {'; '.join(admitted[:3])}",
@@ -232,7 +233,7 @@ def bastion_acls_least_privilege(estate: Estate, params: AclParams) -> Iterator[
             yield Result.error(acl, reason)
             continue
         any_device = not acl.device_ids and not acl.device_group_ids
-        evidence = {"allow_any_account": acl.allow_any_account, "devices": acl.device_ids,
+        evidence: dict[str, Any] = {"allow_any_account": acl.allow_any_account, "devices": acl.device_ids,
                     "device_groups": acl.device_group_ids, "cmd_templates": acl.cmd_template_ids}
         if acl.allow_any_account and any_device:
             yield Result.fail(acl, "allows any host account on any device", **evidence)

@@ -5,7 +5,7 @@ security group lets other environments, or the whole internet on admin ports, in
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -86,7 +86,7 @@ def environment_isolation(estate: Estate, params: IsolationParams) -> Iterator[R
                 unreadable.append(f"{instance.instance_id} ({reason})")
             elif env := scope.env_of(instance.tags, instance.name):
                 by_env.setdefault(env, []).append(instance.instance_id)
-        evidence = {"vpc_environment": own, "resources_by_environment": by_env}
+        evidence: dict[str, Any] = {"vpc_environment": own, "resources_by_environment": by_env}
         if len(by_env) > 1:
             strays = sorted(f"{r} ({env})" for env, ids in by_env.items() if env != own for r in ids if r != vpc.vpc_id)
             yield Result.fail(vpc, f"holds {' and '.join(sorted(by_env))} resources: {', '.join(strays)}",
@@ -124,7 +124,7 @@ def _judge_link(resource: Peering | Ccn, vpc_ids: list[str], classifier: _Classi
         envs[vpc_id] = env
         if why:
             (outside if classifier.estate.vpc.vpc(vpc_id) is None else unreadable).append(why)
-    evidence = {"vpc_environments": envs}
+    evidence: dict[str, Any] = {"vpc_environments": envs}
     prod = [v for v, env in envs.items() if env == "prod"]
     others = [f"{v} ({env})" for v, env in envs.items() if env and env != "prod"]
     untagged = [v for v, env in envs.items() if env is None and classifier.estate.vpc.vpc(v) is not None
