@@ -7,7 +7,15 @@ import json
 import pytest
 
 from dr_audit.collect.client import (
-    ApiClient, CallError, Endpoint, RateLimiter, ReadOnlyViolation, RetryPolicy, Secrets, TokenBucket, scrub,
+    ApiClient,
+    CallError,
+    Endpoint,
+    RateLimiter,
+    ReadOnlyViolation,
+    RetryPolicy,
+    Secrets,
+    TokenBucket,
+    scrub,
 )
 from dr_audit.readonly import API_READ_ACTIONS, auditor_policy_json, cam_actions, is_read_action
 
@@ -91,9 +99,8 @@ def test_a_stalled_answer_times_out():
 
 def test_secrets_never_reach_an_error_message():
     with FakeApi(faults={"cam:ListUsers": ["AuthFailure.SignatureFailure"]},
-                 echo_in_errors=f"{SECRET_ID} {SECRET_KEY}") as fake:
-        with pytest.raises(CallError) as caught:
-            client(fake).call("cam", "ListUsers")
+                 echo_in_errors=f"{SECRET_ID} {SECRET_KEY}") as fake, pytest.raises(CallError) as caught:
+        client(fake).call("cam", "ListUsers")
     shown = f"{caught.value} {caught.value.reason} {caught.value.message}"
     assert SECRET_KEY not in shown and SECRET_ID not in shown
     assert "AuthFailure.SignatureFailure" in shown
