@@ -1,0 +1,155 @@
+"""Comparing two reports: what is new, resolved, persisting, regressed or newly unevaluable, and baselines for CI.
+
+Findings are matched on their stable id (check, account, region, resource). `load_report` is the one place a
+report is read, so other sources of runs (the history store) can hand reports in the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import BadInput
+from .findings import Severity
+
+BAD = ("FAIL", "ERROR")
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    """A JSON report (DESIGN.md §6) from a file; anything else is one line of bad input."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such report file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path}: cannot read report: {exc}") from None
+    try:
+        report = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{path}: not a JSON report (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(report, dict) or report.get("schema_version") != 1:
+        raise BadInput(f"{path}: not a dr-audit JSON report with schema_version 1 "
+                       "(write one with --format json)")
+    findings = report.get("findings")
+    if not isinstance(findings, list) or not all(
+            isinstance(f, dict) and isinstance(f.get("id"), str) and isinstance(f.get("status"), str)
+            for f in findings):
+        raise BadInput(f"{path}: the report's findings are not a list of findings with id and status")
+    return report
+
+
+@dataclass
+class ReportDiff:
+    new: list[dict[str, Any]] = field(default_factory=list)
+    resolved: list[dict[str, Any]] = field(default_factory=list)
+    persisting: list[dict[str, Any]] = field(default_factory=list)
+    regressed: list[dict[str, Any]] = field(default_factory=list)
+    newly_unevaluable: list[dict[str, Any]] = field(default_factory=list)
+
+    CATEGORIES = ("regressed", "new", "newly_unevaluable", "persisting", "resolved")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.CATEGORIES}
+
+
+def diff_reports(old: dict[str, Any], new: dict[str, Any]) -> ReportDiff:
+    """Classify every finding that is a problem in either report."""
+    before = {f["id"]: f for f in old["findings"]}
+    after = {f["id"]: f for f in new["findings"]}
+    result = ReportDiff()
+    for finding_id, finding in after.items():
+        earlier = before.get(finding_id)
+        entry = _entry(finding, earlier)
+        status = finding["status"]
+        if status == "ERROR":
+            if earlier is None or earlier["status"] != "ERROR":
+                result.newly_unevaluable.append(entry)
+        elif status == "FAIL":
+            if earlier is None:
+                result.new.append(entry)
+            elif earlier["status"] == "FAIL":
+                result.persisting.append(entry)
+            else:
+                result.regressed.append(entry)
+        elif earlier is not None and earlier["status"] in BAD:
+            result.resolved.append(entry)
+    for finding_id, earlier in before.items():
+        if finding_id not in after and earlier["status"] in BAD:
+            result.resolved.append({**_entry(earlier, earlier), "status": "gone", "was": earlier["status"]})
+    return result
+
+
+def _entry(finding: dict[str, Any], earlier: dict[str, Any] | None) -> dict[str, Any]:
+    resource = finding.get("resource") or {}
+    return {"id": finding["id"], "check_id": finding.get("check_id", ""), "severity": finding.get("severity", "info"),
+            "status": finding["status"], "was": earlier["status"] if earlier else None,
+            "resource": resource, "message": finding.get("message", "")}
+
+
+def diff_exit_code(diff: ReportDiff, fail_on: Severity) -> int:
+    """1 when something regressed or a new FAIL is at/above fail_on; 3 when only evaluability got worse; else 0."""
+    if diff.regressed or any(Severity(e["severity"]).at_least(fail_on) for e in diff.new):
+        return 1
+    if diff.newly_unevaluable:
+        return 3
+    return 0
+
+
+def render_diff(diff: ReportDiff, fmt: str) -> str:
+    if fmt == "json":
+        counts = {name: len(getattr(diff, name)) for name in diff.CATEGORIES}
+        return json.dumps({"counts": counts, **diff.as_dict()}, indent=2, ensure_ascii=False) + "\n"
+    titles = {"regressed": "Regressed (was passing, now FAIL)", "new": "New FAIL",
+              "newly_unevaluable": "Newly unevaluable (now ERROR)", "persisting": "Still failing",
+              "resolved": "Resolved"}
+    lines: list[str] = []
+    if fmt == "markdown":
+        lines += ["# dr-audit diff", "",
+                  " · ".join(f"**{titles[n]}** {len(getattr(diff, n))}" for n in diff.CATEGORIES), ""]
+        for name in diff.CATEGORIES:
+            entries = getattr(diff, name)
+            if not entries:
+                continue
+            lines += [f"## {titles[name]}", "", "| severity | check | resource | was → now | message |",
+                      "|---|---|---|---|---|"]
+            for e in entries:
+                message = str(e["message"]).replace("|", "\\|").replace("\n", " ")
+                lines.append(f"| {e['severity']} | `{e['check_id']}` | `{e['resource'].get('id', '')}` | "
+                             f"{e['was'] or '-'} → {e['status']} | {message} |")
+            lines.append("")
+        return "\n".join(lines) + "\n"
+    for name in diff.CATEGORIES:
+        entries = getattr(diff, name)
+        lines.append(f"{titles[name]}: {len(entries)}")
+        for e in entries:
+            lines.append(f"  {e['severity']:<8} {e['check_id']:<36} {e['resource'].get('id', '')}  "
+                         f"({e['was'] or '-'} -> {e['status']}) {e['message']}")
+    return "\n".join(lines) + "\n"
+
+
+def apply_baseline(report: dict[str, Any], baseline: dict[str, Any]) -> None:
+    """Mark each finding new, regressed or existing relative to the baseline report (the exit code counts the first two).
+
+    Regressed: the finding is now FAIL or ERROR and was neither in the baseline. A finding that was ERROR and is now
+    FAIL is regressed too: the baseline never showed it failing.
+    """
+    before = {f["id"]: f for f in baseline["findings"]}
+    for finding in report["findings"]:
+        earlier = before.get(finding["id"])
+        if earlier is None:
+            finding["baseline"] = "new"
+        elif finding["status"] in BAD and (earlier["status"] not in BAD or
+                                           (finding["status"] == "FAIL" and earlier["status"] == "ERROR")):
+            finding["baseline"] = "regressed"
+        else:
+            finding["baseline"] = "existing"
+
+
+def gating_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The findings that decide the exit code: under a baseline only the new and regressed ones."""
+    findings = report["findings"]
+    if any("baseline" in f for f in findings):
+        return [f for f in findings if f.get("baseline") in ("new", "regressed")]
+    return findings

@@ -1,0 +1,137 @@
+"""`dr-audit plan`: judge a Terraform change before it is applied.
+
+The plan gives two Estates, the world after the change (planned values) and before it (prior state); both are
+evaluated with the same pack and each finding after the change is classified against its twin before it:
+weakened, improved, unchanged or new. A directory of .tf files gives only the "after" Estate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .engine import Evaluation, evaluate
+from .errors import BadInput
+from .estate import Estate
+from .findings import Finding, Status
+from .registry import Registry
+
+WEAKENED, IMPROVED, UNCHANGED, NEW = "weakened", "improved", "unchanged", "new"
+
+
+@dataclass
+class PlanEstates:
+    after: Estate
+    before: Estate | None  # None for .tf directories: there is no prior state to compare with
+    prior_addresses: set[str]
+    file: str
+
+
+def load_estates(path: Path) -> PlanEstates:
+    """Both Estates of a plan JSON file, or the one Estate of a directory of .tf files."""
+    from .collect.terraform import build_estate, load_plan, plan_resources
+
+    if path.is_dir():
+        from .collect.hcl import directory_resources
+
+        return PlanEstates(build_estate(directory_resources(path)), None, set(), str(path))
+    if not path.exists():
+        raise BadInput(f"{path}: no such plan file or directory")
+    plan = load_plan(path)
+    after = build_estate(plan_resources(plan, file=str(path)))
+    prior_resources = plan_resources(plan, prior=True, file=str(path)) if plan.get("prior_state") else []
+    before = build_estate(prior_resources)
+    # The same checks must apply on both sides, or a service new to the plan would hide what it weakens.
+    before.services = list(after.services)
+    before.regions = sorted(set(before.regions) | set(after.regions))
+    return PlanEstates(after, before, {r.address for r in prior_resources}, str(path))
+
+
+def evaluate_plan(estates: PlanEstates, pack: Any, registry: Registry, only: list[str] | tuple[str, ...] = ()
+                  ) -> Evaluation:
+    """Evaluate the planned Estate and, when there is a prior state, mark each finding's change."""
+    after = evaluate(estates.after, pack, registry, only=only)
+    if estates.before is not None:
+        before = evaluate(estates.before, pack, registry, only=only)
+        classify(after.findings, before.findings, estates.prior_addresses)
+    return after
+
+
+def classify(after: list[Finding], before: list[Finding], prior_addresses: set[str]) -> None:
+    """Set `change` on every finding after the change, comparing with the same finding (same id) before it."""
+    earlier = {f.id: f for f in before}
+    for finding in after:
+        finding.change = change_of(finding, earlier.get(finding.id), prior_addresses)
+
+
+def _existed(address: str, prior_addresses: set[str]) -> bool:
+    # Instance disks are named under their instance's address (`….system_disk`); they existed if it did.
+    return address in prior_addresses or any(address.startswith(f"{p}.") for p in prior_addresses)
+
+
+def change_of(finding: Finding, before: Finding | None, prior_addresses: set[str]) -> str:
+    resource_id = finding.resource.id
+    is_address = finding.resource.type not in ("account", "service") and "." in resource_id
+    if is_address and not _existed(resource_id, prior_addresses):
+        return NEW
+    if finding.status is Status.FAIL:
+        if before is None or before.status is Status.PASS:
+            return WEAKENED
+        if before.status is Status.FAIL and finding.severity.rank > before.severity.rank:
+            return WEAKENED
+        return UNCHANGED
+    if finding.status is Status.PASS and before is not None and before.status is Status.FAIL:
+        return IMPROVED
+    if before is None and not is_address:
+        return NEW
+    return UNCHANGED
+
+
+def report_extras(estates: PlanEstates) -> dict[str, Any]:
+    """What the report says about the plan itself (kept apart from the contract's fields)."""
+    return {"input": estates.file, "compared_with_prior_state": estates.before is not None}
+
+
+def locations(estate: Estate) -> dict[str, dict[str, Any]]:
+    """Terraform address -> where it is declared ({"file", "line"}), for every resource the Estate holds."""
+    found: dict[str, dict[str, Any]] = {}
+    for service in estate.services:
+        state = getattr(estate, service, None)
+        if state is None:
+            continue
+        for name in type(state).model_fields:
+            for item in getattr(state, name) or []:
+                origin = getattr(item, "origin", None)
+                if origin is not None:
+                    found[origin.address] = {k: v for k, v in (("file", origin.file), ("line", origin.line)) if v}
+    return found
+
+
+def execute_plan(path: Path, options: Any, registry: Registry | None = None) -> Any:
+    """`dr-audit plan PATH` as a function: evaluate, classify, then waivers, baseline and outputs as for run."""
+    from .packs import load_pack
+    from .registry import load_registry
+    from .report import RunInfo, build_report
+    from .runner import check_policy_files, finish, validate_formats
+
+    validate_formats(options)
+    started = datetime.now(UTC)
+    registry = registry or load_registry(options.checks_dirs)
+    pack = load_pack(options.pack, registry)
+    for check_id in options.only:
+        registry.get(check_id)
+    check_policy_files(options, pack)
+    estates = load_estates(path)
+    evaluation = evaluate_plan(estates, pack, registry, options.only)
+    where = locations(estates.after)
+    for finding in evaluation.findings:
+        if finding.resource.id in where:
+            finding.location = where[finding.resource.id]  # type: ignore[attr-defined]
+    run = RunInfo(source="plan", pack=pack.name, pack_sha256=pack.sha256, started_at=started,
+                  accounts=estates.after.accounts, regions=estates.after.regions,
+                  estate_sha256=estates.after.sha256(), finished_at=datetime.now(UTC))
+    report = build_report(run, evaluation, registry)
+    report["plan"] = report_extras(estates)
+    return finish(report, pack, options)

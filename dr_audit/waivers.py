@@ -1,0 +1,175 @@
+"""Waivers: a reviewed, time-limited acceptance of one FAIL, kept in a YAML file next to the code it excuses.
+
+A valid waiver turns a matching FAIL into WAIVED (still reported, with the waiver attached). An expired one no
+longer applies, and one that matches no FAIL is stale; both are listed in the report so they get cleaned up.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import BadInput
+from .report import summarise
+
+
+class WaiverError(BadInput):
+    """A waivers file that cannot be used; the message names the file and line."""
+
+
+class Waiver(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    check: str = Field(min_length=1)
+    resource: str = Field(min_length=1)  # an exact resource id, or a glob (* and ?) over the whole id
+    account: str | None = None
+    region: str | None = None
+    reason: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    approved_by: str = Field(min_length=1)
+    ticket: str | None = None
+    expires: date
+
+    # Filled by the loader: where the waiver was written.
+    file: str = ""
+    line: int = 0
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _plain_date(cls, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.date()
+        return value
+
+    def matches(self, finding: dict[str, Any]) -> bool:
+        resource = finding["resource"]
+        if finding["check_id"] != self.check:
+            return False
+        if self.account is not None and resource.get("account", "") != self.account:
+            return False
+        if self.region is not None and resource.get("region", "") != self.region:
+            return False
+        return resource_matches(self.resource, resource["id"])
+
+    def expired(self, today: date) -> bool:
+        return self.expires < today
+
+    def describe(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def resource_matches(pattern: str, resource_id: str) -> bool:
+    """Exact id, or a glob where only * and ? are wild: Terraform's `[0]` stays literal, and it is never a substring."""
+    if pattern == resource_id:
+        return True
+    if "*" not in pattern and "?" not in pattern:
+        return False
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, resource_id, flags=re.DOTALL) is not None
+
+
+@dataclass
+class WaiverSet:
+    path: Path
+    waivers: list[Waiver] = field(default_factory=list)
+
+
+def load_waivers(path: Path, max_days: int, today: date | None = None) -> WaiverSet:
+    """Parse and validate a waivers file; every problem is one line naming the file and the line."""
+    today = today or datetime.now(UTC).date()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise WaiverError(f"{path}: no such waivers file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WaiverError(f"{path}: cannot read waivers: {exc}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise WaiverError(f"{path}{where}: not valid YAML: {problem}") from None
+    if data is None:
+        return WaiverSet(path)
+    entries, entry_nodes = _entries(path, data, node)
+    waivers = []
+    for position, (entry, entry_node) in enumerate(zip(entries, entry_nodes, strict=True)):
+        line = entry_node.start_mark.line + 1
+        if not isinstance(entry, dict):
+            raise WaiverError(f"{path}:{line}: waiver {position + 1} must be a mapping of check, resource, reason, "
+                              "owner, approved_by, expires")
+        try:
+            waiver = Waiver.model_validate({**entry, "file": str(path), "line": line})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = str(first["loc"][0]) if first["loc"] else ""
+            raise WaiverError(f"{path}:{_key_line(entry_node, key, line)}: waiver {position + 1}: "
+                              f"{key or 'entry'}: {first['msg']}") from None
+        if waiver.expires > today + timedelta(days=max_days):
+            raise WaiverError(f"{path}:{_key_line(entry_node, 'expires', line)}: waiver {position + 1} "
+                              f"({waiver.check} on {waiver.resource}) expires {waiver.expires}, more than the pack's "
+                              f"max_waiver_days ({max_days}) from today; shorten it and renew it when it lapses")
+        waivers.append(waiver)
+    return WaiverSet(path, waivers)
+
+
+def _entries(path: Path, data: Any, node: yaml.Node | None) -> tuple[list[Any], list[yaml.Node]]:
+    if isinstance(data, dict) and isinstance(node, yaml.MappingNode):
+        if set(data) - {"waivers"}:
+            extra = sorted(set(data) - {"waivers"})[0]
+            raise WaiverError(f"{path}:{_key_line(node, str(extra), 1)}: unknown top-level key {extra!r} "
+                              "(expected `waivers:` and a list)")
+        data = data.get("waivers") or []
+        node = next((value for key, value in node.value if key.value == "waivers"), None)
+    if not isinstance(data, list) or not isinstance(node, yaml.SequenceNode):
+        line = node.start_mark.line + 1 if node is not None else 1
+        raise WaiverError(f"{path}:{line}: expected a list of waivers (or `waivers:` and a list)")
+    return data, list(node.value)
+
+
+def _key_line(node: yaml.Node, key: str, default: int) -> int:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            if key_node.value == key:
+                return int(key_node.start_mark.line) + 1
+    return default
+
+
+def apply_waivers(report: dict[str, Any], waivers: WaiverSet, today: date | None = None) -> list[str]:
+    """Waive matching FAILs in the report, list applied/expired/stale waivers there; return notes for stderr."""
+    today = today or datetime.now(UTC).date()
+    applied: list[dict[str, Any]] = []
+    expired: list[dict[str, Any]] = []
+    stale: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for waiver in waivers.waivers:
+        matched = [f for f in report["findings"] if waiver.matches(f)]
+        described = waiver.describe()
+        if waiver.expired(today):
+            reopened = [f for f in matched if f["status"] == "FAIL"]
+            expired.append({**described, "matches": len(reopened)})
+            notes.append(f"{waiver.file}:{waiver.line}: waiver for {waiver.check} on {waiver.resource} expired on "
+                         f"{waiver.expires} (owner {waiver.owner}); {len(reopened)} FAIL(s) reported again")
+            continue
+        failing = [f for f in matched if f["status"] in ("FAIL", "WAIVED")]
+        if not failing:
+            stale.append(described)
+            notes.append(f"{waiver.file}:{waiver.line}: waiver for {waiver.check} on {waiver.resource} matches no "
+                         "FAIL: remove it")
+            continue
+        for finding in failing:
+            if finding["status"] == "FAIL":
+                finding["status"] = "WAIVED"
+                finding["waiver"] = described
+        applied.append({**described, "matches": len(failing)})
+    report["summary"] = summarise(report["findings"])
+    report["waivers"] = {"file": str(waivers.path), "applied": applied, "expired": expired, "stale": stale}
+    return notes
