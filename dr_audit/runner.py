@@ -58,6 +58,9 @@ class Outcome:
     exit_code: int
     written: list[Path] = field(default_factory=list)
     stdout: str = ""
+    notes: list[str] = field(default_factory=list)  # for stderr: expired or stale waivers
+    run_id: str | None = None  # the run's id in the history store
+    history_error: str | None = None  # why the run could not be recorded (exit 2 once the report is written)
 
 
 def exit_code_for(findings: Iterable[dict[str, Any]], fail_on: Severity) -> int:
@@ -104,7 +107,10 @@ def execute(options: RunOptions, registry: Registry | None = None) -> Outcome:
     pack = load_pack(options.pack, registry)
     for check_id in options.only:
         registry.get(check_id)  # an unknown id is bad input
-    estate = acquire_estate(options)
+    check_policy_files(options, pack)
+    from .history.runs import fill_drills
+
+    estate = fill_drills(acquire_estate(options), options)  # live/snapshot drills come from the history store
     if options.save_snapshot is not None:
         estate.save(options.save_snapshot)
     return evaluate_and_write(estate, pack, registry, options, started)
@@ -117,22 +123,57 @@ def evaluate_and_write(estate: Estate, pack: PromisePack, registry: Registry, op
                   accounts=estate.accounts, regions=estate.regions, estate_sha256=estate.sha256())
     run.finished_at = datetime.now(UTC)
     report = build_report(run, evaluation, registry)
-    return write_outputs(report, options)
+    return finish(report, pack, options)
 
 
-def write_outputs(report: dict[str, Any], options: RunOptions) -> Outcome:
-    outcome = Outcome(report, exit_code_for(report["findings"], options.fail_on))
+def check_policy_files(options: RunOptions, pack: PromisePack) -> None:
+    """Read the waivers and baseline before any collection, so a bad file fails fast."""
+    if options.waivers is not None:
+        from .waivers import load_waivers
+
+        load_waivers(options.waivers, pack.max_waiver_days)
+    if options.baseline is not None:
+        from .diff import load_report
+
+        load_report(options.baseline)
+
+
+def finish(report: dict[str, Any], pack: PromisePack, options: RunOptions) -> Outcome:
+    """Apply waivers, then the baseline, then write the outputs (run and plan alike)."""
+    notes: list[str] = []
+    if options.waivers is not None:
+        from .waivers import apply_waivers, load_waivers
+
+        notes = apply_waivers(report, load_waivers(options.waivers, pack.max_waiver_days))
+    if options.baseline is not None:
+        from .diff import apply_baseline, load_report
+
+        apply_baseline(report, load_report(options.baseline))
+    from .history.runs import record_report
+
+    recorded = record_report(report, options)  # a store failure is reported after the outputs are written
+    outcome = write_outputs(report, options, **recorded.render_options)
+    outcome.notes = notes
+    outcome.run_id, outcome.history_error = recorded.run_id, recorded.error
+    return outcome
+
+
+def write_outputs(report: dict[str, Any], options: RunOptions, **render_options: Any) -> Outcome:
+    from .diff import gating_findings
+
+    # Under --baseline only findings new or regressed since the baseline decide the exit code.
+    outcome = Outcome(report, exit_code_for(gating_findings(report), options.fail_on))
     if options.output_dir is not None:
         options.output_dir.mkdir(parents=True, exist_ok=True)
         for fmt in options.formats:
             path = options.output_dir / f"dr-audit.{EXTENSIONS[fmt]}"
-            path.write_text(render(report, fmt), encoding="utf-8")
+            path.write_text(render(report, fmt, **render_options), encoding="utf-8")
             outcome.written.append(path)
         return outcome
     fmt = options.formats[0]
     if options.output is not None:
-        options.output.write_text(render(report, fmt), encoding="utf-8")
+        options.output.write_text(render(report, fmt, **render_options), encoding="utf-8")
         outcome.written.append(options.output)
         return outcome
-    outcome.stdout = render(report, fmt, colour=options.colour)
+    outcome.stdout = render(report, fmt, colour=options.colour, **render_options)
     return outcome

@@ -49,7 +49,9 @@ class Resource(Model):
         raise NotImplementedError
 
     def ref(self) -> ResourceRef:
-        return ResourceRef(type=self.RESOURCE_TYPE, id=self.resource_id, region=self.region, account=self.account)
+        # Under a plan the cloud id is often unknown until apply; the Terraform address names the resource instead.
+        resource_id = self.origin.address if self.origin is not None else self.resource_id
+        return ResourceRef(type=self.RESOURCE_TYPE, id=resource_id, region=self.region, account=self.account)
 
     def unknown(self, *attributes: str) -> str | None:
         """The reason the first of `attributes` could not be read, or None when all were read."""

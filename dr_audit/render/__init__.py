@@ -11,6 +11,10 @@ FORMATS: dict[str, tuple[str, str]] = {
     "json": ("dr_audit.render.json_report", "render"),
     "table": ("dr_audit.render.table", "render"),
     "markdown": ("dr_audit.render.markdown", "render"),
+    "sarif": ("dr_audit.render.sarif", "render"),
+    "junit": ("dr_audit.render.junit", "render"),
+    "csv": ("dr_audit.render.csv_report", "render"),
+    "html": ("dr_audit.render.html", "render"),
 }
 
 
