@@ -61,18 +61,18 @@ def test_throttling_and_server_errors_are_retried_and_the_later_success_wins():
 
 
 def test_a_denied_read_is_not_retried_and_keeps_its_code():
-    with FakeApi(faults={"cam:ListUsers": ["AuthFailure.UnauthorizedOperation"]}) as fake:
-        with pytest.raises(CallError) as caught:
-            client(fake).call("cam", "ListUsers")
+    with FakeApi(faults={"cam:ListUsers": ["AuthFailure.UnauthorizedOperation"]}) as fake, \
+            pytest.raises(CallError) as caught:
+        client(fake).call("cam", "ListUsers")
     assert caught.value.code == "AuthFailure.UnauthorizedOperation"
     assert len(fake.requests) == 1
 
 
 def test_retries_give_up_after_the_policy_allows_and_report_the_last_code():
     with FakeApi(answers={"cvm:DescribeInstances": {}},
-                 faults={"cvm:DescribeInstances": ["RequestLimitExceeded"] * 10}) as fake:
-        with pytest.raises(CallError) as caught:
-            client(fake).call("cvm", "DescribeInstances", {}, "ap-shanghai")
+                 faults={"cvm:DescribeInstances": ["RequestLimitExceeded"] * 10}) as fake, \
+            pytest.raises(CallError) as caught:
+        client(fake).call("cvm", "DescribeInstances", {}, "ap-shanghai")
     assert caught.value.code == "RequestLimitExceeded"
     assert len(fake.requests) == FAST.max_attempts
 
