@@ -4,12 +4,24 @@ security group lets other environments, or the whole internet on admin ports, in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from pydantic import Field
 
-from dr_audit.api import Ccn, CheckParams, Estate, Peering, Result, Scope, SecurityGroup, Vpc, check, netrules
+from dr_audit.api import (
+    Ccn,
+    CheckParams,
+    Estate,
+    Peering,
+    Result,
+    Scope,
+    SecurityGroup,
+    SecurityGroupRule,
+    Vpc,
+    check,
+    netrules,
+)
 
 ADMIN_AND_DATABASE_PORTS = [22, 3389, 3306, 5432, 6379, 27017]
 
@@ -190,14 +202,23 @@ def no_cross_environment_ingress(estate: Estate, params: CrossEnvironmentIngress
     scope = params.scope
     envs = group_environments(estate, scope)
     non_prod_cidrs: dict[str, list[netrules.Network]] = {}
+    unjudged: list[str] = []  # non-prod VPCs whose ranges are unknown
     for vpc in estate.vpc.vpcs:
         env = None if vpc.unknown("tags") else vpc_env(scope, vpc)
         if env and env != "prod":
+            # A non-prod range the audit cannot read could be admitted anywhere: say so rather than skip it.
+            if reason := vpc.unknown("cidr", "extra_cidrs"):
+                unjudged.append(vpc.vpc_id)
+                yield Result.error(vpc, f"its address ranges are unknown, so prod groups cannot be judged against "
+                                   f"them: {reason}")
+                continue
             try:
                 non_prod_cidrs[f"{vpc.vpc_id} ({env})"] = [netrules.parse_network(c) for c in
                                                            [vpc.cidr, *vpc.extra_cidrs] if c]
-            except ValueError:
-                continue
+            except ValueError as exc:
+                unjudged.append(vpc.vpc_id)
+                yield Result.error(vpc, f"its address range does not parse ({exc}), so prod groups cannot be judged "
+                                   "against it")
     non_prod_groups = sorted(g for g, found in envs.items() if found - {"prod"})
 
     def counts(networks: list[netrules.Network]) -> bool:
@@ -220,7 +241,21 @@ def no_cross_environment_ingress(estate: Estate, params: CrossEnvironmentIngress
             for other in referenced:
                 tally.add(f"{other} ({'/'.join(sorted(envs[other]))})", probe,
                           netrules.admits_group(group.ingress, probe, other))
+        if unjudged and not tally.admitted and any(_private_accept(r, counts) for r in group.ingress):
+            yield Result.error(group, f"cannot be judged against {', '.join(unjudged)}, whose address ranges are "
+                               "unknown", **tally.evidence())
+            continue
         yield tally_result(group, tally, "admits non-prod traffic")
+
+
+def _private_accept(rule: SecurityGroupRule, counts: Callable[[list[netrules.Network]], bool]) -> bool:
+    """An ACCEPT rule that could let in some private range (not one judged elsewhere as internet-wide)."""
+    if rule.action.strip().upper() == "DROP":
+        return False
+    try:
+        return counts(netrules.rule_networks(rule)) and bool(rule.cidr or rule.ipv6_cidr)
+    except ValueError:
+        return True
 
 
 def tally_result(group: SecurityGroup, tally: netrules.Tally, failing: str) -> Result:

@@ -201,6 +201,15 @@ def test_unresolved_templates_and_unreadable_rules_are_errors(registry):
         "sg-settled": "FAIL"}
 
 
+def test_a_non_prod_vpc_whose_ranges_cannot_be_read_is_an_error(registry):
+    estate = make_estate(vpc=VpcState(
+        vpcs=[vpc("vpc-test", "test", "", unreadable={"cidr": "InternalError"}), vpc("vpc-odd", "dev", "10.30.0.0/99")],
+        security_groups=[group("sg-p", accept("443", "10.50.0.0/16"), env="prod"),
+                         group("sg-web", accept("443", "0.0.0.0/0"), accept("22", "sg-bastion"), env="prod")]))
+    assert by_resource(run_check(registry, "sg_no_cross_environment_ingress", estate)) == {
+        "vpc-test": "ERROR", "vpc-odd": "ERROR", "sg-p": "ERROR", "sg-web": "PASS"}
+
+
 # sg_no_public_admin_ports
 
 def test_admin_ports_open_to_the_internet_fail_in_every_rule_shape(registry):
