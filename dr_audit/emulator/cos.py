@@ -1,0 +1,270 @@
+"""COS and the off-site "other cloud" as moto S3 servers, seeded from the Estate with boto3.
+
+Each server runs in this process on 127.0.0.1 under its own moto account (a WSGI shim sets x-moto-account-id), so
+listing buckets on one endpoint never shows the other's. Bucket names stay one global namespace inside moto, as in
+S3: a name may be seeded once per process at a time. Two things boto3 cannot set are written into moto's in-process
+state after seeding: bucket creation dates and object modification times, so `created_at` and `newest_object_at`
+come back exactly as the Estate says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from ..estate import Bucket, LifecycleRule, OffsiteCopy
+
+DEFAULT_REGION = "ap-guangzhou"
+OFFSITE_REGION = "us-east-1"
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+NEWEST_KEY = "dr-audit-emulator/newest"
+SEED_KEY_ID = "AKIDemulatorseed0000"
+SEED_SECRET = "emulator-seed-secret"  # noqa: S105 (moto accepts any key; nothing real)
+
+_accounts = itertools.count(1)
+_accounts_lock = threading.Lock()
+
+
+def _next_account() -> str:
+    with _accounts_lock:
+        return f"{990000000000 + next(_accounts)}"
+
+
+class MotoS3:
+    """One moto S3 server on 127.0.0.1 with its own account."""
+
+    def __init__(self) -> None:
+        from moto.server import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class QuietHandler(WSGIRequestHandler):
+            def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002
+                pass  # the emulator never prints
+
+        self.account = _next_account()
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+        app = DomainDispatcherApplication(create_backend_app)
+        account = self.account
+
+        def with_account(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
+            return app(environ, start_response)
+
+        self.server = make_server("127.0.0.1", 0, with_account, threaded=True, request_handler=QuietHandler)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="emulated-s3", daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def client(self, region: str) -> Any:
+        # boto3 clients are thread-safe and slow to make: one per region.
+        with self._clients_lock:
+            found = self._clients.get(region)
+            if found is None:
+                found = self._clients[region] = self._make_client(region)
+            return found
+
+    def _make_client(self, region: str) -> Any:
+        return boto3.client(
+            "s3", region_name=region, endpoint_url=self.url, aws_access_key_id=SEED_KEY_ID,
+            aws_secret_access_key=SEED_SECRET,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+        )
+
+    def backend(self) -> Any:
+        from moto.s3.models import s3_backends
+
+        return s3_backends[self.account]["aws"]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+        # Release this account's bucket names from moto's process-wide namespace.
+        with contextlib.suppress(Exception):  # best effort: the server is gone either way
+            self.backend().reset()
+
+
+def _region(region: str, default: str) -> str:
+    return region or default
+
+
+def _create(client: Any, name: str, region: str, object_lock: bool) -> None:
+    kwargs: dict[str, Any] = {"Bucket": name}
+    if region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    if object_lock:
+        kwargs["ObjectLockEnabledForBucket"] = True
+    client.create_bucket(**kwargs)
+
+
+def _lifecycle_rules(rules: list[LifecycleRule]) -> list[dict[str, Any]]:
+    converted = []
+    for rule in rules:
+        entry: dict[str, Any] = {"ID": rule.id or f"rule-{len(converted)}", "Filter": {"Prefix": rule.prefix},
+                                 "Status": "Enabled" if rule.enabled else "Disabled"}
+        if rule.transitions:
+            entry["Transitions"] = [
+                {"Days": t.days, "StorageClass": t.storage_class} if t.date is None
+                else {"Date": t.date, "StorageClass": t.storage_class} for t in rule.transitions]
+        if rule.noncurrent_transitions:
+            entry["NoncurrentVersionTransitions"] = [
+                {"NoncurrentDays": t.days or 0, "StorageClass": t.storage_class} for t in rule.noncurrent_transitions]
+        expiration: dict[str, Any] = {}
+        if rule.expiration_days is not None:
+            expiration["Days"] = rule.expiration_days
+        elif rule.expiration_date is not None:
+            expiration["Date"] = rule.expiration_date
+        elif rule.expired_object_delete_marker:
+            expiration["ExpiredObjectDeleteMarker"] = True
+        if expiration:
+            entry["Expiration"] = expiration
+        if rule.noncurrent_expiration_days is not None:
+            entry["NoncurrentVersionExpiration"] = {"NoncurrentDays": rule.noncurrent_expiration_days}
+        converted.append(entry)
+    return converted
+
+
+def _object_lock(client: Any, name: str, days: int | None, years: int | None, mode: str | None) -> None:
+    config: dict[str, Any] = {"ObjectLockEnabled": "Enabled"}
+    if mode and (days or years):
+        retention: dict[str, Any] = {"Mode": mode}
+        # S3 takes Days or Years, not both; Days wins when an Estate holds both.
+        retention.update({"Days": days} if days else {"Years": years})
+        config["Rule"] = {"DefaultRetention": retention}
+    client.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=config)
+
+
+def seed_buckets(s3: MotoS3, buckets: list[Bucket], *, workers: int = 8) -> None:
+    """Create every bucket with its configuration; logging last, once every target exists."""
+    def create(bucket: Bucket) -> None:
+        region = _region(bucket.region, DEFAULT_REGION)
+        client = s3.client(region)
+        lock = bucket.object_lock is not None and bucket.object_lock.enabled
+        _create(client, bucket.name, region, lock)
+        name = bucket.name
+        if bucket.versioning:
+            client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": bucket.versioning})
+        if lock and bucket.object_lock is not None:
+            _object_lock(client, name, bucket.object_lock.days, bucket.object_lock.years, bucket.object_lock.mode)
+        if bucket.tags:
+            client.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [
+                {"Key": k, "Value": v} for k, v in bucket.tags.items()]})
+        if bucket.lifecycle:
+            client.put_bucket_lifecycle_configuration(
+                Bucket=name, LifecycleConfiguration={"Rules": _lifecycle_rules(bucket.lifecycle)})
+        if bucket.replication is not None:
+            rules = []
+            for n, rule in enumerate(bucket.replication.rules):
+                destination: dict[str, Any] = {
+                    "Bucket": f"qcs::cos:{rule.destination_region}::{rule.destination_bucket}"}
+                if rule.storage_class:
+                    destination["StorageClass"] = rule.storage_class
+                entry: dict[str, Any] = {"ID": rule.id or f"rule-{n}", "Prefix": rule.prefix,
+                                         "Status": "Enabled" if rule.enabled else "Disabled",
+                                         "Destination": destination}
+                if rule.delete_marker_replication is not None:
+                    entry["DeleteMarkerReplication"] = {
+                        "Status": "Enabled" if rule.delete_marker_replication else "Disabled"}
+                rules.append(entry)
+            client.put_bucket_replication(Bucket=name, ReplicationConfiguration={
+                "Role": bucket.replication.role, "Rules": rules})
+        grants = []
+        if bucket.acl.public_read:
+            grants.append({"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"})
+        if bucket.acl.public_write:
+            grants.append({"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "WRITE"})
+        if grants:
+            owner = client.get_bucket_acl(Bucket=name)["Owner"]
+            grants.append({"Grantee": {"Type": "CanonicalUser", "ID": owner["ID"]}, "Permission": "FULL_CONTROL"})
+            client.put_bucket_acl(Bucket=name, AccessControlPolicy={"Grants": grants, "Owner": owner})
+        if bucket.policy is not None:
+            client.put_bucket_policy(Bucket=name, Policy=json.dumps(bucket.policy))
+
+    _parallel(create, buckets, workers)
+    targets = {b.logging_target for b in buckets if b.logging_target}
+    by_name = {b.name: b for b in buckets}
+
+    def allow_log_delivery(target: str) -> None:
+        client = s3.client(_region(by_name[target].region if target in by_name else "", DEFAULT_REGION))
+        acl = client.get_bucket_acl(Bucket=target)
+        grants = [g for g in acl["Grants"]] + [
+            {"Grantee": {"Type": "Group", "URI": LOG_DELIVERY}, "Permission": "WRITE"},
+            {"Grantee": {"Type": "Group", "URI": LOG_DELIVERY}, "Permission": "READ_ACP"}]
+        client.put_bucket_acl(Bucket=target, AccessControlPolicy={"Grants": grants, "Owner": acl["Owner"]})
+
+    def enable_logging(bucket: Bucket) -> None:
+        client = s3.client(_region(bucket.region, DEFAULT_REGION))
+        client.put_bucket_logging(Bucket=bucket.name, BucketLoggingStatus={
+            "LoggingEnabled": {"TargetBucket": bucket.logging_target, "TargetPrefix": f"{bucket.name}/"}})
+
+    _parallel(allow_log_delivery, [t for t in targets if t in by_name], workers)
+    _parallel(enable_logging, [b for b in buckets if b.logging_target], workers)
+    backend = s3.backend()
+    for bucket in buckets:
+        if bucket.created_at is not None:
+            backend.buckets[bucket.name].creation_date = _aware(bucket.created_at)
+
+
+def seed_offsite(s3: MotoS3, copies: list[OffsiteCopy]) -> None:
+    """The off-site buckets: versioning, object lock, lifecycle, and objects whose newest has the Estate's time."""
+    backend_keys: list[tuple[str, str, datetime]] = []
+    for copy in copies:
+        region = _region(copy.region, OFFSITE_REGION)
+        client = s3.client(region)
+        lock = copy.object_lock is not None and copy.object_lock.enabled
+        _create(client, copy.bucket, region, lock)
+        if copy.versioning:
+            client.put_bucket_versioning(Bucket=copy.bucket, VersioningConfiguration={"Status": copy.versioning})
+        if lock and copy.object_lock is not None:
+            _object_lock(client, copy.bucket, copy.object_lock.days, copy.object_lock.years, copy.object_lock.mode)
+        if copy.lifecycle:
+            client.put_bucket_lifecycle_configuration(
+                Bucket=copy.bucket, LifecycleConfiguration={"Rules": _lifecycle_rules(copy.lifecycle)})
+        if copy.newest_object_at is None:
+            continue
+        count = max(1, copy.object_count_sampled)
+        for n in range(count):
+            key = NEWEST_KEY if n == count - 1 else f"dr-audit-emulator/older-{n:05d}"
+            extra: dict[str, Any] = {}
+            if copy.newest_object_storage_class and copy.newest_object_storage_class != "STANDARD":
+                extra["StorageClass"] = copy.newest_object_storage_class
+            client.put_object(Bucket=copy.bucket, Key=key, Body=b"dr-audit emulated copy\n",
+                              ChecksumAlgorithm="SHA256", **extra)
+            # Older objects are a day older than the newest, so "newest" is unambiguous.
+            newest = n == count - 1
+            backend_keys.append((copy.bucket, key, copy.newest_object_at if newest else _older(copy.newest_object_at)))
+    backend = s3.backend()
+    for bucket_name, key, moment in backend_keys:
+        bucket = backend.buckets[bucket_name]
+        naive = _aware(moment).astimezone(UTC).replace(tzinfo=None)
+        for version in bucket.keys.getlist(key):
+            version.last_modified = naive
+
+
+def _older(moment: datetime) -> datetime:
+    return moment - timedelta(days=1)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _parallel(work: Callable[[Any], None], items: list[Any], workers: int) -> None:
+    if len(items) <= 4:
+        for item in items:
+            work(item)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for _ in pool.map(work, items):
+            pass
