@@ -172,14 +172,16 @@ _DEDUPED = (("vpc", "peerings"), ("vpc", "ccns"), ("cloudaudit", "tracks"), ("da
 
 
 def tidy(estate: Estate) -> None:
-    """Deterministic order (threads finish in any order) and one entry per global resource."""
+    """Deterministic order (threads finish in any order) and one entry per resource seen from several regions,
+    keeping the one from the earliest region in the audited order."""
+    order = {region: n for n, region in enumerate(estate.regions)}
     for domain_name in ("cam", "cvm", "cbs", "vpc", "cos", "offsite", "cdb", "dasb", "cloudaudit"):
         domain = getattr(estate, domain_name)
         for list_name in type(domain).model_fields:
             values = getattr(domain, list_name)
             if not isinstance(values, list) or not values or not hasattr(values[0], "resource_id"):
                 continue
-            values.sort(key=lambda r: (r.account, r.region, r.resource_id))
+            values.sort(key=lambda r: (r.account, order.get(r.region, -1), r.region, r.resource_id))
             if (domain_name, list_name) in _DEDUPED:
                 seen: set[tuple[str, str]] = set()
                 kept = []

@@ -304,8 +304,9 @@ def object_lock(response: dict[str, Any] | None) -> ObjectLock | None:
         return None
     config = response.get("ObjectLockConfiguration") or {}
     retention = (config.get("Rule") or {}).get("DefaultRetention") or {}
+    # A retention sets Days or Years; some servers render the other as 0, which means "not set".
     return ObjectLock(enabled=config.get("ObjectLockEnabled") == "Enabled", mode=retention.get("Mode") or None,
-                      days=retention.get("Days"), years=retention.get("Years"))
+                      days=retention.get("Days") or None, years=retention.get("Years") or None)
 
 
 def acl(response: dict[str, Any]) -> BucketAcl:

@@ -142,8 +142,14 @@ class CamCollector:
 
     def _last_logins(self, batch: list[CamUser]) -> None:
         by_uin = {user.uin: user for user in batch}
-        response = self.client.call(SERVICE, "DescribeSubAccounts",
-                                    {"FilterSubAccountUin": [int(user.uin) for user in batch]})
+        try:
+            response = self.client.call(SERVICE, "DescribeSubAccounts",
+                                        {"FilterSubAccountUin": [int(user.uin) for user in batch]})
+        except CallError:
+            # Fifty users a call is the cheap way; GetUser, one by one, is the way every account allows.
+            for user in batch:
+                self.run.spawn_detail(SERVICE, user, ("last_login_at",), self._last_login, user)
+            return
         seen: set[str] = set()
         for entry in items(response.get("SubAccounts")):
             user = by_uin.get(str(entry.get("Uin")))
@@ -154,6 +160,10 @@ class CamCollector:
             if uin not in seen:
                 mark_unreadable(user, ("last_login_at",), "cam:DescribeSubAccounts did not return this user",
                                 self.run.harvest.lock)
+
+    def _last_login(self, user: CamUser) -> None:
+        response = self.client.call(SERVICE, "GetUser", {"Name": user.name})
+        user.last_login_at = beijing_time(response.get("RecentlyLoginTime"))
 
     def _mark_all(self, resources: list[Any], attributes: tuple[str, ...], exc: BaseException) -> None:
         reason = exc.reason if isinstance(exc, CallError) else f"collector error: {type(exc).__name__}: {exc}"

@@ -14,7 +14,9 @@ def collect(run: AccountRun, region: str) -> None:
     run.spawn_inventory(SERVICE, region, vpcs, run, region)
     run.spawn_inventory(SERVICE, region, security_groups, run, region)
     run.spawn_inventory(SERVICE, region, peerings, run, region)
-    run.spawn_inventory(SERVICE, region, ccns, run, region)
+    if run.regions and region == run.regions[0]:
+        # A CCN spans regions and every region lists all of them: read them once, shown under the first region.
+        run.spawn_inventory(SERVICE, "", ccns, run, region)
 
 
 def vpcs(run: AccountRun, region: str) -> None:
