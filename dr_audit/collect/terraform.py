@@ -339,7 +339,12 @@ class _Index:
                 same = [r for r in candidates if r.index == source.index and source.index is not None]
                 candidates = same or candidates
             found.extend((c, tail) for c in candidates)
-        return (found, []) if found else None
+        # Terraform lists both `x.id` and `x`: keep each resource once, with the attribute read when one is named.
+        unique: dict[str, tuple[TfResource, str]] = {}
+        for resource, tail in found:
+            if resource.address not in unique or not unique[resource.address][1]:
+                unique[resource.address] = (resource, tail)
+        return (list(unique.values()), []) if unique else None
 
 
 def ident(resource: TfResource) -> str:
