@@ -25,10 +25,14 @@ def render(report: dict[str, Any], *, max_rows: int = 500, **_: Any) -> str:
         lines += [f"**{len(weakened)} safeguard(s) weakened by this change.**", ""]
         findings = sorted(findings, key=lambda f: (CHANGE_ORDER.get(f.get("change", ""), 9), STATUS_ORDER[f["status"]]))
         lines += ["| change | status | severity | check | resource | message |", "|---|---|---|---|---|---|"]
-        for f in [f for f in findings if f["status"] != "PASS" or f.get("change") != "unchanged"][:max_rows]:
+        # A PR comment shows what needs a look: every non-PASS, and the passes this change brought about.
+        shown = [f for f in findings if f["status"] != "PASS" or f.get("change") == "improved"]
+        for f in shown[:max_rows]:
             lines.append(f"| {f.get('change', '')} | {f['status']} | {f['severity']} | `{f['check_id']}` | "
                          f"`{_cell(f['resource']['id'])}` | {_cell(f['message'])} |")
-        return "\n".join(lines) + "\n"
+        if len(shown) > max_rows:
+            lines.append(f"\n_Only the first {max_rows} findings are shown; see the JSON report for all._")
+        return "\n".join(lines + _waiver_lines(report)) + "\n"
     shown = 0
     for promise, group in grouped_by_promise(findings):
         actionable = [f for f in group if f["status"] != "PASS"]
@@ -47,4 +51,15 @@ def render(report: dict[str, Any], *, max_rows: int = 500, **_: Any) -> str:
             lines.append("")
     if shown >= max_rows:
         lines.append(f"_Only the first {max_rows} findings are shown; see the JSON report for all._")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _waiver_lines(report)) + "\n"
+
+
+def _waiver_lines(report: dict[str, Any]) -> list[str]:
+    """Expired and stale waivers, so the PR that could clean them up sees them."""
+    waivers = report.get("waivers") or {}
+    lines = []
+    for kind, why in (("expired", "expired: the FAIL is reported again"), ("stale", "stale: matches no FAIL")):
+        for w in waivers.get(kind, []):
+            lines.append(f"- `{w['check']}` on `{_cell(w['resource'])}` (owner {_cell(w['owner'])}, expires "
+                         f"{w['expires']}): {why}")
+    return ["", "**Waivers needing attention**", "", *lines] if lines else []
