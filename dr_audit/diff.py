@@ -130,7 +130,7 @@ def render_diff(diff: ReportDiff, fmt: str) -> str:
 
 
 def apply_baseline(report: dict[str, Any], baseline: dict[str, Any]) -> None:
-    """Mark each finding new, regressed or existing relative to the baseline report (the exit code counts the first two).
+    """Mark each finding new, regressed or existing against the baseline report (the exit code counts the first two).
 
     Regressed: the finding is now FAIL or ERROR and was neither in the baseline. A finding that was ERROR and is now
     FAIL is regressed too: the baseline never showed it failing.

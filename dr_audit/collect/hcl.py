@@ -260,7 +260,7 @@ def _load_module(directory: Path, module: str, variables: dict[str, Any], provid
                 alias = evaluator.value(body.get("alias"), scope, {})
                 key = f"tencentcloud.{alias}" if isinstance(alias, str) and alias else "tencentcloud"
                 scope.providers[key] = region if isinstance(region, str) else ""
-    calls = []
+    calls: list[tuple[str, Any]] = []
     for path, data, lines in parsed:
         shown = str(path)
         for block in _blocks(data, "resource"):

@@ -190,7 +190,8 @@ def _configuration_index(plan: dict[str, Any]) -> dict[str, _ConfigResource]:
         for resource in module.get("resources", []) or []:
             if resource.get("mode", "managed") != "managed":
                 continue
-            address = f"{path}.{resource['type']}.{resource['name']}" if path else f"{resource['type']}.{resource['name']}"
+            base = f"{resource['type']}.{resource['name']}"
+            address = f"{path}.{base}" if path else base
             refs: dict[str, list[str]] = {}
             for attribute, expression in (resource.get("expressions") or {}).items():
                 raw = _collect_references(expression)
@@ -230,8 +231,9 @@ def provider_regions(plan: dict[str, Any]) -> dict[str, str]:
             regions[key] = expression["constant_value"]
             continue
         for reference in expression.get("references") or []:
-            if reference.startswith("var.") and isinstance(variables.get(reference[4:]), str):
-                regions[key] = variables[reference[4:]]
+            value = variables.get(reference[4:]) if reference.startswith("var.") else None
+            if isinstance(value, str):
+                regions[key] = value
                 break
     return regions
 
@@ -513,10 +515,10 @@ class _Builder:
                     factors = sorted(k for k, v in r.block(attribute).items() if _int(v) == 1)
                     setattr(model, target, factors)
         # Without a declared flag the plan cannot say which MFA factors a user has: never assume none, never some.
-        for user in estate.cam.users:
-            if user.origin is not None and user.origin.address not in flagged:
-                user.unreadable.setdefault("login_protection", f"MFA flags are {NOT_DECLARED}")
-                user.unreadable.setdefault("action_protection", f"MFA flags are {NOT_DECLARED}")
+        for cam_user in estate.cam.users:
+            if cam_user.origin is not None and cam_user.origin.address not in flagged:
+                cam_user.unreadable.setdefault("login_protection", f"MFA flags are {NOT_DECLARED}")
+                cam_user.unreadable.setdefault("action_protection", f"MFA flags are {NOT_DECLARED}")
 
     # CVM and CBS ------------------------------------------------------------------------------------------------
     def cvm_and_cbs(self, estate: Estate) -> None:
@@ -557,9 +559,10 @@ class _Builder:
             storages = self.linked(r, "storage_id", ("tencentcloud_cbs_storage",))
             instances = self.linked(r, "instance_id", ("tencentcloud_instance",))
             for storage, _ in (storages or ([], []))[0]:
-                disk = self.model_of(storage)
-                if not isinstance(disk, Disk):
+                attached = self.model_of(storage)
+                if not isinstance(attached, Disk):
                     continue
+                disk = attached
                 if instances is None:
                     disk.unreadable["instance_id"] = f"{r.address} attaches it to an instance {UNKNOWN}"
                     disk.instance_id = r.address  # attached to something: judge it as a CVM disk
@@ -664,11 +667,13 @@ class _Builder:
             instance_id = self._one_id(r, "instance_id", "tencentcloud_vpc")
             if ccn_id is None:
                 ccn_id = r.address
-            ccn = ccns.get(ccn_id)
-            if ccn is None:  # a CCN made elsewhere: it still joins whatever is attached to it
+            known = ccns.get(ccn_id)
+            if known is None:  # a CCN made elsewhere: it still joins whatever is attached to it
                 ccn = Ccn(ccn_id=ccn_id, account=self.account, region=r.region, origin=r.origin())
                 ccns[ccn_id] = ccn
                 estate.vpc.ccns.append(ccn)
+            else:
+                ccn = known
             if instance_id is None:
                 ccn.unreadable["attachments"] = f"{r.address} attaches an instance {UNKNOWN}"
                 continue
@@ -729,7 +734,8 @@ class _Builder:
                     source_security_group_id=entry.get("source_security_id") or None,
                     address_template=entry.get("address_template_id") or entry.get("address_template_group") or None,
                     service_template=entry.get("service_template_id") or entry.get("service_template_group") or None,
-                    action=str(entry.get("action") or "ACCEPT").upper(), description=str(entry.get("description") or ""))
+                    action=str(entry.get("action") or "ACCEPT").upper(),
+                    description=str(entry.get("description") or ""))
             rules.append(rule)
         return rules
 
@@ -868,12 +874,12 @@ class _Builder:
             devices = self.linked(r, "device_id_set", ("tencentcloud_dasb_device",))
             bastion_id = None if bastions is None else next(
                 iter([self._ident_of(b) for b, _ in bastions[0]] + bastions[1]), None)
-            for device, _ in (devices or ([], []))[0]:
-                model = self.model_of(device)
-                if isinstance(model, BastionDevice):
-                    model.bastion_resource_id = bastion_id
+            for target, _ in (devices or ([], []))[0]:
+                bound = self.model_of(target)
+                if isinstance(bound, BastionDevice):
+                    bound.bastion_resource_id = bastion_id
                     if bastion_id is None:
-                        model.unreadable["bastion_resource_id"] = UNKNOWN
+                        bound.unreadable["bastion_resource_id"] = UNKNOWN
         for r in self.of("tencentcloud_dasb_acl"):
             acl = BastionAcl(
                 acl_id=ident(r), name=str(r.get("name", "")), allow_any_account=bool(r.get("allow_any_account")),
@@ -922,7 +928,8 @@ _ID_FIELDS = ("policy_id", "group_id", "role_id", "uin", "disk_id", "instance_id
 
 
 def _bucket_acl(canned: str, body: Any) -> BucketAcl:
-    acl = BucketAcl(public_read=canned in ("public-read", "public-read-write"), public_write=canned == "public-read-write")
+    acl = BucketAcl(public_read=canned in ("public-read", "public-read-write"),
+                    public_write=canned == "public-read-write")
     if not body:
         return acl
     try:
