@@ -121,7 +121,7 @@ class DiffFormat(StrEnum):
 
 @app.command()
 def plan(
-    path: Annotated[Path, typer.Argument(help="A plan from `terraform show -json PLANFILE`, or a directory of .tf files.")],
+    path: Annotated[Path, typer.Argument(help="`terraform show -json PLANFILE` output, or a directory of .tf files.")],
     pack: PackOption = None,
     fmt: Annotated[list[str] | None, typer.Option("--format", help="table|json|markdown|html|sarif|junit|csv.")] = None,
     output: Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")] = None,
