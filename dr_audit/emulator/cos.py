@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -59,12 +60,38 @@ class MotoS3:
 
         def with_account(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
+            if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") in ("", "/"):
+                return self._list_buckets_with_regions(app, environ, start_response)
             return app(environ, start_response)
 
         self.server = make_server("127.0.0.1", 0, with_account, threaded=True, request_handler=QuietHandler)
         self.thread = threading.Thread(target=self.server.serve_forever, name="emulated-s3", daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def _list_buckets_with_regions(self, app: Callable[..., Iterable[bytes]], environ: dict[str, Any],
+                                   start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """ListBuckets as COS and S3 answer it today: each bucket with its region (moto leaves BucketRegion out)."""
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        body = b"".join(app(environ, capture))
+        if captured.get("status", "").startswith("200"):
+            buckets = self.backend().buckets
+
+            def with_region(match: re.Match[bytes]) -> bytes:
+                bucket = buckets.get(match.group(1).decode())
+                region = bucket.region_name if bucket is not None else ""
+                return match.group(0) + f"<BucketRegion>{region}</BucketRegion>".encode()
+
+            body = re.sub(rb"<Name>([^<]+)</Name>", with_region, body)
+        headers = [(k, v) for k, v in captured.get("headers", []) if k.lower() != "content-length"]
+        start_response(captured.get("status", "500 Internal Server Error"),
+                       [*headers, ("Content-Length", str(len(body)))])
+        return [body]
 
     def client(self, region: str) -> Any:
         # boto3 clients are thread-safe and slow to make: one per region.
@@ -177,8 +204,14 @@ def seed_buckets(s3: MotoS3, buckets: list[Bucket], *, workers: int = 8) -> None
                     entry["DeleteMarkerReplication"] = {
                         "Status": "Enabled" if rule.delete_marker_replication else "Disabled"}
                 rules.append(entry)
+            if bucket.versioning != "Enabled":
+                # COS, like S3, keeps replication only on a versioned bucket; an Estate holding replication without
+                # versioning is seeded as versioning Suspended (the closest state a real bucket can be in).
+                client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
             client.put_bucket_replication(Bucket=name, ReplicationConfiguration={
                 "Role": bucket.replication.role, "Rules": rules})
+            if bucket.versioning != "Enabled":
+                client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Suspended"})
         grants = []
         if bucket.acl.public_read:
             grants.append({"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"})

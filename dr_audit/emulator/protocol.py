@@ -44,7 +44,7 @@ def beijing_time(moment: datetime | None) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    return _format(moment.astimezone(BEIJING), " ")
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -53,7 +53,13 @@ def iso_utc(moment: datetime | None) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _format(moment.astimezone(UTC), "T") + "Z"
+
+
+def _format(moment: datetime, separator: str) -> str:
+    # strftime is the slowest step of building 20,000 answers; plain formatting is several times faster.
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}{separator}"
+            f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}")
 
 
 def iso_beijing(moment: datetime | None) -> str | None:
