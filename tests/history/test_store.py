@@ -1,0 +1,152 @@
+"""The history store on SQLite and PostgreSQL: migrations, recording and reading runs, speed, and failure modes."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from dr_audit.history import HistoryStore, HistoryUnavailable
+from dr_audit.history.migrations import LATEST, current_version
+
+from .conftest import report
+
+
+def versions(url: str) -> int:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return current_version(conn)
+    finally:
+        engine.dispose()
+
+
+def test_an_empty_database_migrates_to_the_latest_schema(store_url: str) -> None:
+    with HistoryStore.open(url=store_url) as store:
+        tables = set(sa.inspect(store.engine).get_table_names())
+    assert {"runs", "findings", "drills", "drill_records", "evidence_blobs", "dr_audit_schema"} <= tables
+    assert versions(store_url) == LATEST
+    with HistoryStore.open(url=store_url):  # opening again applies nothing and keeps the version
+        pass
+    assert versions(store_url) == LATEST
+
+
+def test_an_older_schema_is_migrated_with_its_runs_intact(store_url: str) -> None:
+    old = HistoryStore.open(url=store_url, migrate_to=1)
+    with old.engine.begin() as conn:  # a run as version 1 wrote it: no kind column yet
+        conn.execute(sa.text(
+            "INSERT INTO runs (id, started_at, finished_at, source, pack, pack_sha256, estate_sha256, tool_version, "
+            "who, summary_json, report_json, finding_count) VALUES ('run-old', '2026-01-01T00:00:00Z', "
+            "'2026-01-01T00:00:01Z', 'live', 'weimob-2020', 'p', 'e', '0.0.9', 'ops@host', '{\"FAIL\": 1}', "
+            "'{\"schema_version\": 1, \"run\": {\"source\": \"live\", \"pack\": \"weimob-2020\"}}', 1)"))
+        conn.execute(sa.text(
+            "INSERT INTO findings VALUES ('run-old', 0, 'f1', 'cbs_snapshot_fresh', 'FAIL', 'high', 'W2.3', "
+            "'cbs.disk', 'disk-1', 'ap-shanghai', '1', '{\"id\": \"f1\", \"status\": \"FAIL\"}')"))
+    old.close()
+    assert versions(store_url) == 1
+    with HistoryStore.open(url=store_url) as store:
+        assert versions(store_url) == LATEST
+        [row] = store.list_runs()
+        assert row["id"] == "run-old" and row["kind"] == "run" and row["summary"] == {"FAIL": 1}
+        assert store.get_run("run-old")["findings"] == [{"id": "f1", "status": "FAIL"}]
+        store.open_drill(kind="monthly", name="after the upgrade", opened_by="ops@host", run_id=None, body={})
+        assert len(store.drills()) == 1
+
+
+def test_a_schema_newer_than_the_tool_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    HistoryStore.open(url=url).close()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO dr_audit_schema (version) VALUES (99)"))
+    engine.dispose()
+    with pytest.raises(HistoryUnavailable, match="schema version 99 is newer"):
+        HistoryStore.open(url=url)
+
+
+def test_runs_round_trip_in_order_with_who_ran_them(store_url: str) -> None:
+    with HistoryStore.open(url=store_url) as store:
+        first = store.record_run(report(5, started="2026-11-01T00:00:00Z"))
+        second = store.record_run(report(7, started="2026-11-02T00:00:00Z"), kind="plan")
+        listed = store.list_runs()
+        assert [r["id"] for r in listed] == [second, first]
+        assert listed[0]["kind"] == "plan" and listed[1]["finding_count"] == 5
+        assert "@" in listed[0]["who"]
+        back = store.get_run(first)
+        original = report(5, started="2026-11-01T00:00:00Z")
+        assert back["findings"] == original["findings"] and back["summary"] == original["summary"]
+        assert back["run"] == original["run"]
+        trend = store.failure_trend()
+        assert [t["run_id"] for t in trend] == [first]  # plans are not runs of the estate
+        assert trend[0]["failures"] == {"W2.4": 1, "W2.3": 1}  # findings 0 (W2.4) and 3 (W2.3) fail
+
+
+def test_a_hundred_thousand_findings_record_in_seconds(store_url: str) -> None:
+    big = report(100_000)
+    with HistoryStore.open(url=store_url) as store:
+        began = time.perf_counter()
+        run_id = store.record_run(big)
+        elapsed = time.perf_counter() - began
+        assert len(store.get_run(run_id)["findings"]) == 100_000
+    assert elapsed < 10, f"recording 100,000 findings took {elapsed:.1f} s"
+
+
+def test_unknown_run_and_unusable_store_are_one_line(tmp_path: Path) -> None:
+    with HistoryStore.open(tmp_path / "h.db") as store, pytest.raises(Exception, match="no run 'run-x'"):
+        store.get_run("run-x")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(HistoryUnavailable, match="cannot be opened") as caught:
+        HistoryStore.open(blocker / "h.db")  # its directory is a file
+    assert "\n" not in str(caught.value)
+    with pytest.raises(HistoryUnavailable) as caught:
+        HistoryStore.open(url="postgresql+psycopg://auditor:s3cr3t-pw@127.0.0.1:1/none")
+    assert "s3cr3t-pw" not in str(caught.value) and "***" in str(caught.value)
+    with pytest.raises(HistoryUnavailable, match="not a usable database URL"):
+        HistoryStore.open(url="nosuchdb://x")
+
+
+def test_the_default_store_is_in_the_users_data_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dr_audit.history import default_history_path, history_url
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("DR_AUDIT_HISTORY_URL", raising=False)
+    assert default_history_path() == tmp_path / "data" / "dr-audit" / "history.db"
+    assert history_url() == f"sqlite:///{tmp_path / 'data' / 'dr-audit' / 'history.db'}"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
+    assert default_history_path() == Path.home() / ".local" / "share" / "dr-audit" / "history.db"
+    with pytest.raises(Exception, match="not both"):
+        history_url(tmp_path / "a.db", "sqlite://")
+
+
+def test_evidence_blobs_are_stored_once_by_sha256(store_url: str) -> None:
+    import hashlib
+
+    with HistoryStore.open(url=store_url) as store:
+        digest = store.put_blob(b"restore log")
+        assert digest == hashlib.sha256(b"restore log").hexdigest()
+        assert store.put_blob(b"restore log") == digest
+        assert store.blob(digest) == b"restore log"
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM evidence_blobs")).scalar() == 1
+
+
+def test_history_list_and_show_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dr_audit.cli import main
+
+    db = tmp_path / "h.db"
+    with HistoryStore.open(db) as store:
+        run_id = store.record_run(report(4))
+    assert main(["history", "list", "--format", "json", "--history", str(db)]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["id"] == run_id and row["summary"]["FAIL"] == 2
+    assert main(["history", "list", "--history", str(db)]) == 0
+    assert run_id in capsys.readouterr().out
+    assert main(["history", "show", run_id, "--format", "json", "--history", str(db)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["findings"] == report(4)["findings"] and "history" not in shown
+    assert main(["history", "show", "run-missing", "--history", str(db)]) == 2
+    assert "no run 'run-missing'" in capsys.readouterr().err
