@@ -60,3 +60,13 @@ def scenario_findings(registry: Registry, scenario: str, check_ids: list[str]) -
     from dr_audit.scenarios import build
 
     return evaluate(build(scenario, NOW), demo_pack(check_ids), registry, only=check_ids).findings
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_history_store(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Every run records into the history store: keep the suite's runs out of the user's own data directory."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    patch.delenv("DR_AUDIT_HISTORY_URL", raising=False)
+    yield
+    patch.undo()
