@@ -160,11 +160,13 @@ def plan(
 
 @app.command()
 def diff(
-    old: Annotated[Path, typer.Argument(help="The earlier JSON report.")],
-    new: Annotated[Path, typer.Argument(help="The later JSON report.")],
+    old: Annotated[Path, typer.Argument(help="The earlier JSON report (or a run id from `dr-audit history list`).")],
+    new: Annotated[Path, typer.Argument(help="The later JSON report (or a stored run id).")],
     fmt: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.table,
     output: Annotated[Path | None, typer.Option(help="Write the diff here instead of stdout.")] = None,
     fail_on: Annotated[FailOn, typer.Option(help="Severity at which a new FAIL makes the exit code 1.")] = FailOn.high,
+    history: Annotated[Path | None, typer.Option(help="History store holding stored run ids (SQLite file).")] = None,
+    history_url: Annotated[str | None, typer.Option(help="History store as a SQLAlchemy URL.")] = None,
 ) -> None:
     """Compare two JSON reports, matching findings on their ids.
 
@@ -172,10 +174,12 @@ def diff(
     findings. Exit 1 when anything regressed or a new FAIL is at or above --fail-on; 3 when nothing did but some
     finding became ERROR; 0 otherwise; 2 for a file that is not a dr-audit JSON report.
     """
-    from .diff import diff_exit_code, diff_reports, load_report, render_diff
+    from .diff import diff_exit_code, diff_reports, render_diff
     from .findings import Severity
+    from .history.cli import load_report_or_run
 
-    result = diff_reports(load_report(old), load_report(new))
+    result = diff_reports(load_report_or_run(str(old), history, history_url),
+                          load_report_or_run(str(new), history, history_url))
     text = render_diff(result, fmt.value)
     if output is not None:
         output.write_text(text, encoding="utf-8")

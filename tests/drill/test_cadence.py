@@ -138,3 +138,17 @@ def test_runs_are_recorded_and_diffable_by_id(tmp_path: Path, s3_endpoint: str,
 
     old = load_report_or_run(runs[1]["id"], db, None)
     assert old["findings"] and old["run"]["source"] == "snapshot"
+
+
+def test_diff_accepts_stored_run_ids_and_files(tmp_path: Path, s3_endpoint: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    world = build_world(tmp_path, s3_endpoint, objects=1)
+    db = tmp_path / "history.db"
+    audit(capsys, tmp_path, world.snapshot, "--history", db)
+    _, out, _ = cli(capsys, "history", "list", "--format", "json", "--history", db)
+    [run] = json.loads(out)
+    code, out, err = cli(capsys, "diff", run["id"], tmp_path / "report.json", "--format", "json", "--history", db)
+    assert code in (0, 1, 3), err
+    assert set(json.loads(out)) >= {"regressed", "new", "persisting", "resolved"}
+    code, _, err = cli(capsys, "diff", "run-nope", tmp_path / "report.json", "--history", db)
+    assert code == 2 and "neither a report file nor a run" in err
