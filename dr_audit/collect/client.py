@@ -186,11 +186,13 @@ class CallStats:
 
     sent: Counter[str] = field(default_factory=Counter)
     retried: Counter[str] = field(default_factory=Counter)
+    last_sent_at: float = 0.0  # time.monotonic() of the latest call
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, key: str, retry: bool) -> None:
         with self._lock:
             self.sent[key] += 1
+            self.last_sent_at = time.monotonic()
             if retry:
                 self.retried[key] += 1
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ...estate import AccessKey, CamAccount, CamGroup, CamPolicy, CamRole, CamUser, mask_key_id
 from ..client import CallError
-from .common import AccountRun, beijing_time, items, mark_unreadable, text
+from .common import AccountRun, beijing_time, items, lane, mark_unreadable, text
 
 SERVICE = "cam"
 REGION = ""  # CAM is global
@@ -114,7 +114,7 @@ class CamCollector:
             self.run.spawn_detail(SERVICE, user, ("access_keys",), self._user_keys, user)
         for start in range(0, len(users), 50):  # DescribeSubAccounts takes 50 UINs a call
             batch = users[start:start + 50]
-            self.run.tasks.spawn(SERVICE, self._last_logins, batch,
+            self.run.tasks.spawn(lane(SERVICE, self._last_logins), self._last_logins, batch,
                                  on_crash=lambda exc, batch=batch: self._mark_all(batch, ("last_login_at",), exc))
 
     def _user_groups(self, user: CamUser) -> None:
@@ -297,7 +297,7 @@ class KeyUsage:
         owners = list({id(owner): owner for _, _, owner in batch}.values())
         attribute = {CamAccount: "root_access_keys"}
         self.cam.run.tasks.spawn(
-            SERVICE, self._last_used, batch,
+            lane(SERVICE, self._last_used), self._last_used, batch,
             on_crash=lambda exc: [
                 self.cam._mark_all([owner], (attribute.get(type(owner), "access_keys"),), exc) for owner in owners
             ],

@@ -131,7 +131,7 @@ class AccountRun:
                 self.record_gap(service, region, getattr(fn, "__name__", "collect"), "CollectorError",
                                 f"{type(exc).__name__}: {exc}"[:300])
 
-        self.tasks.spawn(service, fn, *args, on_crash=crashed)
+        self.tasks.spawn(lane(service, fn), fn, *args, on_crash=crashed)
 
     def spawn_detail(self, service: str, resource: Resource, attributes: tuple[str, ...], fn: Callable[..., Any],
                      *args: Any) -> None:
@@ -141,7 +141,13 @@ class AccountRun:
             reason = exc.reason if isinstance(exc, CallError) else f"collector error: {type(exc).__name__}: {exc}"
             mark_unreadable(resource, attributes, reason, self.harvest.lock)
 
-        self.tasks.spawn(service, fn, *args, on_crash=crashed)
+        self.tasks.spawn(lane(service, fn), fn, *args, on_crash=crashed)
+
+
+def lane(service: str, fn: Callable[..., Any]) -> str:
+    """Each kind of read gets its own workers: per-action rate limits then pace each kind on its own, and one slow
+    kind (20/s, thousands of users) never holds the workers another kind (100/s) is waiting for."""
+    return f"{service}:{getattr(fn, '__name__', 'read')}"
 
 
 def mark_unreadable(resource: Resource, attributes: Iterable[str], reason: str,
