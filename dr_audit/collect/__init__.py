@@ -7,7 +7,9 @@ are read concurrently; every failure is recorded in the Estate (a gap, or a reso
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from ..estate import SERVICES, Estate, Gap, mask_key_id
 from ..scope import OffsiteTarget
 from .client import ApiClient, CallError, CallStats, Endpoint, RateLimiter, RetryPolicy, Secrets
+from .tasks import TaskGroup
 
 if TYPE_CHECKING:
     from ..runner import RunOptions
@@ -74,7 +77,6 @@ def pack_offsite_targets(options: RunOptions) -> list[OffsiteTarget]:
 def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats | None = None) -> Estate:
     """Read every account (concurrently) into one Estate."""
     from .s3 import CosCollector, CosSource, OffsiteCollector, resolve_destination_regions
-    from .tasks import TaskGroup
     from .tencent import cam, cbs, cdb, cloudaudit, cvm, dasb, vpc
     from .tencent.common import AccountRun, Harvest
 
@@ -108,16 +110,17 @@ def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats 
             for service in REGIONAL_SERVICES:
                 regional[service](run, region)
 
-    try:
-        for secrets in accounts:
-            tasks.spawn("accounts", start_account, secrets)
-        tasks.wait(tick=_progress(config, stats, tasks))
-        if runs:  # off-site targets belong to the pack, not to an account: read them once
-            for target in config.offsite_targets:
-                OffsiteCollector(runs[0], target, config.offsite_secrets, config.timeout).collect()
-            tasks.wait(tick=_progress(config, stats, tasks))
-    finally:
-        tasks.close()
+    with _progress(config, stats, tasks) as tick:
+        try:
+            for secrets in accounts:
+                tasks.spawn("accounts", start_account, secrets)
+            tasks.wait(tick=tick)
+            if runs:  # off-site targets belong to the pack, not to an account: read them once
+                for target in config.offsite_targets:
+                    OffsiteCollector(runs[0], target, config.offsite_secrets, config.timeout).collect()
+                tasks.wait(tick=tick)
+        finally:
+            tasks.close()
     for crash in tasks.crashes:  # a collector bug must not read as an empty, readable inventory
         for service in ACCOUNT_SERVICES:
             estate.gaps.append(Gap(account=estate.accounts[0] if estate.accounts else "", service=service,
@@ -194,24 +197,20 @@ def tidy(estate: Estate) -> None:
     estate.gaps.sort(key=lambda g: (g.account, g.service, g.region, g.operation))
 
 
-def _progress(config: CollectConfig, stats: CallStats, tasks: object) -> Callable[[], None] | None:
+@contextmanager
+def _progress(config: CollectConfig, stats: CallStats, tasks: TaskGroup) -> Iterator[Callable[[], None] | None]:
+    """A one-line live status on stderr (rich) while collecting, when asked for; nothing otherwise."""
     if not config.progress:
-        return None
+        yield None
+        return
     from rich.console import Console
 
-    console = Console(stderr=True)
-    state: dict[str, float] = {"last": 0.0}
+    with Console(stderr=True).status("collecting…") as status:
+        def tick() -> None:
+            services: Counter[str] = Counter()
+            for key, count in dict(stats.sent).items():  # a copy: workers keep counting meanwhile
+                services[key.split(":")[0]] += count
+            busiest = ", ".join(f"{name} {count}" for name, count in services.most_common(4))
+            status.update(f"collecting: {sum(services.values())} reads ({busiest}); {tasks.pending} pending")
 
-    def tick() -> None:
-        import time
-
-        now = time.monotonic()
-        if now - state["last"] < 0.5:
-            return
-        state["last"] = now
-        sent = sum(stats.sent.values())
-        pending = getattr(tasks, "pending", 0)
-        console.print(f"[dim]collecting: {sent} calls sent, {pending} reads pending[/dim]", end="\r",
-                      highlight=False, soft_wrap=True)
-
-    return tick
+        yield tick

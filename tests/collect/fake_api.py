@@ -7,6 +7,7 @@ being patched.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import threading
@@ -53,7 +54,8 @@ class FakeApi:
                 service = match.group(1) if match else ""
                 action = self.headers.get("X-TC-Action", "")
                 params = json.loads(body or b"{}")
-                fake.requests.append(Recorded(service, action, self.headers.get("X-TC-Region", ""), params, auth))
+                recorded = Recorded(service, action, self.headers.get("X-TC-Region", ""), params, auth)
+                fake.requests.append(recorded)
                 key = f"{service}:{action}"
                 queue = fake.faults.get(key) or []
                 fault = queue.pop(0) if queue else None
@@ -71,7 +73,20 @@ class FakeApi:
                 answer = fake.answers.get(key)
                 if answer is None:
                     return self._answer({"Error": {"Code": "InvalidAction", "Message": f"{action} is not served"}})
-                self._answer(answer(params) if callable(answer) else answer)
+                if callable(answer):  # a function of the parameters, or of (parameters, the recorded request)
+                    wants_request = len(inspect.signature(answer).parameters) == 2
+                    answer = answer(params, recorded) if wants_request else answer(params)
+                self._answer(answer)
+
+            def do_GET(self) -> None:  # noqa: N802 - S3-style requests: every one denied, at once
+                payload = b"<Error><Code>AccessDenied</Code><Message>denied</Message></Error>"
+                self.send_response(403)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_HEAD = do_GET  # noqa: N815
 
             def _answer(self, response: dict[str, Any]) -> None:
                 self._send(json.dumps({"Response": {**response, "RequestId": "req-1"}}).encode())
