@@ -1,4 +1,4 @@
-"""`dr-audit drill …`: plan, start, record, sign, verify, report and list drills (DESIGN.md §10). Thin: parse and call."""
+"""`dr-audit drill …`: plan, start, record, sign, verify, report and list drills (DESIGN.md §10); parse and call."""
 
 from __future__ import annotations
 
@@ -72,8 +72,8 @@ def start(
     history_url: HistoryUrlOption = None,
 ) -> None:
     """Open a drill: record the findings open now and gather the automated evidence; prints the drill id last."""
-    from .commands import start_command
     from ..runner import RunOptions
+    from .commands import start_command
 
     options = RunOptions(pack=pack, regions=region or [], profile=profile, role_arns=role_arn or [],
                          endpoint_url=endpoint_url, cos_endpoint_url=cos_endpoint_url, from_snapshot=from_snapshot,

@@ -150,12 +150,12 @@ def recovery_points(scoped: Scoped, failure_at: datetime, reader: ObjectReader |
         problem = copy.unknown("bucket", "newest_object_at") or _gap_reason(estate, "offsite", copy.account, "")
         add("offsite.bucket", copy.resource_id, copy.account, copy.region, "offsite.object", copy.bucket,
             copy.newest_object_at, problem or (None if copy.newest_object_at else "the off-site copy holds no object"))
-    for gap in estate.gaps:
-        if gap.service in ("cbs", "cdb", "cos") and scoped.includes(gap.account, gap.region):
-            points.append({"resource_type": "service", "resource_id": gap.service, "account": gap.account,
-                           "region": gap.region, "tier": plan.tiers[-1].name, "point": gap.service,
+    for missing in estate.gaps:  # an inventory that failed hides resources: their recovery points are unknown
+        if missing.service in ("cbs", "cdb", "cos") and scoped.includes(missing.account, missing.region):
+            points.append({"resource_type": "service", "resource_id": missing.service, "account": missing.account,
+                           "region": missing.region, "tier": plan.tiers[-1].name, "point": missing.service,
                            "point_id": None, "point_at": None, "age_minutes": None,
-                           "rpo_target_minutes": plan.tiers[-1].rpo_minutes, "problem": gap.describe(),
+                           "rpo_target_minutes": plan.tiers[-1].rpo_minutes, "problem": missing.describe(),
                            "within_target": None})
     return {"failure_at": _stamp(failure_at), "points": points}
 
@@ -273,7 +273,8 @@ def replica_outcome(evidence: dict[str, Any]) -> tuple[str, str]:
     if bad:
         return "fail", f"{sum(len(c['mismatches']) for c in bad)} sampled objects are missing or differ in copies"
     if unverified:
-        return "fail", f"{len(unverified)} of {len(comparisons)} copies could not be verified: {unverified[0]['problem']}"
+        first = unverified[0]["problem"]
+        return "fail", f"{len(unverified)} of {len(comparisons)} copies could not be verified: {first}"
     return "pass", f"{checked} sampled objects match in all {len(comparisons)} copies"
 
 

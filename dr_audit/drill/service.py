@@ -50,7 +50,8 @@ def start_drill(store: HistoryStore, plan: DrillPlan, plan_text: str, estate: Es
     run_id = store.record_run(open_findings_report, kind="drill") if open_findings_report else None
     import hashlib
 
-    body = {
+    opened_by = who_ran()
+    body: dict[str, Any] = {
         "plan": plan.model_dump(mode="json"),
         "plan_sha256": hashlib.sha256(plan_text.encode()).hexdigest(),
         "source": estate.source,
@@ -59,9 +60,9 @@ def start_drill(store: HistoryStore, plan: DrillPlan, plan_text: str, estate: Es
         "regions": [r for r in estate.regions if not plan.scope.regions or r in plan.scope.regions],
         "failure_at": stamp(failure_at),
         "run_id": run_id,
-        "opened_by": who_ran(),
+        "opened_by": opened_by,
     }
-    opened = store.open_drill(kind=plan.kind, name=plan.name or f"{plan.kind} drill", opened_by=body["opened_by"],
+    opened = store.open_drill(kind=plan.kind, name=plan.name or f"{plan.kind} drill", opened_by=opened_by,
                               run_id=run_id, body=body)
     drill_id = opened["drill_id"]
     for step in plan.steps:

@@ -20,7 +20,6 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, insert, s
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from .. import __version__
 from ..errors import BadInput
 from . import schema
 from .chain import GENESIS, SigningKey, canonical, record_hash

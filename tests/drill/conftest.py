@@ -12,8 +12,19 @@ from typing import Any
 import pytest
 
 from dr_audit.estate import (
-    Bucket, CbsState, CdbState, CosState, Disk, Estate, MysqlBackup, MysqlInstance, OffsiteCopy, OffsiteState,
-    Replication, ReplicationRule, Snapshot,
+    Bucket,
+    CbsState,
+    CdbState,
+    CosState,
+    Disk,
+    Estate,
+    MysqlBackup,
+    MysqlInstance,
+    OffsiteCopy,
+    OffsiteState,
+    Replication,
+    ReplicationRule,
+    Snapshot,
 )
 
 ACCOUNT = "100000000001"

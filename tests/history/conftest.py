@@ -63,8 +63,8 @@ def report(n_findings: int, *, started: str = "2026-11-01T12:00:00Z", pack: str 
             "message": "newest snapshot is 30 h old (RPO 26 h)" if i % fail_every == 0 else "",
             "remediation": "", "evidence": {"age_hours": 30, "i": i},
         })
-    summary = {"PASS": sum(f["status"] == "PASS" for f in findings), "FAIL": sum(f["status"] == "FAIL" for f in findings),
-               "ERROR": 0, "WAIVED": 0, "MANUAL": 0}
+    failed = sum(f["status"] == "FAIL" for f in findings)
+    summary = {"PASS": len(findings) - failed, "FAIL": failed, "ERROR": 0, "WAIVED": 0, "MANUAL": 0}
     return {"schema_version": 1, "tool": {"name": "dr-audit", "version": "0.1.0"},
             "run": {"source": "snapshot", "pack": pack, "pack_sha256": "p" * 64, "started_at": started,
                     "finished_at": started, "accounts": ["100000000001"], "regions": ["ap-shanghai"],
