@@ -7,6 +7,7 @@ weakened, improved, unchanged or new. A directory of .tf files gives only the "a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from .findings import Finding, Status
 from .registry import Registry
 
 WEAKENED, IMPROVED, UNCHANGED, NEW = "weakened", "improved", "unchanged", "new"
+_INSTANCE_DISK = re.compile(r"\.(system_disk|data_disks\[\d+\])$")
 
 
 @dataclass
@@ -68,7 +70,7 @@ def classify(after: list[Finding], before: list[Finding], prior_addresses: set[s
 
 def _existed(address: str, prior_addresses: set[str]) -> bool:
     # Instance disks are named under their instance's address (`….system_disk`); they existed if it did.
-    return address in prior_addresses or any(address.startswith(f"{p}.") for p in prior_addresses)
+    return address in prior_addresses or _INSTANCE_DISK.sub("", address) in prior_addresses
 
 
 def change_of(finding: Finding, before: Finding | None, prior_addresses: set[str]) -> str:

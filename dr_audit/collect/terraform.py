@@ -308,9 +308,22 @@ class _Index:
     def __init__(self, resources: list[TfResource]) -> None:
         self.by_base: dict[str, list[TfResource]] = defaultdict(list)
         self.by_type: dict[str, list[TfResource]] = defaultdict(list)
+        self._values: dict[tuple[str, str], dict[str, TfResource]] = {}
         for resource in resources:
             self.by_base[resource.base_address].append(resource)
             self.by_type[resource.type].append(resource)
+
+    def _by_value(self, resource_type: str, key: str) -> dict[str, TfResource]:
+        """Resources of a type by the value of one attribute, built once: plans hold thousands of resources."""
+        index = self._values.get((resource_type, key))
+        if index is None:
+            index = {}
+            for resource in self.by_type.get(resource_type, []):
+                value = resource.values.get(key)
+                if value is not None:
+                    index.setdefault(str(value), resource)
+            self._values[(resource_type, key)] = index
+        return index
 
     def targets(self, source: TfResource, attribute: str, types: tuple[str, ...],
                 keys: tuple[str, ...] = ("id",)) -> tuple[list[tuple[TfResource, str]], list[str]] | None:
@@ -321,8 +334,8 @@ class _Index:
             found: list[tuple[TfResource, str]] = []
             external: list[str] = []
             for item in values:
-                match = next((r for t in types for r in self.by_type[t]
-                              if any(str(r.values.get(k)) == item for k in keys if r.values.get(k) is not None)), None)
+                match = next((hit for t in types for k in keys
+                              if (hit := self._by_value(t, k).get(item)) is not None), None)
                 if match is not None:
                     found.append((match, ""))
                 else:
@@ -594,6 +607,8 @@ class _Builder:
 
     def _snapshot_bindings(self, estate: Estate, disks_of_instance: dict[str, list[Disk]]) -> None:
         disk_types = ("tencentcloud_cbs_storage", "tencentcloud_instance")
+        disks_by_id = {d.disk_id: d for d in estate.cbs.disks}
+        policies_by_id = {p.policy_id: p for p in estate.cbs.policies}
         for r in self.of("tencentcloud_cbs_snapshot_policy_attachment"):
             policies = self.linked(r, "snapshot_policy_id", ("tencentcloud_cbs_snapshot_policy",))
             attribute = "storage_ids" if (r.values.get("storage_ids") or r.refs.get("storage_ids")) else "storage_id"
@@ -609,15 +624,16 @@ class _Builder:
                     disks.extend([model] if isinstance(model, Disk) else [])
                 else:
                     disks.extend(self._instance_disks_named(target, tail, disks_of_instance))
-            disks.extend(d for d in estate.cbs.disks if d.disk_id in storages[1])
+            disks.extend(disks_by_id[i] for i in storages[1] if i in disks_by_id)
             for disk in disks:
                 if policies is None:
                     disk.unreadable["policy_ids"] = f"{r.address} binds a policy {UNKNOWN}"
                     continue
                 ids = [self._ident_of(p) for p, _ in policies[0]] + policies[1]
                 disk.policy_ids.extend(i for i in ids if i not in disk.policy_ids)
-                for policy in estate.cbs.policies:
-                    if policy.policy_id in ids and disk.disk_id not in policy.disk_ids:
+                for policy_id in ids:
+                    policy = policies_by_id.get(policy_id)
+                    if policy is not None and disk.disk_id not in policy.disk_ids:
                         policy.disk_ids.append(disk.disk_id)
 
     @staticmethod

@@ -148,8 +148,8 @@ def test_no_secret_from_the_plan_reaches_the_report(tmp_path):
 
     path = edited_plan(tmp_path, CAM_PLAN, with_secrets)
     output = tmp_path / "out"
-    main(["plan", str(path), "--pack", PACK, "--format", "json", "--format", "sarif", "--format", "csv",
-          "--output-dir", str(output)])
+    assert main(["plan", str(path), "--pack", PACK, "--format", "json", "--format", "sarif", "--format", "csv",
+                 "--output-dir", str(output)]) == 1
     for written in Path(output).iterdir():
         text = written.read_text()
         assert "Sup3r-Secret-pw!" not in text and "AKIDsecretkeymaterial0000" not in text

@@ -1,0 +1,192 @@
+"""Benchmark `dr-audit plan` against Checkov on generated Terraform plans and .tf directories of the same resources.
+
+Usage: python bench/plan_bench.py [--sizes 100 1000 5000] [--no-checkov] [--repeat 1]
+
+For each size it writes a plan JSON (the shape of `terraform show -json`, half the resources already in prior state)
+and a .tf directory declaring the same resources, then times each tool as a whole process and reads its peak
+memory. Checkov is installed with pip into its own virtual environment under a temporary directory; if that fails
+the script says so and reports dr-audit alone. Checkov has few tencentcloud checks, so the comparison is of the cost
+of reading and judging the same input, not of the findings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PACK = ROOT / "tests" / "fixtures" / "terraform" / "pack.yaml"
+PROVIDER = "registry.terraform.io/tencentcloudstack/tencentcloud"
+
+
+def _unit(i: int) -> list[dict[str, Any]]:
+    """Five related resources: a bucket, a disk, a daily policy bound to it, and a CAM user with a policy."""
+    env = "prod" if i % 3 else "dev"
+    return [
+        {"type": "tencentcloud_cos_bucket", "name": f"b{i}",
+         "values": {"bucket": f"data{i}-1250000001", "acl": "private" if i % 7 else "public-read",
+                    "versioning_enable": bool(i % 5), "tags": {"env": env}}, "refs": {}},
+        {"type": "tencentcloud_cbs_storage", "name": f"d{i}",
+         "values": {"storage_name": f"d{i}", "storage_type": "CLOUD_PREMIUM", "storage_size": 50,
+                    "availability_zone": "ap-shanghai-2", "tags": {"env": env}}, "refs": {}},
+        {"type": "tencentcloud_cbs_snapshot_policy", "name": f"p{i}",
+         "values": {"snapshot_policy_name": f"p{i}", "repeat_weekdays": [0, 1, 2, 3, 4, 5, 6] if i % 4 else [1],
+                    "repeat_hours": [2], "retention_days": 7}, "refs": {}},
+        {"type": "tencentcloud_cbs_snapshot_policy_attachment", "name": f"a{i}", "values": {},
+         "refs": {"storage_id": f"tencentcloud_cbs_storage.d{i}", "snapshot_policy_id":
+                  f"tencentcloud_cbs_snapshot_policy.p{i}"}},
+        {"type": "tencentcloud_cam_user", "name": f"u{i}",
+         "values": {"name": f"user{i}", "console_login": True, "use_api": False}, "refs": {}},
+    ]
+
+
+def resources(count: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    i = 0
+    while len(out) < count:
+        out.extend(_unit(i))
+        i += 1
+    return out[:count]
+
+
+def write_plan(items: list[dict[str, Any]], path: Path) -> None:
+    planned, prior, changes, config = [], [], [], []
+    for position, item in enumerate(items):
+        address = f"{item['type']}.{item['name']}"
+        existing = position % 2 == 0 and not item["refs"]
+        values = dict(item["values"])
+        if existing:
+            values["id"] = f"{item['name']}-id"
+        entry = {"address": address, "mode": "managed", "type": item["type"], "name": item["name"],
+                 "provider_name": PROVIDER, "schema_version": 0, "values": values, "sensitive_values": {}}
+        planned.append(entry)
+        if existing:
+            prior.append(entry)
+        unknown = {"id": not existing, **dict.fromkeys(item["refs"], True)}
+        changes.append({"address": address, "mode": "managed", "type": item["type"], "name": item["name"],
+                        "provider_name": PROVIDER, "change": {"actions": ["no-op"] if existing else ["create"],
+                                                              "before": values if existing else None,
+                                                              "after": values, "after_unknown": unknown}})
+        expressions = {k: {"constant_value": v} for k, v in item["values"].items()}
+        expressions.update({k: {"references": [f"{v}.id", v]} for k, v in item["refs"].items()})
+        config.append({"address": address, "mode": "managed", "type": item["type"], "name": item["name"],
+                       "provider_config_key": "tencentcloud", "expressions": expressions, "schema_version": 0})
+    plan = {"format_version": "1.2", "terraform_version": "1.7.5", "variables": {},
+            "planned_values": {"root_module": {"resources": planned}}, "resource_changes": changes,
+            "prior_state": {"format_version": "1.0", "terraform_version": "1.7.5",
+                            "values": {"root_module": {"resources": prior}}},
+            "configuration": {"provider_config": {"tencentcloud": {
+                "name": "tencentcloud", "full_name": PROVIDER,
+                "expressions": {"region": {"constant_value": "ap-shanghai"}}}},
+                "root_module": {"resources": config}}}
+    path.write_text(json.dumps(plan))
+
+
+def _hcl(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_hcl(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_hcl(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value)
+
+
+def write_tf(items: list[dict[str, Any]], directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "provider.tf").write_text('provider "tencentcloud" {\n  region = "ap-shanghai"\n}\n')
+    blocks = []
+    for item in items:
+        lines = [f'resource "{item["type"]}" "{item["name"]}" {{']
+        lines += [f"  {k} = {_hcl(v)}" for k, v in item["values"].items()]
+        lines += [f"  {k} = {v}.id" for k, v in item["refs"].items()]
+        blocks.append("\n".join([*lines, "}", ""]))
+    # Several files of whole resource blocks, as a real configuration would be split.
+    chunk = 250
+    for number, start in enumerate(range(0, len(blocks), chunk)):
+        (directory / f"main_{number:03d}.tf").write_text("\n".join(blocks[start:start + chunk]))
+
+
+def timed(command: list[str]) -> tuple[float, float, int]:
+    """Wall seconds and peak resident memory (MiB) of one whole process, and its exit code."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss / 1024, code  # ru_maxrss is KiB on Linux
+
+
+def install_checkov(workdir: Path) -> Path | None:
+    target = workdir / "checkov-venv"
+    try:
+        venv.create(target, with_pip=True)
+        pip = target / "bin" / "pip"
+        subprocess.run([str(pip), "install", "--quiet", "checkov"], check=True, timeout=900,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except (subprocess.SubprocessError, OSError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        print(f"checkov could not be installed ({type(exc).__name__}: "
+              f"{detail.decode(errors='replace').strip().splitlines()[-1:] or exc}); reporting dr-audit alone")
+        return None
+    return target / "bin" / "checkov"
+
+
+def best(command: list[str], repeat: int) -> tuple[float, float, int]:
+    runs = [timed(command) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(r[1] for r in runs), runs[-1][2]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--no-checkov", action="store_true")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="dr-audit-plan-bench-"))
+    try:
+        checkov = None if args.no_checkov else install_checkov(workdir)
+        dr_audit = [sys.executable, "-m", "dr_audit.cli", "plan"]
+        print(f"{'input':<6} {'resources':>9} {'dr-audit s':>10} {'MiB':>6} {'checkov s':>10} {'MiB':>6} "
+              f"{'checkov/dr-audit':>16}")
+        for size in args.sizes:
+            items = resources(size)
+            plan_path, tf_dir = workdir / f"plan-{size}.json", workdir / f"tf-{size}"
+            write_plan(items, plan_path)
+            write_tf(items, tf_dir)
+            for kind, target, framework, flag in (("plan", plan_path, "terraform_plan", "-f"),
+                                                  ("tf", tf_dir, "terraform", "-d")):
+                ours, our_mib, code = best([*dr_audit, str(target), "--pack", str(PACK), "--format", "json",
+                                            "--output", str(workdir / "out.json")], args.repeat)
+                if code not in (0, 1, 3):
+                    print(f"dr-audit failed on {target} (exit {code})")
+                    return 1
+                theirs = their_mib = None
+                if checkov is not None:
+                    theirs, their_mib, _ = best([str(checkov), flag, str(target), "--framework", framework,
+                                                 "--quiet", "--compact", "-o", "json"], args.repeat)
+                ratio = f"{theirs / ours:.2f}x" if theirs else "-"
+                print(f"{kind:<6} {size:>9} {ours:>10.2f} {our_mib:>6.0f} "
+                      f"{(f'{theirs:.2f}' if theirs else '-'):>10} {(f'{their_mib:.0f}' if their_mib else '-'):>6} "
+                      f"{ratio:>16}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    # Resource usage of this script itself, for completeness (children are measured per process above).
+    print(f"bench driver peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
