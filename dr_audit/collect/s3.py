@@ -76,7 +76,48 @@ def make_client(target: str, endpoint_url: str, region: str, secrets: Secrets | 
             raise ReadOnlyViolation(f"s3:{name} is not a read-only operation; dr-audit never sends it")
 
     client.meta.events.register("before-parameter-build.s3", guard)
+    if target == "cos":
+        client.meta.events.register("before-sign.s3.ListBuckets", _add_marker)
+        client.meta.events.register("after-call.s3.ListBuckets", _cos_listing)
     return client
+
+
+# COS answers GET Service with each bucket's <Location> and pages with Marker/NextMarker, neither of which the S3
+# model botocore parses with has a field for: read them from the raw XML, and send the marker ourselves.
+_listing = threading.local()
+
+
+def _add_marker(request: Any, **_: Any) -> None:
+    marker = getattr(_listing, "marker", None)
+    if marker:
+        from urllib.parse import quote
+
+        request.url += ("&" if "?" in request.url else "?") + f"marker={quote(marker, safe='')}"
+
+
+def _cos_listing(http_response: Any = None, parsed: dict[str, Any] | None = None, **_: Any) -> None:
+    if parsed is None or http_response is None or not getattr(http_response, "content", None):
+        return
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(http_response.content)
+    except ElementTree.ParseError:
+        return
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    regions: dict[str, str] = {}
+    for element in root.iter():
+        if local(element.tag) == "Bucket":
+            fields = {local(child.tag): (child.text or "") for child in element}
+            if fields.get("Name") and fields.get("Location"):
+                regions[fields["Name"]] = fields["Location"]
+    top = {local(child.tag): (child.text or "") for child in root}
+    parsed["CosRegions"] = regions
+    if top.get("IsTruncated", "").lower() == "true":
+        parsed["CosNextMarker"] = top.get("NextMarker") or ""
 
 
 def read(client: Any, operation: str, secrets: Secrets | None = None, **params: Any) -> dict[str, Any] | None:
@@ -90,7 +131,8 @@ def read(client: Any, operation: str, secrets: Secrets | None = None, **params: 
         error = exc.response.get("Error") or {}
         status = str((exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode", ""))
         code = str(error.get("Code") or status or "Unknown")
-        if code in NOT_CONFIGURED.get(operation, ()) or (status == "404" and code in ("404", "NotFound")
+        # Any 404 but a missing bucket on an optional configuration means "none configured" (COS's codes vary).
+        if code in NOT_CONFIGURED.get(operation, ()) or (status == "404" and code != "NoSuchBucket"
                                                          and operation in NOT_CONFIGURED):
             return None
         raise S3ReadError(operation, scrub(code, secrets), scrub(str(error.get("Message") or ""), secrets)) from None
@@ -149,16 +191,28 @@ class CosCollector:
     def buckets(self) -> None:
         client = self.client("")
         found: list[Bucket] = []
-        token: str | None = None
-        while True:
-            response = read(client, "ListBuckets", self.secrets, **({"ContinuationToken": token} if token else {}))
-            response = response or {}
+        params: dict[str, Any] = {}
+        while True:  # every page: S3 servers page with ContinuationToken, COS with Marker
+            _listing.marker = params.pop("Marker", None)
+            try:
+                response = read(client, "ListBuckets", self.secrets, **params) or {}
+            finally:
+                _listing.marker = None
+            regions = response.get("CosRegions") or {}
             for entry in response.get("Buckets") or []:
-                bucket = Bucket(account=self.run.account, region=str(entry.get("BucketRegion") or ""),
-                                name=str(entry["Name"]), created_at=_utc(entry.get("CreationDate")))
-                found.append(bucket)
-            token = response.get("ContinuationToken")
-            if not token:
+                name = str(entry["Name"])
+                region = str(entry.get("BucketRegion") or regions.get(name) or "")
+                found.append(Bucket(account=self.run.account, region=region, name=name,
+                                    created_at=_utc(entry.get("CreationDate"))))
+            if response.get("ContinuationToken"):
+                params = {"ContinuationToken": response["ContinuationToken"]}
+            elif "CosNextMarker" in response:
+                marker = response["CosNextMarker"] or (found[-1].name if found else "")
+                if not marker or marker == getattr(self, "_last_marker", None):
+                    raise S3ReadError("ListBuckets", "TruncatedListing", "the listing is truncated without a marker")
+                self._last_marker = marker
+                params = {"Marker": marker}
+            else:
                 break
         self.run.harvest.add(self.run.estate.cos.buckets, found)
         for bucket in found:
