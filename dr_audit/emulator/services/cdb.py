@@ -23,7 +23,7 @@ def _time(moment: datetime | None) -> str:
 
 
 def _slave(zone: str, region: str) -> Item:
-    return {"Vip": "10.0.0.2", "Vport": 3306, "Zone": zone, "Region": region, "ZoneId": 0}
+    return {"Vip": "10.0.0.2", "Vport": 3306, "Zone": zone, "Region": region}
 
 
 def instance_item(db: MysqlInstance, by_id: dict[str, MysqlInstance]) -> Item:
