@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 from ...estate import AccessKey, CamAccount, CamGroup, CamPolicy, CamRole, CamUser, mask_key_id
 from ..client import CallError
@@ -115,7 +116,7 @@ class CamCollector:
         for start in range(0, len(users), 50):  # DescribeSubAccounts takes 50 UINs a call
             batch = users[start:start + 50]
             self.run.tasks.spawn(lane(SERVICE, self._last_logins), self._last_logins, batch,
-                                 on_crash=lambda exc, batch=batch: self._mark_all(batch, ("last_login_at",), exc))
+                                 on_crash=self._marker(batch, ("last_login_at",)))
 
     def _user_groups(self, user: CamUser) -> None:
         found = self.client.page_number_pages(SERVICE, "ListGroupsForUser", {"SubUin": int(user.uin)}, "GroupInfo")
@@ -152,10 +153,10 @@ class CamCollector:
             return
         seen: set[str] = set()
         for entry in items(response.get("SubAccounts")):
-            user = by_uin.get(str(entry.get("Uin")))
-            if user is not None:
-                user.last_login_at = beijing_time(entry.get("LastLoginTime"))
-                seen.add(user.uin)
+            found = by_uin.get(str(entry.get("Uin")))
+            if found is not None:
+                found.last_login_at = beijing_time(entry.get("LastLoginTime"))
+                seen.add(found.uin)
         for uin, user in by_uin.items():
             if uin not in seen:
                 mark_unreadable(user, ("last_login_at",), "cam:DescribeSubAccounts did not return this user",
@@ -164,6 +165,9 @@ class CamCollector:
     def _last_login(self, user: CamUser) -> None:
         response = self.client.call(SERVICE, "GetUser", {"Name": user.name})
         user.last_login_at = beijing_time(response.get("RecentlyLoginTime"))
+
+    def _marker(self, resources: list[Any], attributes: tuple[str, ...]) -> Callable[[BaseException], None]:
+        return lambda exc: self._mark_all(resources, attributes, exc)
 
     def _mark_all(self, resources: list[Any], attributes: tuple[str, ...], exc: BaseException) -> None:
         reason = exc.reason if isinstance(exc, CallError) else f"collector error: {type(exc).__name__}: {exc}"
@@ -235,7 +239,7 @@ class CamCollector:
             self._keys.listed_one()
 
 
-def _kind(value: Any) -> str:
+def _kind(value: Any) -> Literal["custom", "preset"]:
     """Policy type: 1 / "User" is custom, 2 / "QCS" is preset."""
     return "preset" if value in (2, "2", "QCS", "preset") else "custom"
 
@@ -273,7 +277,8 @@ class KeyUsage:
                 secret_id = text(entry.get("AccessKeyId"))
                 if not secret_id:
                     continue
-                status = "Active" if text(entry.get("Status")).lower() == "active" else "Inactive"
+                status: Literal["Active", "Inactive"] = (
+                    "Active" if text(entry.get("Status")).lower() == "active" else "Inactive")
                 key = AccessKey(key_id=mask_key_id(secret_id), status=status,
                                 created_at=beijing_time(entry.get("CreateTime")))
                 keys.append(key)
@@ -295,13 +300,13 @@ class KeyUsage:
         if not batch:
             return
         owners = list({id(owner): owner for _, _, owner in batch}.values())
-        attribute = {CamAccount: "root_access_keys"}
-        self.cam.run.tasks.spawn(
-            lane(SERVICE, self._last_used), self._last_used, batch,
-            on_crash=lambda exc: [
-                self.cam._mark_all([owner], (attribute.get(type(owner), "access_keys"),), exc) for owner in owners
-            ],
-        )
+
+        def failed(exc: BaseException) -> None:
+            for owner in owners:
+                attribute = "root_access_keys" if isinstance(owner, CamAccount) else "access_keys"
+                self.cam._mark_all([owner], (attribute,), exc)
+
+        self.cam.run.tasks.spawn(lane(SERVICE, self._last_used), self._last_used, batch, on_crash=failed)
 
     def _last_used(self, batch: list[tuple[str, AccessKey, Any]]) -> None:
         response = self.cam.client.call(SERVICE, "GetSecurityLastUsed",

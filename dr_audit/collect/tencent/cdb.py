@@ -4,13 +4,13 @@ and recent backups (newest first)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from ...estate import BackupConfig, DrLink, MysqlBackup, MysqlInstance, RemoteBackupConfig, RemoteCopy
 from .common import AccountRun, beijing_time, items, optional_int, optional_text, tags, text
 
 SERVICE = "cdb"
-ROLES = {1: "master", 2: "dr", 3: "ro"}
+ROLES: dict[int, Literal["master", "dr", "ro"]] = {1: "master", 2: "dr", 3: "ro"}
 INSTANCE_PAGE = 2000  # DescribeDBInstances allows up to 2000 a page
 BACKUP_PAGE = 1000  # DescribeBackups allows up to 1000 a page
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -26,7 +26,8 @@ def tracks(run: AccountRun, endpoint_region: str) -> None:
 
 
 def track(account: str, region: str, entry: dict[str, Any]) -> AuditTrack:
-    storage = entry.get("Storage") if isinstance(entry.get("Storage"), dict) else {}
+    raw = entry.get("Storage")
+    storage: dict[str, Any] = raw if isinstance(raw, dict) else {}
     return fit(
         AuditTrack, account=account, region=region, track_id=text(entry.get("TrackId")), name=text(entry.get("Name")),
         status=optional_int(entry.get("Status")) or 0, action_type=text(entry.get("ActionType")),

@@ -56,7 +56,7 @@ def group_rules(run: AccountRun, group: SecurityGroup) -> None:
 def rules(raw: Any) -> list[SecurityGroupRule]:
     entries = [e for e in items(raw) if isinstance(e, dict)]
     # The first matching rule decides, so keep evaluation order (PolicyIndex ascending) whatever the answer's order.
-    entries.sort(key=lambda e: e.get("PolicyIndex") if isinstance(e.get("PolicyIndex"), int) else 0)
+    entries.sort(key=lambda e: e["PolicyIndex"] if isinstance(e.get("PolicyIndex"), int) else 0)
     return [rule(e) for e in entries]
 
 
