@@ -126,3 +126,23 @@ def test_a_bad_waivers_file_is_exit_2_before_anything_runs(tmp_path, capsys):
     assert main(["plan", str(BUCKET_PLAN), "--pack", PACK, "--waivers", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("dr-audit: error: ") and "waivers.yaml:2:" in err and err.count("\n") == 1
+
+
+def test_waivers_apply_the_same_way_to_run(tmp_path):
+    from dr_audit.estate import Bucket, CosState
+
+    from .conftest import ACCOUNT, make_estate
+
+    snapshot = tmp_path / "estate.json"
+    make_estate(services=["cos"], cos=CosState(buckets=[
+        Bucket(account=ACCOUNT, region="ap-shanghai", name="media-1250000001", versioning="Suspended")])
+    ).save(snapshot)
+    path = waiver_file(tmp_path, "- check: cos_versioning_enabled\n  resource: media-*\n  reason: moving\n"
+                                 f"  owner: storage\n  approved_by: ciso\n  expires: {date.today()}\n")
+    output = tmp_path / "report.json"
+    code = main(["run", "--from-snapshot", str(snapshot), "--pack", PACK, "--check", "cos_versioning_enabled",
+                 "--waivers", str(path), "--format", "json", "--output", str(output)])
+    doc = json.loads(output.read_text())
+    assert [f["status"] for f in doc["findings"]] == ["WAIVED"]
+    assert doc["findings"][0]["waiver"]["resource"] == "media-*"
+    assert code == 0
