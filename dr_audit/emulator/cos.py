@@ -21,6 +21,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from ..estate import Bucket, LifecycleRule, OffsiteCopy
 
@@ -60,14 +61,25 @@ class MotoS3:
 
         def with_account(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
-            if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") in ("", "/"):
-                return self._list_buckets_with_regions(app, environ, start_response)
+            path = environ.get("PATH_INFO") or "/"
+            if path == "/":
+                if environ.get("REQUEST_METHOD") == "GET":
+                    return self._list_buckets_with_regions(app, environ, start_response)
+            elif not self._owns(path.split("/")[1]) and not _creates_bucket(environ):
+                return _no_such_bucket(path.split("/")[1], start_response)
             return app(environ, start_response)
 
         self.server = make_server("127.0.0.1", 0, with_account, threaded=True, request_handler=QuietHandler)
         self.thread = threading.Thread(target=self.server.serve_forever, name="emulated-s3", daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def _owns(self, bucket: str) -> bool:
+        """moto lets any account reach any bucket by name; a bucket of the other endpoint must not exist here."""
+        from moto.s3.models import s3_backends
+
+        owner = s3_backends.bucket_accounts.get(bucket)
+        return owner is None or owner[1] == self.account
 
     def _list_buckets_with_regions(self, app: Callable[..., Iterable[bytes]], environ: dict[str, Any],
                                    start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -122,8 +134,26 @@ class MotoS3:
             self.backend().reset()
 
 
+def _creates_bucket(environ: dict[str, Any]) -> bool:
+    # A create must reach moto so that a taken name answers BucketAlreadyExists, as S3 does.
+    return environ.get("REQUEST_METHOD") == "PUT" and not environ.get("QUERY_STRING") and \
+        (environ.get("PATH_INFO") or "/").strip("/").count("/") == 0
+
+
+def _no_such_bucket(bucket: str, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code>'
+            f"<Message>The specified bucket does not exist</Message><BucketName>{bucket}</BucketName>"
+            f"<RequestId>emulated</RequestId></Error>").encode()
+    start_response("404 Not Found", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
 def _region(region: str, default: str) -> str:
     return region or default
+
+
+class BucketNameInUse(RuntimeError):
+    """moto keeps one bucket namespace per process: another running emulator already serves this name."""
 
 
 def _create(client: Any, name: str, region: str, object_lock: bool) -> None:
@@ -132,7 +162,14 @@ def _create(client: Any, name: str, region: str, object_lock: bool) -> None:
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
     if object_lock:
         kwargs["ObjectLockEnabledForBucket"] = True
-    client.create_bucket(**kwargs)
+    try:
+        client.create_bucket(**kwargs)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("BucketAlreadyExists", "BucketAlreadyOwnedByYou"):
+            raise BucketNameInUse(
+                f"bucket {name} is already served in this process (by another EmulatedCloud, or by both the COS "
+                "and off-site endpoints of this one); stop the other first or rename one") from None
+        raise
 
 
 def _lifecycle_rules(rules: list[LifecycleRule]) -> list[dict[str, Any]]:
