@@ -14,9 +14,34 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 
 from dr_audit.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud
 from dr_audit.estate import (
-    AccessKey, AuditTrack, BackupConfig, BastionAcl, BastionDevice, BastionResource, CamAccount, CamGroup, CamPolicy,
-    CamRole, CamUser, Ccn, CcnAttachment, Disk, DrLink, Estate, Instance, MysqlBackup, MysqlInstance, Peering,
-    RemoteBackupConfig, RemoteCopy, SecurityGroup, SecurityGroupRule, Snapshot, SnapshotPolicy, SnapshotSchedule, Vpc,
+    AccessKey,
+    AuditTrack,
+    BackupConfig,
+    BastionAcl,
+    BastionDevice,
+    BastionResource,
+    CamAccount,
+    CamGroup,
+    CamPolicy,
+    CamRole,
+    CamUser,
+    Ccn,
+    CcnAttachment,
+    Disk,
+    DrLink,
+    Estate,
+    Instance,
+    MysqlBackup,
+    MysqlInstance,
+    Peering,
+    RemoteBackupConfig,
+    RemoteCopy,
+    SecurityGroup,
+    SecurityGroupRule,
+    Snapshot,
+    SnapshotPolicy,
+    SnapshotSchedule,
+    Vpc,
 )
 
 NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
