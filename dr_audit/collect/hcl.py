@@ -8,6 +8,7 @@ References to other resources are kept so links resolve as they do through a pla
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -281,7 +282,9 @@ def _load_module(directory: Path, module: str, variables: dict[str, Any], provid
                      if k not in ("source", "version", "providers", "count", "for_each", "depends_on")
                      and not k.startswith("__")}
         child = f"{module}.module.{_label(name_key)}" if module else f"module.{_label(name_key)}"
-        _load_module((directory / source).resolve(), child, arguments, scope.providers, declared, depth + 1)
+        # Normalised but not resolved: SARIF wants paths relative to where the user pointed, not absolute ones.
+        _load_module(Path(os.path.normpath(directory / source)), child, arguments, scope.providers, declared,
+                     depth + 1)
 
 
 def _instances(item: _Declared, evaluator: _Evaluator) -> list[tuple[int | str | None, dict[str, Any]]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -46,6 +48,9 @@ def test_resources_carry_their_file_and_line(tmp_path):
     assert bucket.file.endswith("estate/main.tf")
     db = resources["module.db.tencentcloud_mysql_instance.main"]
     assert db.file.endswith("modules/db/main.tf") and db.line == 5
+    # Paths stay as the user gave them (SARIF wants them relative to the repository), never made absolute.
+    relative = Path(os.path.relpath(ESTATE_TF))
+    assert all(not Path(r.file).is_absolute() for r in directory_resources(relative))
 
 
 def test_unresolvable_values_are_unknown_and_judged_error(tmp_path):
