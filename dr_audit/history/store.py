@@ -86,6 +86,21 @@ def _sqlite_transactions(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+FINDING_COLUMNS = ("run_id", "seq", "finding_id", "check_id", "status", "severity", "promise", "resource_type",
+                   "resource_id", "region", "account", "body_json")
+
+
+def _copy_findings(conn: Connection, run_id: str, findings: list[dict[str, Any]], dumps: Any) -> None:
+    """PostgreSQL: COPY the findings in the run's transaction, several times faster than batched INSERTs."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY findings ({', '.join(FINDING_COLUMNS)}) FROM STDIN") as copy:
+        for seq, f in enumerate(findings):
+            res = f["resource"]
+            copy.write_row((run_id, seq, f["id"], f["check_id"], f["status"], f["severity"], f["promise"],
+                            res["type"], res["id"], res.get("region", ""), res.get("account", ""), dumps(f)))
+
+
 class HistoryStore:
     def __init__(self, url: str, engine: Engine):
         self.url = url
@@ -174,6 +189,9 @@ class HistoryStore:
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         with self._write("record the run") as conn:
             conn.execute(insert(schema.runs), row)
+            if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+                _copy_findings(conn, run_id, findings, dumps)
+                return run_id
             for start in range(0, len(findings), BATCH):
                 rows = []
                 for seq, f in enumerate(findings[start:start + BATCH], start):

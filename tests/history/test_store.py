@@ -150,3 +150,29 @@ def test_history_list_and_show_commands(tmp_path: Path, capsys: pytest.CaptureFi
     assert shown["findings"] == report(4)["findings"] and "history" not in shown
     assert main(["history", "show", "run-missing", "--history", str(db)]) == 2
     assert "no run 'run-missing'" in capsys.readouterr().err
+
+
+def test_drill_records_chain_and_verify_on_both_backends(store_url: str, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from dr_audit.drill.service import verify_drill
+    from dr_audit.history.chain import SigningKey
+
+    pem = tmp_path / "k.pem"
+    pem.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    with HistoryStore.open(url=store_url) as store:
+        opened = store.open_drill(kind="monthly", name="m", opened_by="ops@host", run_id=None,
+                                  body={"note": "数据只增不减"})
+        drill_id = opened["drill_id"]
+        store.append_records(drill_id, [("evidence", {"step": "a"}), ("step", {"step": "a", "outcome": "pass"})])
+        signed = store.append_record(drill_id, "signoff", {"by": "Li Wei"}, SigningKey(pem))
+        assert signed["seq"] == 4 and signed["signature"] and "PUBLIC KEY" in signed["public_key"]
+        check = verify_drill(store, drill_id)
+        assert check.intact and check.records == 4 and check.signatures == 1
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE drill_records SET signature = :s WHERE drill_id = :d AND seq = 4"),
+                         {"s": signed["signature"][:-4] + "AAA=", "d": drill_id})
+        check = verify_drill(store, drill_id)
+        assert not check.intact and "record #4 (signoff 'Li Wei'): Ed25519 signature does not verify" in check.problem
