@@ -9,6 +9,7 @@ Used by tests, benchmarks and `--demo`: the real collectors talk to it over HTTP
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Mapping
 from types import TracebackType
@@ -57,8 +58,14 @@ class EmulatedCloud:
         self.account = served_account(estate)
         self.secret_id = secret_id
         backends: dict[str, list[ServiceBackend]] = {}
-        for backend_class in BACKENDS:
-            backends.setdefault(backend_class.service, []).append(backend_class(estate, self.account))
+        collecting = gc.isenabled()
+        gc.disable()  # building API state for a large estate allocates much and frees nothing
+        try:
+            for backend_class in BACKENDS:
+                backends.setdefault(backend_class.service, []).append(backend_class(estate, self.account))
+        finally:
+            if collecting:
+                gc.enable()
         self.front = ApiFront(backends, {secret_id: secret_key}, latency=latency, rate_limits=rate_limits,
                               faults=faults)
         self.with_cos = cos
