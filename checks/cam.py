@@ -250,8 +250,9 @@ def data_domains(estate: Estate, params: CheckParams) -> list[DataDomain]:
     snapshots_by_disk: dict[str, list] = {}
     for snapshot in estate.cbs.snapshots:
         snapshots_by_disk.setdefault(snapshot.disk_id, []).append(snapshot)
+    instances = {(i.account, i.instance_id): i for i in estate.cvm.instances}
     for disk in estate.cbs.disks:
-        instance = estate.cvm.instance(disk.instance_id) if disk.instance_id else None
+        instance = instances.get((disk.account, disk.instance_id or ""))
         prod = scope.is_prod(disk.tags) or (instance is not None and scope.is_prod(instance.tags, instance.name))
         snapshots = snapshots_by_disk.get(disk.disk_id, [])
         if not prod or not snapshots:
@@ -326,45 +327,51 @@ class SeparationOfDutiesParams(CheckParams):
 def separation_of_duties(estate: Estate, params: SeparationOfDutiesParams) -> Iterator[Result]:
     evaluator = cam_policy.Evaluator(estate.cam)
     domains = data_domains(estate, params)
-    all_data = tuple(dict.fromkeys(a for d in domains for t in d.data for a in t.actions))
-    all_backup = tuple(dict.fromkeys(a for d in domains for t in d.backups for a in t.actions))
+    # Principals holding the same policies get the same verdict: judge each distinct set of policies once.
+    verdicts: dict[tuple[object, ...], tuple[str, str, dict[str, object]]] = {}
     for principal in principals(estate):
         if params.scope.is_break_glass(*identifiers(principal)):
             yield Result.ok(principal, "break-glass principal: exempt from this check", break_glass=True)
             continue
-        # Most principals hold no destructive right at all: settle them without walking every resource.
-        if domains and (evaluator.decide_any(principal, all_data, cam_policy.SOME_RESOURCE)[0].allowed is False
-                        or evaluator.decide_any(principal, all_backup, cam_policy.SOME_RESOURCE)[0].allowed is False):
-            yield Result.ok(principal, kind=kind(principal), domains=len(domains))
-            continue
-        unknown: tuple[str, Decision | None] | None = None
-        failed = False
-        for domain in domains:
-            data_ok, data_how, data_decision = _can_destroy(evaluator, principal, domain.data)
-            if data_ok is False:
-                continue
-            backup_ok, backup_how, backup_decision = _can_destroy(evaluator, principal, domain.backups)
-            if data_ok and backup_ok:
-                via = sorted({*data_decision.allowed_by, *backup_decision.allowed_by})  # type: ignore[union-attr]
-                yield Result.fail(principal, f"can destroy {domain.name} ({data_how}) and its backups ({backup_how}) "
-                                             f"through {', '.join(via)}",
-                                  kind=kind(principal), domain=domain.name, data=data_how, backup=backup_how,
-                                  policies=via)
-                failed = True
-                break
-            if backup_ok is False:
-                continue
-            if unknown is None:
-                undecided = data_decision if data_ok is None else backup_decision
-                unknown = (f"{domain.name}: {data_how if data_ok is None else backup_how}", undecided)
-        if failed:
-            continue
-        if unknown is not None:
-            where, decision = unknown
-            why = decision.why_unknown if decision is not None else "unknown"
-            yield Result.error(principal, f"cannot tell whether it can destroy {where}: {why}", kind=kind(principal))
+        signature = evaluator.signature(principal)
+        if signature not in verdicts:
+            verdicts[signature] = _duties_verdict(evaluator, principal, domains)
+        status, message, evidence = verdicts[signature]
+        if status == "FAIL":
+            yield Result.fail(principal, message, kind=kind(principal), **evidence)
+        elif status == "ERROR":
+            yield Result.error(principal, message, kind=kind(principal), **evidence)
         else:
-            yield Result.ok(principal, kind=kind(principal), domains=len(domains))
+            yield Result.ok(principal, message, kind=kind(principal), **evidence)
+
+
+def _duties_verdict(evaluator: cam_policy.Evaluator, principal: Principal,
+                    domains: list[DataDomain]) -> tuple[str, str, dict[str, object]]:
+    """("FAIL" | "ERROR" | "PASS", message, evidence) for one principal's permissions over every data domain."""
+    all_data = tuple(dict.fromkeys(a for d in domains for t in d.data for a in t.actions))
+    all_backup = tuple(dict.fromkeys(a for d in domains for t in d.backups for a in t.actions))
+    # Most principals hold no destructive right at all: settle them without walking every resource.
+    if not domains or (evaluator.decide_any(principal, all_data, cam_policy.SOME_RESOURCE)[0].allowed is False
+                       or evaluator.decide_any(principal, all_backup, cam_policy.SOME_RESOURCE)[0].allowed is False):
+        return "PASS", "", {"domains": len(domains)}
+    unknown: tuple[str, Decision | None] | None = None
+    for domain in domains:
+        data_ok, data_how, data_decision = _can_destroy(evaluator, principal, domain.data)
+        if data_ok is False:
+            continue
+        backup_ok, backup_how, backup_decision = _can_destroy(evaluator, principal, domain.backups)
+        if data_ok and backup_ok and data_decision is not None and backup_decision is not None:
+            via = sorted({*data_decision.allowed_by, *backup_decision.allowed_by})
+            message = f"can destroy {domain.name} ({data_how}) and its backups ({backup_how}) through {', '.join(via)}"
+            return "FAIL", message, {"domain": domain.name, "data": data_how, "backup": backup_how, "policies": via}
+        if backup_ok is not False and unknown is None:
+            undecided = data_decision if data_ok is None else backup_decision
+            unknown = (f"{domain.name}: {data_how if data_ok is None else backup_how}", undecided)
+    if unknown is not None:
+        where, decision = unknown
+        why = decision.why_unknown if decision is not None else "unknown"
+        return "ERROR", f"cannot tell whether it can destroy {where}: {why}", {}
+    return "PASS", "", {"domains": len(domains)}
 
 
 # --------------------------------------------------------------------------------------- access key hygiene

@@ -105,6 +105,7 @@ def _feature_set(action: str) -> bool:
 EVERY_ACTION = "*"  # as a query: "every action at once"
 
 
+@lru_cache(maxsize=65536)
 def action_matches(pattern: str, action: str) -> bool:
     """Does an action pattern of a statement cover the queried action (`service:Action`, or `*` for all)?"""
     pattern, action = normalise_action(pattern), normalise_action(action)
@@ -152,13 +153,12 @@ def _pattern_path(service: str, path: str) -> str:
 
 def resource_matches(pattern: str, resource: ResourceQuery, *, effect: str) -> bool | None:
     """Does a resource pattern of a statement cover the queried resource? None when the pattern is not understood."""
-    text = pattern.strip()
-    if text == "*":
-        return True
-    parts = text.split(":", 5)
-    if len(parts) != 6 or parts[0].lower() != "qcs":
+    parsed_pattern = _parse_pattern(pattern)
+    if parsed_pattern is None:
         return None
-    _, _, service, region, account, path = parts
+    if not isinstance(parsed_pattern, tuple):
+        return True
+    service, region, account, path = parsed_pattern
     if resource == EVERY_RESOURCE:
         return False
     if resource == SOME_RESOURCE:
@@ -175,7 +175,20 @@ def resource_matches(pattern: str, resource: ResourceQuery, *, effect: str) -> b
         return False
     if account and resource.owners and not any(glob_match(account, o, ignore_case=True) for o in resource.owners):
         return False
-    return glob_match(_pattern_path(service, path), resource.path)
+    return glob_match(path, resource.path)
+
+
+@lru_cache(maxsize=8192)
+def _parse_pattern(pattern: str) -> tuple[str, str, str, str] | Literal[True] | None:
+    """True for `*`; (service, region, account, path) for a six-segment pattern; None when not understood."""
+    text = pattern.strip()
+    if text == "*":
+        return True
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0].lower() != "qcs":
+        return None
+    _, _, service, region, account, path = parts
+    return service, region, account, _pattern_path(service, path)
 
 
 # ------------------------------------------------------------------------------------------------- conditions
@@ -453,9 +466,26 @@ class Evaluator:
     cam: CamState
     context: Context | None = None
     _cache: dict[tuple[Any, ...], Decision] = field(default_factory=dict, repr=False)
+    # Parsing documents is the costly part: once per policy, and once per principal for its list of policies.
+    _views: dict[tuple[str, str], PolicyView] = field(default_factory=dict, repr=False)
+    _principal_views: dict[int, tuple[Principal, list[PolicyView]]] = field(default_factory=dict, repr=False)
 
     def policies_of(self, principal: Principal) -> list[PolicyView]:
         """Direct and inherited (through groups) policies; unreadable attachments appear as unknown policies."""
+        known = self._principal_views.get(id(principal))
+        if known is not None and known[0] is principal:
+            return known[1]
+        views = self._collect_views(principal)
+        self._principal_views[id(principal)] = (principal, views)
+        return views
+
+    def _view(self, account: str, policy_id: str) -> PolicyView:
+        key = (account, policy_id)
+        if key not in self._views:
+            self._views[key] = view_of(self.cam.policy(account, policy_id), policy_id)
+        return self._views[key]
+
+    def _collect_views(self, principal: Principal) -> list[PolicyView]:
         views: list[PolicyView] = []
         if reason := principal.unknown("policy_ids"):
             views.append(PolicyView("(attached policies)", None, f"{principal.name}: {reason}"))
@@ -469,8 +499,13 @@ class Evaluator:
                 elif reason := group.unknown("policy_ids"):
                     views.append(PolicyView(f"group {group.name}", None, f"group {group.name}: {reason}"))
         for policy_id in self.cam.effective_policy_ids(principal):
-            views.append(view_of(self.cam.policy(principal.account, policy_id), policy_id))
+            views.append(self._view(principal.account, policy_id))
         return views
+
+    def signature(self, principal: Principal) -> tuple[Any, ...]:
+        """Principals with the same signature hold exactly the same permissions (same policies, same unknowns)."""
+        views = self.policies_of(principal)
+        return (principal.account, tuple(v.name for v in views), tuple(v.unknown_reason for v in views))
 
     def decide(self, principal: Principal, action: str, resource: ResourceQuery = EVERY_RESOURCE) -> Decision:
         views = self.policies_of(principal)
