@@ -73,7 +73,9 @@ def _demo_readers(estate: Estate) -> Iterator[Readers]:
         yield Readers(cos_problem="the emulated cloud is not available in this install",
                       offsite_problem="the emulated cloud is not available in this install")
         return
+    from .. import demo
+
+    offsite_key = getattr(demo, "DEMO_OFFSITE_KEY", DEMO_SECRET_KEY)  # the demo's second cloud has its own keys
     with EmulatedCloud(estate) as cloud:
-        credentials = (DEMO_SECRET_ID, DEMO_SECRET_KEY, None)
-        yield Readers(cos=S3Reader(cloud.cos_endpoint_url, credentials),
-                      offsite=OffsiteReader(estate, cloud.offsite_endpoint_url, credentials))
+        yield Readers(cos=S3Reader(cloud.cos_endpoint_url, (DEMO_SECRET_ID, DEMO_SECRET_KEY, None)),
+                      offsite=OffsiteReader(estate, cloud.offsite_endpoint_url, (offsite_key, offsite_key, None)))

@@ -125,3 +125,22 @@ def test_trend_svg_escapes_and_draws_each_promise() -> None:
     svg = trend_svg([{"run_id": "<b>", "started_at": "2026-11-01T00:00:00Z", "failures": {"W2.3": 3}},
                      {"run_id": "r2", "started_at": "2026-11-02T00:00:00Z", "failures": {"W2.3": 1, "W2.4": 2}}])
     assert svg.count("<polyline") == 2 and "&lt;b&gt;" in svg and "<b>" not in svg
+
+
+def test_run_html_charts_failures_per_promise_over_stored_runs(tmp_path: Path) -> None:
+    from dr_audit.cli import main
+    from dr_audit.estate import Disk, Estate
+    from dr_audit.estate.cbs import CbsState
+
+    snapshot = tmp_path / "estate.json"
+    Estate(source="snapshot", accounts=["100000000001"], regions=["ap-shanghai"],
+           cbs=CbsState(disks=[Disk(account="100000000001", region="ap-shanghai", disk_id="disk-1", attached=True,
+                                     instance_id="ins-1")])).save(snapshot)
+    pack = Path(__file__).parents[1] / "drill" / "pack.yaml"
+    db = tmp_path / "history.db"
+    for n in range(2):
+        main(["run", "--from-snapshot", str(snapshot), "--pack", str(pack), "--history", str(db), "--format", "html",
+              "--output", str(tmp_path / f"run{n}.html")])
+    html = (tmp_path / "run1.html").read_text()
+    assert "Failures per promise over the last 2 stored runs" in html
+    assert html.count("<polyline") == 2  # W2.3 (the disk has no policy) and W2.5 (no drills)
