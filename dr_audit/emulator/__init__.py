@@ -13,6 +13,7 @@ import gc
 import threading
 from collections.abc import Mapping
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from ..estate import Estate
 from .server import ApiFront, ApiServer, Faults, RecordedCall, serve
@@ -25,6 +26,9 @@ from .services.cloudaudit import CloudAuditBackend
 from .services.cvm import CvmBackend
 from .services.dasb import DasbBackend
 from .services.vpc import VpcBackend
+
+if TYPE_CHECKING:
+    from .cos import MotoS3
 
 # Demo credentials: not real keys, only ever accepted by this emulator.
 DEMO_SECRET_ID = "AKIDdrauditDEMO000000000000000000000"
@@ -71,8 +75,8 @@ class EmulatedCloud:
         self.with_cos = cos
         self._server: ApiServer | None = None
         self._thread: threading.Thread | None = None
-        self._cos = None
-        self._offsite = None
+        self._cos: MotoS3 | None = None
+        self._offsite: MotoS3 | None = None
         self.endpoint_url = ""
         self.cos_endpoint_url = ""
         self.offsite_endpoint_url = ""
@@ -92,12 +96,12 @@ class EmulatedCloud:
             from .cos import MotoS3, seed_buckets, seed_offsite
 
             try:
-                self._cos = MotoS3()
-                self.cos_endpoint_url = self._cos.url
-                seed_buckets(self._cos, [b for b in self.estate.cos.buckets if b.account == self.account])
-                self._offsite = MotoS3()
-                self.offsite_endpoint_url = self._offsite.url
-                seed_offsite(self._offsite, list(self.estate.offsite.copies))
+                self._cos = cos = MotoS3()
+                self.cos_endpoint_url = cos.url
+                seed_buckets(cos, [b for b in self.estate.cos.buckets if b.account == self.account])
+                self._offsite = offsite = MotoS3()
+                self.offsite_endpoint_url = offsite.url
+                seed_offsite(offsite, list(self.estate.offsite.copies))
             except BaseException:
                 self.stop()
                 raise

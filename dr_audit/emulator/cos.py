@@ -173,7 +173,7 @@ def _create(client: Any, name: str, region: str, object_lock: bool) -> None:
 
 
 def _lifecycle_rules(rules: list[LifecycleRule]) -> list[dict[str, Any]]:
-    converted = []
+    converted: list[dict[str, Any]] = []
     for rule in rules:
         entry: dict[str, Any] = {"ID": rule.id or f"rule-{len(converted)}", "Filter": {"Prefix": rule.prefix},
                                  "Status": "Enabled" if rule.enabled else "Disabled"}

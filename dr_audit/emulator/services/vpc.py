@@ -95,7 +95,7 @@ class VpcBackend(ServiceBackend):
         self.vpcs = by_region([(v.region, vpc_item(v)) for v in self.mine(estate.vpc.vpcs)])
         groups = self.mine(estate.vpc.security_groups)
         self.groups = by_region([(g.region, security_group_item(g)) for g in groups])
-        self.rules = {(g.region, g.security_group_id): {
+        self.rules: dict[tuple[str, str], Item] = {(g.region, g.security_group_id): {
             "Version": "1",
             "Ingress": [rule_item(r, n) for n, r in enumerate(g.ingress)],
             "Egress": [rule_item(r, n) for n, r in enumerate(g.egress)],
