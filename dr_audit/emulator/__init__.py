@@ -71,7 +71,7 @@ class EmulatedCloud:
             if collecting:
                 gc.enable()
         self.front = ApiFront(backends, {secret_id: secret_key}, latency=latency, rate_limits=rate_limits,
-                              faults=faults)
+                              faults=faults, gaps=[g for g in estate.gaps if g.account == self.account])
         self.with_cos = cos
         self._server: ApiServer | None = None
         self._thread: threading.Thread | None = None

@@ -11,11 +11,12 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..estate import Gap
 from ..readonly import is_read_action
 from .protocol import ApiError, Call
 from .services import ServiceBackend
@@ -84,8 +85,13 @@ class ApiFront:
 
     def __init__(self, backends: Mapping[str, list[ServiceBackend]], keys: Mapping[str, str], *,
                  latency: float = 0.0, rate_limits: bool | Mapping[str, float] = False,
-                 faults: Faults | None = None) -> None:
+                 faults: Faults | None = None, gaps: Iterable[Gap] = ()) -> None:
         self.backends = backends
+        # The Estate's read gaps become the failures that caused them: (service, region "" = every region) ->
+        # the gaps there, each failing its operation (or every action of the service when it names none).
+        self.gaps: dict[tuple[str, str], list[Gap]] = {}
+        for gap in gaps:
+            self.gaps.setdefault((gap.service, gap.region), []).append(gap)
         self.keys = dict(keys)
         self.latency = latency
         self.faults = faults or Faults()
@@ -151,6 +157,9 @@ class ApiFront:
                     raise ApiError("RequestLimitExceeded", "the request rate exceeds the limit")
             if self._throttled(service, action):
                 raise ApiError("RequestLimitExceeded", f"the request rate of {action} exceeds the limit")
+            for gap in self.gaps.get((service, region), []) + self.gaps.get((service, ""), []):
+                if not gap.operation or gap.operation == action:
+                    raise ApiError(gap.code, gap.message or f"{service}:{action} could not be read")
             return "ok", self._dispatch(service, action, region, body, headers.get("x-tc-version"))
         except ApiError as exc:
             return "error", _error(exc)

@@ -142,3 +142,24 @@ def test_a_wrong_api_version_is_refused(client):
     cvm = client("cvm", SH)
     cvm._apiVersion = "2099-01-01"
     assert error_code(cvm, "DescribeInstances") == "NoSuchVersion"
+
+
+def test_the_estates_read_gaps_fail_the_reads_that_caused_them(estate):
+    from dr_audit.estate import Gap
+
+    gapped = estate.model_copy(update={"gaps": [
+        Gap(account=estate.accounts[0], service="cbs", region=SH, operation="DescribeSnapshots",
+            code="AuthFailure.UnauthorizedOperation", message="denied by policy"),
+        Gap(account=estate.accounts[0], service="cdb", region="", code="InternalError"),
+        Gap(account="999", service="cam", code="AuthFailure.UnauthorizedOperation")]})
+    with EmulatedCloud(gapped, cos=False) as cloud:
+        cbs = sdk_client(cloud.endpoint_url, "cbs", SH)
+        with pytest.raises(TencentCloudSDKException) as raised:
+            cbs.call_json("DescribeSnapshots", {})
+        assert (raised.value.get_code(), raised.value.get_message()) == (
+            "AuthFailure.UnauthorizedOperation", "denied by policy")
+        assert call(cbs, "DescribeDisks")["TotalCount"] == 7  # only the named operation fails
+        assert call(sdk_client(cloud.endpoint_url, "cbs", "ap-beijing"), "DescribeSnapshots")["TotalCount"] == 18
+        for region in (SH, "ap-beijing"):  # a gap without a region covers every region
+            assert error_code(sdk_client(cloud.endpoint_url, "cdb", region), "DescribeDBInstances") == "InternalError"
+        assert call(sdk_client(cloud.endpoint_url, "cam"), "ListUsers")["Data"]  # another account's gap
