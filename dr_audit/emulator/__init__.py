@@ -5,6 +5,16 @@ Used by tests, benchmarks and `--demo`: the real collectors talk to it over HTTP
     with EmulatedCloud(estate, rate_limits=True) as cloud:
         ... collect from cloud.endpoint_url / cloud.cos_endpoint_url / cloud.offsite_endpoint_url ...
         cloud.requests  # every API 3.0 call received, as RecordedCall(service, action, region)
+
+What the wire cannot carry, so does not come back from a collection unchanged:
+- ids the API gives as integers (CAM uins, policy and group ids; DASB ids; CDB backup ids; CloudAudit track ids)
+  must be numeric strings in the Estate; others get stable stand-in numbers;
+- CCNs and CloudAudit tracks belong to the account and are listed in every region (the wire has no region for them);
+- a MySQL instance without backup_config / remote_backup answers UnsupportedOperation for that read;
+- `Estate.gaps` fail the reads that caused them; per-resource `unreadable` entries are not emulated;
+- COS in moto: ObjectLock(enabled=False) reads back as no lock, object lock turns versioning on, replication on a
+  never-versioned bucket is seeded as versioning Suspended, DefaultRetention holds Days or Years (Days wins);
+- only the Estate's first account is served (no STS AssumeRole into others); DescribeRegions lists Estate.regions.
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def verify(*, keys: Mapping[str, str], method: str, path: str, query: str, heade
     if abs(now - timestamp) > MAX_CLOCK_SKEW:
         raise ApiError("AuthFailure.SignatureExpire",
                        "the signature has expired: the timestamp is more than five minutes from the server time")
-    if datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d") != scope.date:
+    if datetime.fromtimestamp(timestamp, UTC).date().isoformat() != scope.date:
         raise ApiError("AuthFailure.SignatureFailure", "the credential scope date does not match X-TC-Timestamp")
     expected = signature(secret_key, method=method, path=path, query=query, headers=headers,
                          signed_headers=scope.signed_headers, payload=payload, timestamp=timestamp,
