@@ -6,6 +6,7 @@ the same way: importing a module runs its `@check` decorators, which register he
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import inspect
 import string
@@ -109,7 +110,9 @@ def _promise_key(promise: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else 0 for p in parts)
 
 
-_ACTIVE: Registry | None = None
+# Specs by the module that defined them. Importing a module runs its decorators once; every load_registry() call
+# builds a fresh Registry from the modules it was asked to load, so one run's plug-ins never leak into another.
+_DEFINED: dict[str, list[CheckSpec]] = {}
 _counter = 0
 
 
@@ -148,27 +151,22 @@ def check(
             module=function.__module__,
             order=_counter,
         )
-        _target().add(spec)
+        _DEFINED.setdefault(spec.module, []).append(spec)
         return function
 
     return register
 
 
-def _target() -> Registry:
-    global _ACTIVE
-    if _ACTIVE is None:
-        _ACTIVE = Registry()
-    return _ACTIVE
-
-
-def load_directory(directory: Path, namespace: str) -> None:
-    """Import every `*.py` file of `directory` (not starting with `_`) so its checks register."""
+def load_directory(directory: Path, namespace: str) -> list[str]:
+    """Import every `*.py` file of `directory` (not starting with `_`); return the module names holding its checks."""
     if not directory.is_dir():
         raise RegistryError(f"{directory}: checks directory not found")
+    modules = []
     for path in sorted(directory.glob("*.py")):
         if path.name.startswith("_"):
             continue
         module_name = f"{namespace}.{path.stem}"
+        modules.append(module_name)
         if module_name in sys.modules:
             continue
         spec = importlib.util.spec_from_file_location(module_name, path)
@@ -184,21 +182,32 @@ def load_directory(directory: Path, namespace: str) -> None:
         except Exception as exc:  # a broken plug-in is bad input, reported in one line
             del sys.modules[module_name]
             raise RegistryError(f"{path}: failed to load: {type(exc).__name__}: {exc}") from None
+    return modules
 
 
-def load_entry_points() -> None:
+def load_entry_points() -> list[str]:
+    """Import every installed `dr_audit.checks` entry point; return the module names holding their checks."""
+    modules = []
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
             entry.load()
         except Exception as exc:
             raise RegistryError(f"entry point {entry.name!r} ({entry.value}): {type(exc).__name__}: {exc}") from None
+        modules += [name for name in _DEFINED if name == entry.module or name.startswith(entry.module + ".")]
+    return modules
 
 
 def load_registry(checks_dirs: Iterable[Path] = (), *, entry_points_too: bool = True) -> Registry:
     """The built-in checks, then installed plug-ins, then each `--checks-dir`, all through the same path."""
-    load_directory(bundled_dir("checks"), "dr_audit_checks")
+    modules = load_directory(bundled_dir("checks"), "dr_audit_checks")
     if entry_points_too:
-        load_entry_points()
-    for index, directory in enumerate(checks_dirs):
-        load_directory(Path(directory), f"dr_audit_user_checks_{index}")
-    return _target()
+        modules += load_entry_points()
+    for directory in checks_dirs:
+        resolved = Path(directory).resolve()
+        namespace = "dr_audit_user_checks_" + hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+        modules += load_directory(resolved, namespace)
+    registry = Registry()
+    for module in dict.fromkeys(modules):
+        for spec in _DEFINED.get(module, []):
+            registry.add(spec)
+    return registry

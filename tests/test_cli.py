@@ -142,3 +142,13 @@ def test_a_broken_plugin_is_bad_input(tmp_path, capsys):
     (checks_dir / "oops.py").write_text("import not_a_module_anywhere\n")
     err = one_line_error(capsys, 2, ["checks", "list", "--checks-dir", str(checks_dir)])
     assert "oops.py" in err and "ModuleNotFoundError" in err
+
+
+def test_a_plugin_reusing_a_builtin_id_is_bad_input_and_does_not_leak(tmp_path, capsys):
+    checks_dir = tmp_path / "clash"
+    checks_dir.mkdir()
+    (checks_dir / "clash.py").write_text(CUSTOM_CHECK.replace("acme_disk_budget", "cbs_daily_snapshot_policy"))
+    err = one_line_error(capsys, 2, ["checks", "list", "--checks-dir", str(checks_dir)])
+    assert "defined twice" in err
+    assert main(["checks", "list", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 33
