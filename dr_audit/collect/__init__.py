@@ -166,6 +166,10 @@ def list_regions(client: ApiClient, account: str, harvest: object) -> list[str]:
         state = str(entry.get("RegionState") or "AVAILABLE").upper()
         if entry.get("Region") and state == "AVAILABLE":
             found.append(str(entry["Region"]))
+    if not found:  # no region to read would look like an estate with nothing in it
+        for service in REGIONAL_SERVICES:
+            harvest.gap(Gap(account=account, service=service, region="", operation="DescribeRegions",
+                            code="NoRegions", message="DescribeRegions listed no available region"))
     return found
 
 

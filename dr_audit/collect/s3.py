@@ -60,7 +60,7 @@ def make_client(target: str, endpoint_url: str, region: str, secrets: Secrets | 
     import boto3
     from botocore.config import Config
 
-    config = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 6},
+    config = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 4},
                     connect_timeout=timeout, read_timeout=timeout, signature_version="s3v4",
                     max_pool_connections=32)
     credentials: dict[str, Any] = {}

@@ -197,3 +197,17 @@ def test_cdb_running_backups_with_zero_dates_sort_first_and_times_are_beijing():
     assert db.backups[1].started_at == datetime(2026, 10, 30, 18, 0, tzinfo=UTC)
     assert db.multi_az and db.replica_zones == ["ap-shanghai-3"] and db.remote_backup.backup_enabled
     assert not db.remote_backup.binlog_enabled and db.backup_config.backup_expire_days == 7
+
+
+def test_an_account_without_any_listed_region_is_a_gap_not_an_empty_estate(monkeypatch):
+    from dr_audit.collect import collect_live
+    from dr_audit.runner import RunOptions
+
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", "AKIDnoregion0000000000")
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", "k")
+    answers = {"sts:GetCallerIdentity": {"AccountId": ACCOUNT},
+               "region:DescribeRegions": {"TotalCount": 0, "RegionSet": None}}
+    with FakeApi(answers=answers) as fake:
+        estate = collect_live(RunOptions(endpoint_url=fake.url, cos_endpoint_url=fake.url))
+    assert {g.service for g in estate.gaps if g.code == "NoRegions"} == {"cvm", "cbs", "vpc", "cdb", "dasb"}
+    assert fake.calls("region:DescribeRegions")[0].params == {"Product": "cvm"}

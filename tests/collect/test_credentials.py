@@ -40,3 +40,15 @@ def test_no_credentials_is_bad_input_with_the_hint():
     with pytest.raises(BadInput) as caught:
         base_secrets(None)
     assert str(caught.value) == NO_CREDENTIALS
+
+
+def test_auditor_policy_command_prints_the_generated_policy(capsys, tmp_path):
+    import json
+
+    from dr_audit.readonly import auditor_policy
+
+    assert main(["auditor-policy"]) == 0
+    assert json.loads(capsys.readouterr().out) == auditor_policy()
+    target = tmp_path / "policy.json"
+    assert main(["auditor-policy", "--output", str(target)]) == 0
+    assert json.loads(target.read_text()) == auditor_policy()
