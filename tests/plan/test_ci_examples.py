@@ -88,3 +88,13 @@ def test_pre_commit_hook_runs_dr_audit_plan_on_a_directory():
     assert hook["language"] == "python"
     assert re.search(hook["files"], "infra/main.tf") and not re.search(hook["files"], "README.md")
     assert {"id", "name", "entry", "language"} <= set(hook)
+
+
+def test_the_example_waivers_file_is_valid():
+    from datetime import date
+
+    from dr_audit.waivers import load_waivers
+
+    waivers = load_waivers(CI / "dr-audit-waivers.yaml", max_days=90, today=date(2026, 11, 22))
+    assert [w.check for w in waivers.waivers] == ["cos_versioning_enabled", "sg_no_public_admin_ports"]
+    assert waivers.waivers[1].region == "ap-shanghai"
