@@ -21,6 +21,7 @@ LAST_USED_BATCH = 10  # GetSecurityLastUsed takes at most 10 SecretIds
 
 def collect(run: AccountRun) -> None:
     cam = CamCollector(run)
+    cam.keys.expect(1)  # the sub-user listing itself: no partial flush of key batches before it is done
     run.spawn_inventory(SERVICE, REGION, cam.users)
     run.spawn_inventory(SERVICE, REGION, cam.groups)
     run.spawn_inventory(SERVICE, REGION, cam.roles)
@@ -64,7 +65,7 @@ class CamCollector:
         self.client = run.client
         self._seen_policies: set[str] = set()
         self._lock = threading.Lock()
-        self._keys = KeyUsage(self)
+        self.keys = KeyUsage(self)
 
     # -- policies: every custom one, and the document of every attached one -----------------------------------
 
@@ -98,6 +99,12 @@ class CamCollector:
     # -- users ----------------------------------------------------------------------------------------------------
 
     def users(self) -> None:
+        try:
+            self._users()
+        finally:
+            self.keys.listed_one()
+
+    def _users(self) -> None:
         response = self.client.call(SERVICE, "ListUsers", {})  # no paging: ListUsers returns every sub-user
         users: list[CamUser] = []
         for entry in items(response.get("Data")):
@@ -107,7 +114,7 @@ class CamCollector:
             users.append(CamUser(account=self.run.account, uin=str(uin), name=text(entry.get("Name")),
                                  console_login=entry.get("ConsoleLogin") in (1, "1", True)))
         self.run.harvest.add(self.run.estate.cam.users, users)
-        self._keys.expect(len(users))
+        self.keys.expect(len(users))
         for user in users:
             self.run.spawn_detail(SERVICE, user, ("group_ids",), self._user_groups, user)
             self.run.spawn_detail(SERVICE, user, ("policy_ids",), self._user_policies, user)
@@ -137,9 +144,9 @@ class CamCollector:
     def _user_keys(self, user: CamUser) -> None:
         try:
             response = self.client.call(SERVICE, "ListAccessKeys", {"TargetUin": int(user.uin)})
-            user.access_keys = self._keys.add(response.get("AccessKeys"), user)
+            user.access_keys = self.keys.add(response.get("AccessKeys"), user)
         finally:
-            self._keys.listed_one()
+            self.keys.listed_one()
 
     def _last_logins(self, batch: list[CamUser]) -> None:
         by_uin = {user.uin: user for user in batch}
@@ -221,7 +228,7 @@ class CamCollector:
     def root(self) -> None:
         account = CamAccount(account=self.run.account, uin=self.run.account)
         self.run.harvest.add(self.run.estate.cam.accounts, [account])
-        self._keys.expect(1)
+        self.keys.expect(1)
         self.run.spawn_detail(SERVICE, account, ("login_protection", "action_protection"), self._root_flags, account)
         self.run.spawn_detail(SERVICE, account, ("root_access_keys",), self._root_keys, account)
 
@@ -234,9 +241,9 @@ class CamCollector:
         try:
             # Without TargetUin, ListAccessKeys answers for the caller: the owner account when run with its keys.
             response = self.client.call(SERVICE, "ListAccessKeys", {})
-            account.root_access_keys = self._keys.add(response.get("AccessKeys"), account)
+            account.root_access_keys = self.keys.add(response.get("AccessKeys"), account)
         finally:
-            self._keys.listed_one()
+            self.keys.listed_one()
 
 
 def _kind(value: Any) -> Literal["custom", "preset"]:
