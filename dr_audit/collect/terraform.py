@@ -917,10 +917,9 @@ class _Builder:
     def _ident_of(self, resource: TfResource) -> str:
         """The id other resources hold to point at this one (policy_id, disk_id, uin…), as the model carries it."""
         model = self.model_of(resource)
-        for name in _ID_FIELDS:
-            if model is not None and isinstance(value := getattr(model, name, None), str):
-                return value
-        return ident(resource)
+        name = _ID_FIELDS.get(type(model).__name__, "") if model is not None else ""
+        value = getattr(model, name, None) if name else None
+        return value if isinstance(value, str) else ident(resource)
 
     def _unknown(self, resource: TfResource, attribute: str, reason: str) -> None:
         model = self.model_of(resource)
@@ -938,9 +937,12 @@ class _Builder:
         return [self._ident_of(t) for t, _ in targets[0]] + targets[1]
 
 
-# The field that holds each model's own id, in the order to try.
-_ID_FIELDS = ("policy_id", "group_id", "role_id", "uin", "disk_id", "instance_id", "vpc_id", "security_group_id",
-              "ccn_id", "bastion_id", "device_id", "acl_id", "track_id", "peering_id", "name")
+# The field of each model that other resources use to point at it (a user is pointed at by its uin).
+_ID_FIELDS = {"CamPolicy": "policy_id", "CamGroup": "group_id", "CamRole": "role_id", "CamUser": "uin",
+              "Disk": "disk_id", "SnapshotPolicy": "policy_id", "Instance": "instance_id", "Vpc": "vpc_id",
+              "SecurityGroup": "security_group_id", "Peering": "peering_id", "Ccn": "ccn_id", "Bucket": "name",
+              "MysqlInstance": "instance_id", "AuditTrack": "track_id", "BastionResource": "bastion_id",
+              "BastionDevice": "device_id", "BastionAcl": "acl_id"}
 
 
 def _bucket_acl(canned: str, body: Any) -> BucketAcl:
