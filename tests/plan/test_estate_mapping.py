@@ -203,3 +203,59 @@ def test_every_check_judges_plan_estates_without_crashing(tmp_path: Path):
         assert main(["plan", str(target), "--pack", PACK, "--format", "json", "--output", str(output)]) in (1, 3)
         crashed = [f for f in json.loads(output.read_text())["findings"] if "failed to evaluate" in f["message"]]
         assert crashed == []
+
+
+CAM = '''
+resource "tencentcloud_cam_policy" "read" {
+  name     = "read"
+  document = jsonencode({
+    version   = "2.0"
+    statement = [{ effect = "allow", action = ["cos:GetObject"], resource = ["*"] }]
+  })
+}
+
+resource "tencentcloud_cam_group" "ops" {
+  name = "ops"
+}
+
+resource "tencentcloud_cam_group_policy_attachment" "ops" {
+  group_id  = tencentcloud_cam_group.ops.id
+  policy_id = tencentcloud_cam_policy.read.id
+}
+
+resource "tencentcloud_cam_user" "alice" {
+  name    = "alice"
+  use_api = true
+}
+
+resource "tencentcloud_cam_group_membership" "ops" {
+  group_id   = tencentcloud_cam_group.ops.id
+  user_names = [tencentcloud_cam_user.alice.name]
+}
+
+resource "tencentcloud_cam_role" "deployer" {
+  name     = "deployer"
+  document = jsonencode({ version = "2.0", statement = [{ effect = "allow", action = ["name/sts:AssumeRole"] }] })
+}
+
+resource "tencentcloud_cam_role_policy_attachment" "deployer" {
+  role_id   = tencentcloud_cam_role.deployer.id
+  policy_id = "1"
+}
+'''
+
+
+def test_cam_groups_memberships_roles_and_preset_policies(tmp_path: Path):
+    (tmp_path / "cam.tf").write_text(CAM)
+    estate = build_estate(directory_resources(tmp_path))
+    policy = estate.cam.policies[0]
+    group = estate.cam.groups[0]
+    user = estate.cam.users[0]
+    role = estate.cam.roles[0]
+    assert group.policy_ids == [policy.policy_id]
+    assert user.group_ids == [group.group_id]
+    assert estate.cam.effective_policy_ids(user) == [policy.policy_id]
+    assert role.policy_ids == ["1"]  # a preset policy id made elsewhere: kept as it is written
+    assert role.trust_document is not None and role.trust_document["version"] == "2.0"
+    # Key use and MFA are not in a plan: unreadable, so the checks that need them cannot pass on a guess.
+    assert {"access_keys", "login_protection", "action_protection"} <= set(user.unreadable)
