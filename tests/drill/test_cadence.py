@@ -152,3 +152,18 @@ def test_diff_accepts_stored_run_ids_and_files(tmp_path: Path, s3_endpoint: str,
     assert set(json.loads(out)) >= {"regressed", "new", "persisting", "resolved"}
     code, _, err = cli(capsys, "diff", "run-nope", tmp_path / "report.json", "--history", db)
     assert code == 2 and "neither a report file nor a run" in err
+
+
+def test_a_signed_quarterly_drill_satisfies_both_cadences(tmp_path: Path, s3_endpoint: str, s3_credentials: None,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from .conftest import write_plan
+
+    world = build_world(tmp_path, s3_endpoint, objects=2)
+    db = tmp_path / "history.db"
+    code, out, err = cli(capsys, "drill", "start", write_plan(tmp_path, "quarterly"), "--from-snapshot",
+                         world.snapshot, "--cos-endpoint-url", world.endpoint, "--pack", PACK, "--history", db)
+    assert code == 0, err
+    record_and_sign(capsys, tmp_path, out.strip().splitlines()[-1], db)
+    _, findings = audit(capsys, tmp_path, world.snapshot, "--history", db)
+    assert findings["drill_quarterly_cadence"]["status"] == "PASS"
+    assert findings["drill_monthly_cadence"]["status"] == "PASS"

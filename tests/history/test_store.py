@@ -177,3 +177,24 @@ def test_drill_records_chain_and_verify_on_both_backends(store_url: str, tmp_pat
                          {"s": signed["signature"][:-4] + "AAA=", "d": drill_id})
         check = verify_drill(store, drill_id)
         assert not check.intact and "record #4 (signoff 'Li Wei'): Ed25519 signature does not verify" in check.problem
+
+
+def test_concurrent_writers_keep_one_unbroken_chain(store_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dr_audit.drill.service import verify_drill
+
+    with HistoryStore.open(url=store_url) as store:
+        drill_id = store.open_drill(kind="monthly", name="m", opened_by="ops@host", run_id=None, body={})["drill_id"]
+
+    def writer(n: int) -> None:
+        with HistoryStore.open(url=store_url) as own:  # a separate engine, as a separate process would have
+            for i in range(8):
+                own.append_record(drill_id, "step", {"step": f"w{n}-{i}"})
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(writer, range(4)))
+    with HistoryStore.open(url=store_url) as store:
+        check = verify_drill(store, drill_id)
+        assert check.intact, check.problem
+        assert check.records == 1 + 4 * 8
