@@ -14,7 +14,9 @@ What the wire cannot carry, so does not come back from a collection unchanged:
 - `Estate.gaps` fail the reads that caused them; per-resource `unreadable` entries are not emulated;
 - COS in moto: ObjectLock(enabled=False) reads back as no lock, object lock turns versioning on, replication on a
   never-versioned bucket is seeded as versioning Suspended, DefaultRetention holds Days or Years (Days wins);
-- only the Estate's first account is served (no STS AssumeRole into others); DescribeRegions lists Estate.regions.
+- the demo keys are the Estate's first account; other accounts are reached with STS AssumeRole (qcs::cam::uin/<uin>:
+  roleName/<name>), whose temporary keys and token sign as that account, for API 3.0 and COS alike;
+  DescribeRegions lists Estate.regions.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ..estate import Estate
-from .server import ApiFront, ApiServer, Faults, RecordedCall, serve
+from .server import ApiFront, ApiServer, Faults, Principal, RecordedCall, serve
 from .services import ServiceBackend
 from .services.account import CvmRegionsBackend, RegionBackend, StsBackend
 from .services.cam import CamBackend
@@ -50,16 +52,19 @@ BACKENDS: tuple[type[ServiceBackend], ...] = (
     StsBackend, RegionBackend,
 )
 
-__all__ = ["DEMO_SECRET_ID", "DEMO_SECRET_KEY", "EmulatedCloud", "Faults", "RecordedCall", "served_account"]
+__all__ = ["DEMO_SECRET_ID", "DEMO_SECRET_KEY", "EmulatedCloud", "Faults", "RecordedCall", "served_account",
+           "served_accounts"]
 
 
 def served_account(estate: Estate) -> str:
-    """The account whose resources the emulator serves: the Estate's first account."""
-    if estate.accounts:
-        return estate.accounts[0]
-    if estate.cam.accounts:
-        return estate.cam.accounts[0].account
-    return DEFAULT_ACCOUNT
+    """The account the demo keys belong to: the Estate's first account."""
+    return served_accounts(estate)[0]
+
+
+def served_accounts(estate: Estate) -> list[str]:
+    """Every account the emulator serves: the Estate's accounts, then any other that owns a CAM root."""
+    accounts = list(dict.fromkeys([*estate.accounts, *(a.account for a in estate.cam.accounts)]))
+    return accounts or [DEFAULT_ACCOUNT]
 
 
 class EmulatedCloud:
@@ -70,18 +75,27 @@ class EmulatedCloud:
                  faults: Faults | None = None, cos: bool = True) -> None:
         self.estate = estate
         self.account = served_account(estate)
+        self.accounts = served_accounts(estate)
         self.secret_id = secret_id
-        backends: dict[str, list[ServiceBackend]] = {}
+        backends: dict[str, dict[str, list[ServiceBackend]]] = {}
         collecting = gc.isenabled()
         gc.disable()  # building API state for a large estate allocates much and frees nothing
         try:
-            for backend_class in BACKENDS:
-                backends.setdefault(backend_class.service, []).append(backend_class(estate, self.account))
+            for account in self.accounts:
+                for backend_class in BACKENDS:
+                    backends.setdefault(account, {}).setdefault(backend_class.service, []).append(
+                        backend_class(estate, account))
         finally:
             if collecting:
                 gc.enable()
-        self.front = ApiFront(backends, {secret_id: secret_key}, latency=latency, rate_limits=rate_limits,
-                              faults=faults, gaps=[g for g in estate.gaps if g.account == self.account])
+        # The demo keys are the first account's; the others are reached with STS AssumeRole (--role-arn).
+        self.front = ApiFront(backends, {secret_id: Principal(secret_key=secret_key, account=self.account)},
+                              latency=latency, rate_limits=rate_limits, faults=faults, gaps=estate.gaps)
+        for by_service in backends.values():
+            for backend in by_service.get("sts", []):
+                if isinstance(backend, StsBackend):
+                    backend.issuer = self.front.issue_temporary
+                    backend.served = frozenset(self.accounts)
         self.with_cos = cos
         self._server: ApiServer | None = None
         self._thread: threading.Thread | None = None
@@ -106,9 +120,11 @@ class EmulatedCloud:
             from .cos import MotoS3, seed_buckets, seed_offsite
 
             try:
-                self._cos = cos = MotoS3()
+                self._cos = cos = MotoS3(resolve=self.front.account_of)
                 self.cos_endpoint_url = cos.url
-                seed_buckets(cos, [b for b in self.estate.cos.buckets if b.account == self.account])
+                for account in self.accounts:  # in order: keys nobody knows see the first account's buckets
+                    cos.moto_account(account)
+                seed_buckets(cos, [b for b in self.estate.cos.buckets if b.account in self.accounts])
                 self._offsite = offsite = MotoS3()
                 self.offsite_endpoint_url = offsite.url
                 seed_offsite(offsite, list(self.estate.offsite.copies))

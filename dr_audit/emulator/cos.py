@@ -43,9 +43,10 @@ def _next_account() -> str:
 
 
 class MotoS3:
-    """One moto S3 server on 127.0.0.1 with its own account."""
+    """One moto S3 server on 127.0.0.1. Each Tencent account it serves is its own moto account, chosen per request
+    from the signing key (`resolve` maps an access key to an account; unknown keys see the first account)."""
 
-    def __init__(self) -> None:
+    def __init__(self, resolve: Callable[[str], str | None] | None = None) -> None:
         from moto.server import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -53,35 +54,61 @@ class MotoS3:
             def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002
                 pass  # the emulator never prints
 
-        self.account = _next_account()
-        self._clients: dict[str, Any] = {}
-        self._clients_lock = threading.Lock()
+        self.resolve = resolve or (lambda key: None)
+        self.account = _next_account()  # the moto account of the first (or only) Tencent account
+        self.moto_accounts: dict[str, str] = {}  # Tencent account -> moto account
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str | None], Any] = {}
         app = DomainDispatcherApplication(create_backend_app)
-        account = self.account
 
-        def with_account(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            account = self._request_account(environ)
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
             path = environ.get("PATH_INFO") or "/"
             if path == "/":
                 if environ.get("REQUEST_METHOD") == "GET":
-                    return self._list_buckets_with_regions(app, environ, start_response)
-            elif not self._owns(path.split("/")[1]) and not _creates_bucket(environ):
-                return _no_such_bucket(path.split("/")[1], start_response)
+                    return self._list_buckets_with_regions(app, account, environ, start_response)
+            elif not _creates_bucket(environ):
+                owner = self._owner(path.split("/")[1])
+                if owner is not None and owner != account:
+                    if owner in self.moto_accounts.values() or owner == self.account:
+                        return _error(403, "AccessDenied", "Access Denied", start_response)
+                    return _error(404, "NoSuchBucket", "The specified bucket does not exist", start_response)
             return app(environ, start_response)
 
-        self.server = make_server("127.0.0.1", 0, with_account, threaded=True, request_handler=QuietHandler)
+        self.server = make_server("127.0.0.1", 0, dispatch, threaded=True, request_handler=QuietHandler)
         self.thread = threading.Thread(target=self.server.serve_forever, name="emulated-s3", daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_port}"
 
-    def _owns(self, bucket: str) -> bool:
-        """moto lets any account reach any bucket by name; a bucket of the other endpoint must not exist here."""
+    def moto_account(self, account: str | None) -> str:
+        """The moto account holding a Tencent account's buckets (None: the first account)."""
+        if account is None:
+            return self.account
+        with self._lock:
+            found = self.moto_accounts.get(account)
+            if found is None:
+                found = self.account if not self.moto_accounts else _next_account()
+                self.moto_accounts[account] = found
+            return found
+
+    def _request_account(self, environ: dict[str, Any]) -> str:
+        match = re.search(r"Credential=([^/,\s]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+        key = match.group(1) if match else ""
+        if key.startswith(SEED_KEY_ID + "-"):
+            return self.moto_account(key[len(SEED_KEY_ID) + 1:])
+        account = self.resolve(key) if key else None
+        return self.moto_account(account) if account in self.moto_accounts or account is None else self.account
+
+    @staticmethod
+    def _owner(bucket: str) -> str | None:
+        """moto lets any account reach any bucket by name: whose bucket this is, if anyone's."""
         from moto.s3.models import s3_backends
 
         owner = s3_backends.bucket_accounts.get(bucket)
-        return owner is None or owner[1] == self.account
+        return owner[1] if owner is not None else None
 
-    def _list_buckets_with_regions(self, app: Callable[..., Iterable[bytes]], environ: dict[str, Any],
+    def _list_buckets_with_regions(self, app: Callable[..., Iterable[bytes]], account: str, environ: dict[str, Any],
                                    start_response: Callable[..., Any]) -> Iterable[bytes]:
         """ListBuckets as COS and S3 answer it today: each bucket with its region (moto leaves BucketRegion out)."""
         captured: dict[str, Any] = {}
@@ -92,7 +119,7 @@ class MotoS3:
 
         body = b"".join(app(environ, capture))
         if captured.get("status", "").startswith("200"):
-            buckets = self.backend().buckets
+            buckets = self.backend(account).buckets
 
             def with_region(match: re.Match[bytes]) -> bytes:
                 bucket = buckets.get(match.group(1).decode())
@@ -105,33 +132,37 @@ class MotoS3:
                        [*headers, ("Content-Length", str(len(body)))])
         return [body]
 
-    def client(self, region: str) -> Any:
-        # boto3 clients are thread-safe and slow to make: one per region.
-        with self._clients_lock:
-            found = self._clients.get(region)
-            if found is None:
-                found = self._clients[region] = self._make_client(region)
-            return found
+    def client(self, region: str, account: str | None = None) -> Any:
+        """A seeding client for a Tencent account's buckets. boto3 clients are thread-safe and slow to make."""
+        with self._lock:
+            found = self._clients.get((region, account))
+        if found is None:
+            found = self._make_client(region, account)
+            with self._lock:
+                found = self._clients.setdefault((region, account), found)
+        return found
 
-    def _make_client(self, region: str) -> Any:
+    def _make_client(self, region: str, account: str | None) -> Any:
+        key = SEED_KEY_ID if account is None else f"{SEED_KEY_ID}-{account}"
         return boto3.client(
-            "s3", region_name=region, endpoint_url=self.url, aws_access_key_id=SEED_KEY_ID,
+            "s3", region_name=region, endpoint_url=self.url, aws_access_key_id=key,
             aws_secret_access_key=SEED_SECRET,
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
         )
 
-    def backend(self) -> Any:
+    def backend(self, moto_account: str | None = None) -> Any:
         from moto.s3.models import s3_backends
 
-        return s3_backends[self.account]["aws"]
+        return s3_backends[moto_account or self.account]["aws"]
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
-        # Release this account's bucket names from moto's process-wide namespace.
-        with contextlib.suppress(Exception):  # best effort: the server is gone either way
-            self.backend().reset()
+        # Release this server's bucket names from moto's process-wide namespace.
+        for account in {self.account, *self.moto_accounts.values()}:
+            with contextlib.suppress(Exception):  # best effort: the server is gone either way
+                self.backend(account).reset()
 
 
 def _creates_bucket(environ: dict[str, Any]) -> bool:
@@ -140,11 +171,11 @@ def _creates_bucket(environ: dict[str, Any]) -> bool:
         (environ.get("PATH_INFO") or "/").strip("/").count("/") == 0
 
 
-def _no_such_bucket(bucket: str, start_response: Callable[..., Any]) -> Iterable[bytes]:
-    body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code>'
-            f"<Message>The specified bucket does not exist</Message><BucketName>{bucket}</BucketName>"
+def _error(status: int, code: str, message: str, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message>'
             f"<RequestId>emulated</RequestId></Error>").encode()
-    start_response("404 Not Found", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+    reason = {403: "Forbidden", 404: "Not Found"}[status]
+    start_response(f"{status} {reason}", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
     return [body]
 
 
@@ -213,7 +244,7 @@ def seed_buckets(s3: MotoS3, buckets: list[Bucket], *, workers: int = 8) -> None
     """Create every bucket with its configuration; logging last, once every target exists."""
     def create(bucket: Bucket) -> None:
         region = _region(bucket.region, DEFAULT_REGION)
-        client = s3.client(region)
+        client = s3.client(region, bucket.account)
         lock = bucket.object_lock is not None and bucket.object_lock.enabled
         _create(client, bucket.name, region, lock)
         name = bucket.name
@@ -266,7 +297,7 @@ def seed_buckets(s3: MotoS3, buckets: list[Bucket], *, workers: int = 8) -> None
     by_name = {b.name: b for b in buckets}
 
     def allow_log_delivery(target: str) -> None:
-        client = s3.client(_region(by_name[target].region if target in by_name else "", DEFAULT_REGION))
+        client = s3.client(_region(by_name[target].region, DEFAULT_REGION), by_name[target].account)
         acl = client.get_bucket_acl(Bucket=target)
         grants = [g for g in acl["Grants"]] + [
             {"Grantee": {"Type": "Group", "URI": LOG_DELIVERY}, "Permission": "WRITE"},
@@ -274,16 +305,15 @@ def seed_buckets(s3: MotoS3, buckets: list[Bucket], *, workers: int = 8) -> None
         client.put_bucket_acl(Bucket=target, AccessControlPolicy={"Grants": grants, "Owner": acl["Owner"]})
 
     def enable_logging(bucket: Bucket) -> None:
-        client = s3.client(_region(bucket.region, DEFAULT_REGION))
+        client = s3.client(_region(bucket.region, DEFAULT_REGION), bucket.account)
         client.put_bucket_logging(Bucket=bucket.name, BucketLoggingStatus={
             "LoggingEnabled": {"TargetBucket": bucket.logging_target, "TargetPrefix": f"{bucket.name}/"}})
 
     _parallel(allow_log_delivery, [t for t in targets if t in by_name], workers)
     _parallel(enable_logging, [b for b in buckets if b.logging_target], workers)
-    backend = s3.backend()
     for bucket in buckets:
         if bucket.created_at is not None:
-            backend.buckets[bucket.name].creation_date = _aware(bucket.created_at)
+            s3.backend(s3.moto_account(bucket.account)).buckets[bucket.name].creation_date = _aware(bucket.created_at)
 
 
 def seed_offsite(s3: MotoS3, copies: list[OffsiteCopy]) -> None:

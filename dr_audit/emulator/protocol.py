@@ -34,6 +34,8 @@ class Call:
     action: str
     region: str
     params: dict[str, Any]
+    role_name: str | None = None  # set when the caller signs with keys from STS AssumeRole
+    session: str | None = None
 
 
 # ---- wire formats ---------------------------------------------------------------------------------------------

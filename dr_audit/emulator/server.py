@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 import threading
 import time
 import uuid
@@ -52,6 +53,18 @@ class Faults:
 
 
 @dataclass(frozen=True)
+class Principal:
+    """Who signs with a SecretId: long-term keys of an account, or temporary keys of a role assumed in it."""
+
+    secret_key: str = field(repr=False)
+    account: str
+    token: str | None = field(default=None, repr=False)
+    role_name: str | None = None
+    session: str | None = None
+    expires_at: float | None = None
+
+
+@dataclass(frozen=True)
 class RecordedCall:
     service: str
     action: str
@@ -83,24 +96,42 @@ class TokenBucket:
 class ApiFront:
     """Everything a request handler needs, independent of HTTP."""
 
-    def __init__(self, backends: Mapping[str, list[ServiceBackend]], keys: Mapping[str, str], *,
-                 latency: float = 0.0, rate_limits: bool | Mapping[str, float] = False,
-                 faults: Faults | None = None, gaps: Iterable[Gap] = ()) -> None:
-        self.backends = backends
-        # The Estate's read gaps become the failures that caused them: (service, region "" = every region) ->
-        # the gaps there, each failing its operation (or every action of the service when it names none).
-        self.gaps: dict[tuple[str, str], list[Gap]] = {}
+    def __init__(self, backends: Mapping[str, Mapping[str, list[ServiceBackend]]],
+                 principals: Mapping[str, Principal], *, latency: float = 0.0,
+                 rate_limits: bool | Mapping[str, float] = False, faults: Faults | None = None,
+                 gaps: Iterable[Gap] = ()) -> None:
+        self.backends = backends  # account -> service -> backends
+        self.principals = dict(principals)  # SecretId -> who signs with it
+        self.principals_lock = threading.Lock()
+        # The Estate's read gaps become the failures that caused them: (account, service, region "" = every
+        # region) -> the gaps there, each failing its operation (or every action of the service when it names none).
+        self.gaps: dict[tuple[str, str, str], list[Gap]] = {}
         for gap in gaps:
-            self.gaps.setdefault((gap.service, gap.region), []).append(gap)
-        self.keys = dict(keys)
+            self.gaps.setdefault((gap.account, gap.service, gap.region), []).append(gap)
         self.latency = latency
         self.faults = faults or Faults()
         self.rng = random.Random(self.faults.seed)
         self.rng_lock = threading.Lock()
         self.requests: list[RecordedCall] = []
         self.rate_limits = rate_limits
-        self.buckets: dict[str, TokenBucket] = {}
+        self.buckets: dict[tuple[str, str], TokenBucket] = {}
         self.buckets_lock = threading.Lock()
+
+    def issue_temporary(self, account: str, role_name: str, session: str, duration: int) -> dict[str, Any]:
+        """STS AssumeRole: fresh temporary keys and a token that sign as `account` until they expire."""
+        secret_id = "AKID" + secrets.token_hex(16)
+        principal = Principal(secret_key=secrets.token_urlsafe(24), account=account, token=secrets.token_urlsafe(48),
+                              role_name=role_name, session=session, expires_at=time.time() + duration)
+        with self.principals_lock:
+            self.principals[secret_id] = principal
+        return {"Credentials": {"Token": principal.token, "TmpSecretId": secret_id,
+                                "TmpSecretKey": principal.secret_key},
+                "ExpiredTime": int(principal.expires_at or 0),
+                "Expiration": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(principal.expires_at))}
+
+    def account_of(self, secret_id: str) -> str | None:
+        principal = self.principals.get(secret_id)
+        return principal.account if principal is not None else None
 
     def _limit(self, service: str, action: str) -> float | None:
         if self.rate_limits is True:
@@ -109,11 +140,11 @@ class ApiFront:
             return self.rate_limits.get(f"{service}:{action}")
         return None
 
-    def _throttled(self, service: str, action: str) -> bool:
+    def _throttled(self, account: str, service: str, action: str) -> bool:
         rate = self._limit(service, action)
         if rate is None:
             return False
-        key = f"{service}:{action}"
+        key = (account, f"{service}:{action}")  # limits are per account and action
         with self.buckets_lock:
             bucket = self.buckets.get(key)
             if bucket is None:
@@ -135,8 +166,15 @@ class ApiFront:
         try:
             if self.faults.bad_signature:
                 raise ApiError("AuthFailure.SignatureFailure", "the request signature does not match")
-            scope = verify(keys=self.keys, method=method, path=path, query=query, headers=headers, payload=body,
-                           now=time.time())
+            now = time.time()
+            keys = {secret_id: p.secret_key for secret_id, p in list(self.principals.items())}
+            scope = verify(keys=keys, method=method, path=path, query=query, headers=headers, payload=body, now=now)
+            principal = self.principals[scope.secret_id]
+            if principal.token is not None and headers.get("x-tc-token") != principal.token:
+                raise ApiError("AuthFailure.TokenFailure", "temporary keys need their X-TC-Token")
+            if principal.expires_at is not None and now > principal.expires_at:
+                raise ApiError("AuthFailure.TokenFailure", "the temporary keys have expired")
+            account = principal.account
             service = scope.service
             if not action:
                 raise ApiError("MissingParameter", "the request is missing X-TC-Action")
@@ -155,17 +193,17 @@ class ApiFront:
                     throttle = self.rng.random() < self.faults.throttle_fraction
                 if throttle:
                     raise ApiError("RequestLimitExceeded", "the request rate exceeds the limit")
-            if self._throttled(service, action):
+            if self._throttled(account, service, action):
                 raise ApiError("RequestLimitExceeded", f"the request rate of {action} exceeds the limit")
-            for gap in self.gaps.get((service, region), []) + self.gaps.get((service, ""), []):
+            for gap in self.gaps.get((account, service, region), []) + self.gaps.get((account, service, ""), []):
                 if not gap.operation or gap.operation == action:
                     raise ApiError(gap.code, gap.message or f"{service}:{action} could not be read")
-            return "ok", self._dispatch(service, action, region, body, headers.get("x-tc-version"))
+            return "ok", self._dispatch(principal, service, action, region, body, headers.get("x-tc-version"))
         except ApiError as exc:
             return "error", _error(exc)
 
-    def _dispatch(self, service: str, action: str, region: str, body: bytes, version: str | None
-                  ) -> dict[str, Any]:
+    def _dispatch(self, principal: Principal, service: str, action: str, region: str, body: bytes,
+                  version: str | None) -> dict[str, Any]:
         if not is_read_action(service, action):
             if action.startswith(READ_PREFIXES):
                 raise ApiError("InvalidAction", f"the action {action} does not exist in {service}")
@@ -177,8 +215,8 @@ class ApiFront:
             raise ApiError("InvalidParameter", "the request body is not JSON") from None
         if not isinstance(params, dict):
             raise ApiError("InvalidParameter", "the request body must be a JSON object")
-        call = Call(service, action, region, params)
-        for backend in self.backends.get(service, []):
+        call = Call(service, action, region, params, role_name=principal.role_name, session=principal.session)
+        for backend in self.backends.get(principal.account, {}).get(service, []):
             if action not in backend.handlers:
                 continue
             if version and version != backend.version:

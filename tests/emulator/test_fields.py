@@ -136,4 +136,4 @@ def test_last_used_rows_use_only_documented_fields(client):
 def test_every_served_action_is_a_read_and_every_needed_read_is_served():
     served = {(b.service, name) for b in BACKENDS for name in b.handlers}
     assert all(is_read_action(service, action) for service, action in served)
-    assert {(s, a) for s, a, _ in CALLS} | {("cam", "GetSecurityLastUsed")} == served
+    assert {(s, a) for s, a, _ in CALLS} | {("cam", "GetSecurityLastUsed"), ("sts", "AssumeRole")} == served

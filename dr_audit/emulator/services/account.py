@@ -6,8 +6,11 @@ world has nothing anywhere else, and a collector walking every real region would
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from ...estate import Estate
-from ..protocol import ApiError, Call, Item, str_param
+from ..protocol import ApiError, Call, Item, int_param, str_param
 from . import ServiceBackend, action
 
 REGION_NAMES = {
@@ -22,15 +25,47 @@ def estate_regions(estate: Estate) -> list[str]:
     return list(estate.regions) or ["ap-guangzhou"]
 
 
+ROLE_ARN = re.compile(r"^qcs::cam::uin/(?P<account>\d+):roleName/(?P<role>[\w+=,.@-]+)$")
+MAX_DURATION = 43_200
+
+
 class StsBackend(ServiceBackend):
+    """GetCallerIdentity, and AssumeRole into any account the emulator serves (the role must exist there when the
+    Estate lists that account's roles). `issuer` and `served` are set by the EmulatedCloud that owns the backend."""
+
     service = "sts"
     version = "2018-08-13"
     regional = False
+    issuer: Callable[[str, str, str, int], Item] | None = None
+    served: frozenset[str] = frozenset()
 
     @action("GetCallerIdentity")
     def get_caller_identity(self, call: Call) -> Item:
+        if call.role_name:
+            role = next((r for r in self.estate.cam.roles if r.account == self.account and r.name == call.role_name),
+                        None)
+            role_id = role.role_id if role is not None else call.role_name
+            return {"Arn": f"qcs::sts:{self.account}:assumed-role/{role_id}/{call.session}",
+                    "AccountId": self.account, "UserId": f"{role_id}:{call.session}", "PrincipalId": self.account,
+                    "Type": "CAMRole"}
         return {"Arn": f"qcs::cam::uin/{self.account}:uin/{self.account}", "AccountId": self.account,
                 "UserId": self.account, "PrincipalId": self.account, "Type": "CAMAccount"}
+
+    @action("AssumeRole")
+    def assume_role(self, call: Call) -> Item:
+        arn = str_param(call.params, "RoleArn", required=True) or ""
+        session = str_param(call.params, "RoleSessionName", required=True) or ""
+        duration = int_param(call.params, "DurationSeconds", 7200, minimum=1, maximum=MAX_DURATION) or 7200
+        match = ROLE_ARN.match(arn)
+        if match is None:
+            raise ApiError("InvalidParameter.ParamError", f"RoleArn {arn!r} is not qcs::cam::uin/<uin>:roleName/<name>")
+        account, role = match["account"], match["role"]
+        roles = [r.name for r in self.estate.cam.roles if r.account == account]
+        if account not in self.served or (roles and role not in roles):
+            raise ApiError("ResourceNotFound.RoleNotExist", f"the role {arn} does not exist")
+        if self.issuer is None:
+            raise ApiError("InternalError", "the emulator cannot issue temporary keys")
+        return self.issuer(account, role, session, duration)
 
 
 class RegionBackend(ServiceBackend):
