@@ -139,7 +139,7 @@ def verify(
     from .service import verify_drill
 
     with HistoryStore.open(history, history_url) as store:
-        ids = [drill_id] if drill_id else [d["id"] for d in store.drills()]
+        ids = [drill_id] if drill_id else store.drill_ids()
         results = [verify_drill(store, one) for one in ids]
     for result in results:
         sys.stdout.write(result.line() + "\n")

@@ -304,6 +304,13 @@ class HistoryStore:
             rows = conn.execute(select(schema.drills).order_by(schema.drills.c.opened_at, schema.drills.c.id))
             return [dict(row) for row in rows.mappings()]
 
+    def drill_ids(self) -> list[str]:
+        """Every drill id the store knows of, from the drills and from their records (a deleted drill row shows)."""
+        with self._read("list drills") as conn:
+            ids = set(conn.execute(select(schema.drills.c.id)).scalars())
+            ids |= set(conn.execute(select(schema.drill_records.c.drill_id).distinct()).scalars())
+        return sorted(ids)
+
     def records(self, drill_id: str) -> list[dict[str, Any]]:
         """A drill's records in stored order (by position), exactly as stored: verification judges them."""
         r = schema.drill_records

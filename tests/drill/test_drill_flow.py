@@ -145,6 +145,7 @@ def test_without_an_endpoint_the_replica_step_records_why_it_could_not_run(
      "drill_id=:d AND seq=6; UPDATE drill_records SET seq=6 WHERE drill_id=:d AND seq=105", "record #5"),
     ("DELETE FROM drill_records WHERE drill_id=:d AND seq=(SELECT MAX(seq) FROM drill_records WHERE drill_id=:d)",
      "deleted"),
+    ("DELETE FROM drills WHERE id=:d", "the drill's own row is missing"),
 ])
 def test_deleted_and_reordered_records_are_caught(tamper: str, named: str, tmp_path: Path, s3_endpoint: str,
                                                   s3_credentials: None, capsys: pytest.CaptureFixture[str]) -> None:
