@@ -5,6 +5,8 @@ signatures, and the auditor policy covering every action a full collection sends
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from dr_audit.cli import main
 from dr_audit.collect import CollectConfig, collect
 from dr_audit.collect.client import ApiClient, Endpoint, ReadOnlyViolation, RetryPolicy, Secrets
 from dr_audit.collect.s3 import make_client
-from dr_audit.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud, Faults
+from dr_audit.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud
 from dr_audit.estate import Disk, Estate, SecurityGroup, Snapshot
 from dr_audit.readonly import cam_actions, is_read_action
 from dr_audit.resources import bundled_dir
@@ -53,6 +55,26 @@ def canonical(estate: Estate) -> dict[str, Any]:
     data["gaps"].sort(key=lambda item: json.dumps(item, sort_keys=True))
     data["regions"].sort()
     return data
+
+
+@pytest.fixture(scope="module")
+def weimob() -> Iterator[tuple[Estate, EmulatedCloud]]:
+    """One emulated weimob-2020 cloud for the fault tests (starting moto costs seconds); each test sets its faults."""
+    scenario = build("weimob-2020", NOW)
+    with EmulatedCloud(scenario) as cloud:
+        yield scenario, cloud
+
+
+@contextmanager
+def faults(cloud: EmulatedCloud, **settings: Any) -> Iterator[None]:
+    saved = {name: getattr(cloud.faults, name) for name in settings}
+    for name, value in settings.items():
+        setattr(cloud.faults, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(cloud.faults, name, value)
 
 
 @pytest.fixture(scope="module", params=["weimob-2020", "hardened"])
@@ -95,18 +117,17 @@ def test_every_list_is_read_to_its_last_page():
     assert canonical(collected) == canonical(estate)
 
 
-def test_a_throttling_storm_gives_the_same_estate_as_a_clean_run():
-    scenario = build("weimob-2020", NOW)
-    with EmulatedCloud(scenario, faults=Faults(throttle_fraction=0.3, seed=7)) as cloud:
+def test_a_throttling_storm_gives_the_same_estate_as_a_clean_run(weimob):
+    scenario, cloud = weimob
+    with faults(cloud, throttle_fraction=0.3):
         stormy = collect_from(cloud, scenario)
     assert stormy.gaps == []
     assert canonical(stormy) == canonical(scenario)
 
 
-def test_dropped_connections_and_malformed_bodies_become_gaps_for_that_service_only():
-    scenario = build("weimob-2020", NOW)
-    faults = Faults(drop_actions={"cvm:DescribeInstances"}, malformed_actions={"cbs:DescribeDisks"})
-    with EmulatedCloud(scenario, faults=faults) as cloud:
+def test_dropped_connections_and_malformed_bodies_become_gaps_for_that_service_only(weimob):
+    scenario, cloud = weimob
+    with faults(cloud, drop_actions={"cvm:DescribeInstances"}, malformed_actions={"cbs:DescribeDisks"}):
         collected = collect_from(cloud, scenario, retry=RetryPolicy(max_attempts=2, base=0.001))
     codes = {(g.service, g.operation, g.code) for g in collected.gaps}
     assert codes == {("cvm", "DescribeInstances", "ClientNetworkError"), ("cbs", "DescribeDisks", "MalformedResponse")}
@@ -114,31 +135,30 @@ def test_dropped_connections_and_malformed_bodies_become_gaps_for_that_service_o
     assert canonical(collected)["vpc"] == canonical(scenario)["vpc"]
 
 
-def test_a_wrong_signature_is_a_gap_for_every_service_and_the_secret_is_nowhere():
-    scenario = build("weimob-2020", NOW)
+def test_a_wrong_signature_is_a_gap_for_every_service_and_the_secret_is_nowhere(weimob):
+    scenario, cloud = weimob
     wrong = Secrets(DEMO_SECRET_ID, "not-the-demo-key-but-a-secret-0123")
-    with EmulatedCloud(scenario) as cloud:
-        collected = collect_from(cloud, scenario, secrets=wrong, offsite_targets=[])
+    collected = collect_from(cloud, scenario, secrets=wrong, offsite_targets=[])
     assert collected.gaps and {g.code for g in collected.gaps} == {"AuthFailure.SignatureFailure"}
     assert {g.service for g in collected.gaps} >= {"cam", "cvm", "cbs", "vpc", "cos", "cdb", "dasb", "cloudaudit"}
     text = collected.to_json()
     assert wrong.secret_key not in text and DEMO_SECRET_ID not in text
 
 
-def test_the_client_refuses_a_write_without_any_request_reaching_the_cloud():
-    scenario = build("weimob-2020", NOW)
-    with EmulatedCloud(scenario) as cloud:
-        client = ApiClient(DEMO, scenario.accounts[0], endpoint=Endpoint(cloud.endpoint_url), retry=FAST)
-        with pytest.raises(ReadOnlyViolation):
-            client.call("cvm", "TerminateInstances", {"InstanceIds": ["ins-mall0001"]}, "ap-shanghai")
-        with pytest.raises(ReadOnlyViolation):
-            client.call("cam", "AttachUserPolicy", {"PolicyId": 1, "AttachUin": 1})
-        s3 = make_client("cos", cloud.cos_endpoint_url, "ap-shanghai", DEMO)
-        name = scenario.cos.buckets[0].name
-        with pytest.raises(ReadOnlyViolation):
-            s3.delete_bucket(Bucket=name)
-        assert cloud.requests == []
-        assert name in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+def test_the_client_refuses_a_write_without_any_request_reaching_the_cloud(weimob):
+    scenario, cloud = weimob
+    before = len(cloud.requests)
+    client = ApiClient(DEMO, scenario.accounts[0], endpoint=Endpoint(cloud.endpoint_url), retry=FAST)
+    with pytest.raises(ReadOnlyViolation):
+        client.call("cvm", "TerminateInstances", {"InstanceIds": ["ins-mall0001"]}, "ap-shanghai")
+    with pytest.raises(ReadOnlyViolation):
+        client.call("cam", "AttachUserPolicy", {"PolicyId": 1, "AttachUin": 1})
+    s3 = make_client("cos", cloud.cos_endpoint_url, "ap-shanghai", DEMO)
+    name = scenario.cos.buckets[0].name
+    with pytest.raises(ReadOnlyViolation):
+        s3.delete_bucket(Bucket=name)
+    assert len(cloud.requests) == before
+    assert name in {b["Name"] for b in s3.list_buckets()["Buckets"]}
 
 
 def _pack_with_every_check(tmp_path: Path, offsite_url: str) -> Path:
@@ -169,11 +189,10 @@ def _run(tmp_path: Path, cloud: EmulatedCloud, monkeypatch, name: str) -> list[d
     return report["findings"]
 
 
-def test_cam_denied_makes_every_cam_check_error_and_leaves_the_rest_as_a_clean_run(tmp_path, monkeypatch):
-    scenario = build("weimob-2020", NOW)
-    with EmulatedCloud(scenario) as cloud:
-        clean = _run(tmp_path, cloud, monkeypatch, "clean")
-    with EmulatedCloud(scenario, faults=Faults(deny_services={"cam"})) as cloud:
+def test_cam_denied_makes_every_cam_check_error_and_leaves_the_rest_as_a_clean_run(weimob, tmp_path, monkeypatch):
+    scenario, cloud = weimob
+    clean = _run(tmp_path, cloud, monkeypatch, "clean")
+    with faults(cloud, deny_services={"cam"}):
         denied_estate = collect_from(cloud, scenario)
         denied = _run(tmp_path, cloud, monkeypatch, "denied")
     assert denied_estate.gaps and {g.service for g in denied_estate.gaps} == {"cam"}
