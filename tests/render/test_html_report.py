@@ -144,3 +144,11 @@ def test_run_html_charts_failures_per_promise_over_stored_runs(tmp_path: Path) -
     html = (tmp_path / "run1.html").read_text()
     assert "Failures per promise over the last 2 stored runs" in html
     assert html.count("<polyline") == 2  # W2.3 (the disk has no policy) and W2.5 (no drills)
+
+
+def test_the_console_error_detector_sees_a_broken_script(tmp_path: Path) -> None:
+    """Guards the browser tests above: a page with a script error must be reported, or they prove nothing."""
+    page = tmp_path / "broken.html"
+    page.write_text("<html><body><script>undefinedFunction();</script></body></html>")
+    _, log, _ = load_in_chromium(page)
+    assert any("undefinedFunction" in line for line in console_errors(log))
