@@ -186,3 +186,14 @@ def test_the_auditor_policy_is_valid_cam_json_of_read_actions_only():
     assert "name/cos:GetBucketVersioning" in actions and "name/cam:DescribeSafeAuthFlagColl" in actions
     for service, names in API_READ_ACTIONS.items():
         assert all(is_read_action(service, n) and f"name/{service}:{n}" in actions for n in names)
+
+
+def test_an_endpoint_override_keeps_its_protocol_and_port_and_a_bad_one_is_bad_input():
+    from dr_audit.errors import BadInput
+
+    assert Endpoint("http://127.0.0.1:8080/").http_profile_args() == {"protocol": "http", "endpoint": "127.0.0.1:8080"}
+    assert Endpoint("https://api.example.test").http_profile_args() == {"protocol": "https",
+                                                                        "endpoint": "api.example.test"}
+    assert Endpoint(None).http_profile_args() == {}
+    with pytest.raises(BadInput, match="--endpoint-url"):
+        Endpoint("http://:80").http_profile_args()
