@@ -269,27 +269,31 @@ def data_domains(estate: Estate, params: CheckParams) -> list[DataDomain]:
         domains.append(DataDomain(f"disk {disk.disk_id}", tuple(data), tuple(backups)))
 
     audit_buckets = [f"{t.storage_name}-[0-9]*" for t in estate.cloudaudit.tracks if t.storage_name]
-    protected, _backup = classify_buckets(estate.cos.buckets, scope, audit_buckets)
+    protected, backup = classify_buckets(estate.cos.buckets, scope, audit_buckets)
+    destinations = {rule.destination_bucket
+                    for b in estate.cos.buckets if b.replication for rule in b.replication.rules}
+    # A backup bucket nobody replicates into (tagged or named in the pack) may hold a copy of any protected bucket.
+    unattached = [b for b in backup if b.name not in destinations]
     for bucket in protected:
-        if bucket.replication is None:
-            continue
-        replicas = [estate.cos.bucket(rule.destination_bucket) for rule in bucket.replication.rules]
-        backups = [Target(BUCKET_ACTIONS, _bucket_resource(r), r.name) for r in replicas if r is not None]
-        if backups:
+        replicas = [estate.cos.bucket(rule.destination_bucket) for rule in bucket.replication.rules] \
+            if bucket.replication else []
+        copies = [r for r in replicas if r is not None] + [b for b in unattached if b.account == bucket.account]
+        unique = {c.name: c for c in copies}.values()
+        bucket_copies = tuple(Target(BUCKET_ACTIONS, _bucket_resource(c), c.name) for c in unique)
+        if bucket_copies:
             domains.append(DataDomain(f"bucket {bucket.name}",
-                                      (Target(BUCKET_ACTIONS, _bucket_resource(bucket), bucket.name),),
-                                      tuple(backups)))
+                                      (Target(BUCKET_ACTIONS, _bucket_resource(bucket), bucket.name),), bucket_copies))
 
     for db in estate.cdb.instances:
         if db.role != "master" or not scope.is_prod(db.tags, db.name):
             continue
         resource = ResourceName("cdb", db.region, f"instanceId/{db.instance_id}", _uin(db.account))
-        backups = [Target(MYSQL_BACKUP_ACTIONS, resource, f"{db.instance_id} backups")]
-        backups += [Target(MYSQL_DATA_ACTIONS, ResourceName("cdb", link.region, f"instanceId/{link.instance_id}",
+        db_copies = [Target(MYSQL_BACKUP_ACTIONS, resource, f"{db.instance_id} backups")]
+        db_copies += [Target(MYSQL_DATA_ACTIONS, ResourceName("cdb", link.region, f"instanceId/{link.instance_id}",
                                                             _uin(db.account)), f"DR instance {link.instance_id}")
                     for link in db.dr_links]
         domains.append(DataDomain(f"MySQL {db.instance_id}", (Target(MYSQL_DATA_ACTIONS, resource, db.instance_id),),
-                                  tuple(backups)))
+                                  tuple(db_copies)))
     return domains
 
 

@@ -28,7 +28,7 @@ def records_everything(track: AuditTrack) -> list[str]:
 
 def storage_buckets(estate: Estate, track: AuditTrack) -> list[Bucket]:
     """CloudAudit names the bucket without its APPID: `<StorageName>-<APPID>` in StorageRegion."""
-    name = re.compile(re.escape(track.storage_name or "") + r"-\d+")
+    name = re.compile(re.escape(track.storage_name or "") + r"(-\d+)?")  # tolerate a name given with its APPID
     return [b for b in estate.cos.buckets
             if b.account == track.account and b.region == track.storage_region and name.fullmatch(b.name)]
 

@@ -249,6 +249,18 @@ def test_separation_of_duties_fails_whoever_can_destroy_data_and_its_backups(reg
     assert cos_cleaner.evidence["domain"] == f"bucket {MEDIA}" and REPLICA in cos_cleaner.evidence["backup"]
 
 
+def test_separation_of_duties_pairs_a_tagged_backup_bucket_with_every_protected_bucket(registry):
+    media_and_vault = policy("107", "MediaAndVault", allow("cos:DeleteObject", [
+        f"qcs::cos:{REGION}:uid/{APPID}:{MEDIA}/*", f"qcs::cos:{REGION}:uid/{APPID}:vault-{APPID}/*"]))
+    estate = data_estate(cam(user("cleaner", "107"), policies=[media_and_vault]))
+    assert by_resource(run_check(registry, "cam_separation_of_duties", estate)) == {"cleaner": "PASS"}
+    estate.cos.buckets.append(Bucket(account=ACCOUNT, region=REGION, name=f"vault-{APPID}",
+                                     tags={"dr-audit:role": "backup"}))
+    findings = run_check(registry, "cam_separation_of_duties", estate)
+    assert by_resource(findings) == {"cleaner": "FAIL"}
+    assert f"vault-{APPID}" in findings[0].evidence["backup"]
+
+
 def test_separation_of_duties_an_explicit_deny_on_the_backup_side_restores_separation(registry):
     guard = policy("105", "NoBackupDeletes", deny(["cbs:DeleteSnapshots", "cvm:DeleteSnapshots", "cos:Delete*",
                                                    "cdb:DeleteBackup", "cdb:Isolate*", "cdb:Offline*"]))

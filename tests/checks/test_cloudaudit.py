@@ -35,6 +35,8 @@ def test_an_all_actions_track_into_a_locked_versioned_bucket_passes(registry):
 def test_the_bucket_is_matched_by_name_without_appid_and_by_region(registry):
     # A bucket of that name in another region, or with a longer name, is not the track's bucket.
     assert verdict(registry, [track()], [bucket(region="ap-beijing"), bucket("audit-logs-old-1250000001")])[0] == "FAIL"
+    # A track naming its bucket with the APPID (not the documented form) still finds it.
+    assert verdict(registry, [track(storage_name="audit-logs-1250000001")], [bucket()])[0] == "PASS"
     # A write-only track beside a complete one does not spoil the complete one.
     assert verdict(registry, [track("1", action_type="Write"), track("2")], [bucket()])[0] == "PASS"
 
