@@ -41,10 +41,15 @@ def init(
     kind: Annotated[Kind, typer.Option("--kind", help="monthly or quarterly.")],
     output: Annotated[Path | None, typer.Option(help="Write the plan here instead of stdout.")] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    history: HistoryOption = None,
+    history_url: HistoryUrlOption = None,
 ) -> None:
     """Write a commented drill plan to edit: scope, RTO/RPO targets per tier, steps and approvers."""
     from ..errors import BadInput
+    from ..history import history_url as store_url
     from .plan import plan_template
+
+    store_url(history, history_url)  # accepted like every drill command (DESIGN.md §10); a plan needs no store yet
 
     text = plan_template(kind.value)
     if output is None:
