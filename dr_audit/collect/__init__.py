@@ -88,7 +88,6 @@ def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats 
     tasks = TaskGroup(config.workers_per_lane)
     regional = {"cvm": cvm.collect, "cbs": cbs.collect, "vpc": vpc.collect, "cdb": cdb.collect,
                 "dasb": dasb.collect}
-    runs: list[AccountRun] = []
 
     def start_account(secrets: Secrets) -> None:
         client = ApiClient(secrets, endpoint=Endpoint(config.endpoint_url), limiter=limiter, retry=config.retry,
@@ -100,7 +99,6 @@ def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats 
         regions = config.regions or list_regions(client, account, harvest)
         run = AccountRun(client=client, account=account, regions=regions, tasks=tasks, harvest=harvest)
         with harvest.lock:
-            runs.append(run)
             estate.accounts.append(account)
             estate.regions.extend(r for r in regions if r not in estate.regions)
         cam.collect(run)
@@ -114,11 +112,10 @@ def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats 
         try:
             for secrets in accounts:
                 tasks.spawn("accounts", start_account, secrets)
+            # Off-site targets belong to the pack, not to an account: read once, alongside the accounts.
+            for target in config.offsite_targets:
+                OffsiteCollector(tasks, harvest, target, config.offsite_secrets, config.timeout).collect()
             tasks.wait(tick=tick)
-            if runs:  # off-site targets belong to the pack, not to an account: read them once
-                for target in config.offsite_targets:
-                    OffsiteCollector(runs[0], target, config.offsite_secrets, config.timeout).collect()
-                tasks.wait(tick=tick)
         finally:
             tasks.close()
     for crash in tasks.crashes:  # a collector bug must not read as an empty, readable inventory

@@ -28,7 +28,8 @@ from ..estate import (
 from ..readonly import is_read_operation
 from ..scope import OffsiteTarget
 from .client import ReadOnlyViolation, Secrets, scrub
-from .tencent.common import AccountRun, fit, mark_unreadable
+from .tasks import TaskGroup
+from .tencent.common import AccountRun, Harvest, fit, mark_unreadable
 
 # Answers that mean "read fine, nothing configured" per operation (COS spells some codes its own way, and answers
 # a bucket without a policy with a bare 404).
@@ -411,9 +412,10 @@ class OffsiteCollector:
     """Reads one configured off-site target: versioning, object lock, lifecycle, and the newest object's time and
     storage class from a full listing (pages of ListObjectsV2; contents are never read)."""
 
-    def __init__(self, run: AccountRun, target: OffsiteTarget, secrets: Secrets | None = None,
+    def __init__(self, tasks: TaskGroup, harvest: Harvest, target: OffsiteTarget, secrets: Secrets | None = None,
                  timeout: float = 20.0) -> None:
-        self.run = run
+        self.tasks = tasks
+        self.harvest = harvest
         self.target = target
         self.secrets = secrets if secrets is not None else offsite_secrets(target)
         self.timeout = timeout
@@ -423,13 +425,13 @@ class OffsiteCollector:
         return f"offsite:{self.target.name}"
 
     def collect(self) -> None:
-        self.run.tasks.spawn("offsite", self.read, on_crash=self._failed)
+        self.tasks.spawn("offsite", self.read, on_crash=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         code = exc.code if isinstance(exc, S3ReadError) else "CollectorError"
         message = exc.message if isinstance(exc, S3ReadError) else f"{type(exc).__name__}: {exc}"[:300]
         operation = exc.operation if isinstance(exc, S3ReadError) else "HeadBucket"
-        self.run.harvest.gap(Gap(account=self.account, service="offsite", region=self.target.region,
+        self.harvest.gap(Gap(account=self.account, service="offsite", region=self.target.region,
                                  operation=operation, code=code, message=message))
 
     def read(self) -> None:
@@ -457,8 +459,8 @@ class OffsiteCollector:
                 step()
             except S3ReadError as error:
                 names = (attribute, "newest_object_storage_class") if attribute == "newest_object_at" else (attribute,)
-                mark_unreadable(copy, names, error.reason, self.run.harvest.lock)
-        self.run.harvest.add(self.run.estate.offsite.copies, [copy])
+                mark_unreadable(copy, names, error.reason, self.harvest.lock)
+        self.harvest.add(self.harvest.estate.offsite.copies, [copy])
 
     def _newest(self, client: Any, copy: OffsiteCopy) -> None:
         newest: tuple[datetime, str | None] | None = None
