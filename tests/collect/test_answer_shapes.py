@@ -211,3 +211,22 @@ def test_an_account_without_any_listed_region_is_a_gap_not_an_empty_estate(monke
         estate = collect_live(RunOptions(endpoint_url=fake.url, cos_endpoint_url=fake.url))
     assert {g.service for g in estate.gaps if g.code == "NoRegions"} == {"cvm", "cbs", "vpc", "cdb", "dasb"}
     assert fake.calls("region:DescribeRegions")[0].params == {"Product": "cvm"}
+
+
+def test_last_logins_fall_back_to_get_user_when_the_batch_read_fails():
+    answers = {"cam:ListUsers": {"Data": [{"Uin": 2001, "Name": "ops", "ConsoleLogin": 1},
+                                          {"Uin": 2002, "Name": "dev", "ConsoleLogin": 1}]},
+               "cam:ListGroupsForUser": {"TotalNum": 0, "GroupInfo": []},
+               "cam:ListAttachedUserPolicies": {"TotalNum": 0, "List": []},
+               "cam:DescribeSafeAuthFlagColl": {"LoginFlag": {}, "ActionFlag": {}},
+               "cam:ListAccessKeys": {"AccessKeys": []},
+               "cam:GetUser": lambda p: {"Name": p["Name"], "RecentlyLoginTime": "2026-10-02 08:00:00"
+                                         if p["Name"] == "ops" else ""},
+               "cam:ListGroups": {"TotalNum": 0, "GroupInfo": []}, "cam:DescribeRoleList": {"TotalNum": 0, "List": []},
+               "cam:ListPolicies": {"TotalNum": 0, "List": []}, "cam:DescribeSafeAuthFlag": {}}
+    with FakeApi(answers=answers, faults={"cam:DescribeSubAccounts": ["InternalError"] * 5}) as fake:
+        estate = run_collector(fake, cam.collect)
+        assert sorted(r.params["Name"] for r in fake.calls("cam:GetUser")) == ["dev", "ops"]
+    logins = {u.name: u.last_login_at for u in estate.cam.users}
+    assert logins == {"ops": datetime(2026, 10, 2, 0, 0, tzinfo=UTC), "dev": None}
+    assert all(not u.unreadable for u in estate.cam.users)
