@@ -107,7 +107,7 @@ class World:
 
 
 def build_world(tmp_path: Path, endpoint: str, *, snapshot_age: timedelta = timedelta(hours=2),
-                collected_at: datetime | None = None, objects: int = 30) -> World:
+                collected_at: datetime | None = None, objects: int = 12) -> World:
     now = datetime.now(UTC).replace(microsecond=0)
     n = next(_names)
     source, replica, offsite = f"media{n}-1250000001", f"media{n}-replica-1250000001", f"media{n}-offsite"
