@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +26,7 @@ def start_command(plan_path: Path, options: RunOptions) -> tuple[list[str], str]
     plan_text = plan_path.read_text(encoding="utf-8")
     registry = load_registry(options.checks_dirs)
     pack = load_pack(options.pack, registry)
-    with HistoryStore.open(options.history, options.history_url) as store:  # fail before collecting anything
-        pass
-    from datetime import UTC, datetime
-
+    HistoryStore.open(options.history, options.history_url).close()  # an unusable store fails before collecting
     started = datetime.now(UTC)
     with drill_sources(options) as (estate, readers):
         evaluation = evaluate(estate, pack, registry)

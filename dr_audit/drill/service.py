@@ -13,6 +13,7 @@ Definitions (documented in the plan templates too):
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,8 +49,6 @@ def start_drill(store: HistoryStore, plan: DrillPlan, plan_text: str, estate: Es
     failure_at = datetime.now(UTC).replace(microsecond=0)
     scoped = gather.Scoped(estate, plan)
     run_id = store.record_run(open_findings_report, kind="drill") if open_findings_report else None
-    import hashlib
-
     opened_by = who_ran()
     body: dict[str, Any] = {
         "plan": plan.model_dump(mode="json"),
