@@ -11,7 +11,9 @@ What the wire cannot carry, so does not come back from a collection unchanged:
   must be numeric strings in the Estate; others get stable stand-in numbers;
 - CCNs and CloudAudit tracks belong to the account and are listed in every region (the wire has no region for them);
 - a MySQL instance without backup_config / remote_backup answers UnsupportedOperation for that read;
-- `Estate.gaps` fail the reads that caused them; per-resource `unreadable` entries are not emulated;
+- `Estate.gaps` fail the reads that caused them; a resource's `unreadable` entries fail the per-resource read
+  behind them (CAM flags, keys, attachments, policy documents; security group rules; CCN attachments; CDB backup
+  settings and backups), answering the code a `<svc>:<Action> failed: <Code>: <message>` reason names;
 - COS in moto: ObjectLock(enabled=False) reads back as no lock, object lock turns versioning on, replication on a
   never-versioned bucket is seeded as versioning Suspended, DefaultRetention holds Days or Years (Days wins);
 - the demo keys are the Estate's first account; other accounts are reached with STS AssumeRole (qcs::cam::uin/<uin>:

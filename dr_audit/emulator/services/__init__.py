@@ -6,10 +6,11 @@ action handlers only page, filter and pick fields, so the wire answers stay chea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from ...estate import Estate
+from ...estate import Estate, Resource
 from ..protocol import ApiError, Call
 
 Handler = Callable[[Any, Call], dict[str, Any]]
@@ -55,6 +56,25 @@ class ServiceBackend:
     def mine(self, resources: list[Any]) -> list[Any]:
         """The resources of the account this emulated cloud serves."""
         return [r for r in resources if r.account == self.account]
+
+
+_REASON = re.compile(r"failed: (?P<code>[A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*)(?:: (?P<message>.*))?$")
+
+
+def refuse_unreadable(resource: Resource, *attributes: str) -> None:
+    """Fail the read behind an attribute the Estate marks unreadable, with the error its reason names.
+
+    A reason shaped like the collectors' (`cdb:DescribeBackupConfig failed: <Code>: <message>`) gives that code and
+    message back, so collecting the emulated Estate records the same reason; any other reason is answered as
+    AuthFailure.UnauthorizedOperation with the reason as its message.
+    """
+    for attribute in attributes:
+        reason = resource.unreadable.get(attribute)
+        if reason:
+            match = _REASON.search(reason)
+            if match is None:
+                raise ApiError("AuthFailure.UnauthorizedOperation", reason)
+            raise ApiError(match["code"], match["message"] or reason)
 
 
 def by_region(items: list[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:

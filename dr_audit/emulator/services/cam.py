@@ -13,7 +13,7 @@ from typing import Any
 
 from ...estate import AccessKey, CamAccount, CamGroup, CamPolicy, CamRole, CamUser, Estate, mask_key_id
 from ..protocol import ApiError, Call, Item, beijing_time, int_param, list_param, numeric_id, page_rp, str_param
-from . import ServiceBackend, action
+from . import ServiceBackend, action, refuse_unreadable
 
 # LoginActionFlag fields, by the factor names the Estate keeps.
 MFA_FIELDS = {"phone": "Phone", "token": "Token", "stoken": "Stoken", "wechat": "Wechat", "custom": "Custom",
@@ -128,6 +128,7 @@ class CamBackend(ServiceBackend):
         user = next((u for u in self.users if u.name == name), None)
         if user is None:
             raise ApiError("ResourceNotFound.UserNotExist", f"no sub-user is named {name!r}")
+        refuse_unreadable(user, "last_login_at")
         info = self._sub_account(user)
         return {key: info[key] for key in ("Uin", "Name", "Uid", "Remark", "ConsoleLogin", "PhoneNum", "CountryCode",
                                            "Email")} | {"RecentlyLoginIP": "" if user.last_login_at is None
@@ -154,6 +155,7 @@ class CamBackend(ServiceBackend):
             user = self._user(call, "SubUin")
         else:
             raise ApiError("MissingParameter", "give Uid or SubUin")
+        refuse_unreadable(user, "group_ids")
         groups = [self._group_info(g) for gid in user.group_ids if (g := self.group_by_id.get(numeric_id(gid)))]
         return {"TotalNum": len(groups), "GroupInfo": self._page(call, groups, max_rp=None, max_page=None)}
 
@@ -220,6 +222,7 @@ class CamBackend(ServiceBackend):
         policy = self.policy_by_id.get(policy_id)
         if policy is None:
             raise ApiError("ResourceNotFound.PolicyIdNotExist", f"no policy has id {policy_id}")
+        refuse_unreadable(policy, "document")
         return {"PolicyName": policy.name, "Description": "", "Type": self._type(policy), "AddTime": CREATED,
                 "UpdateTime": CREATED, "PolicyDocument": policy_document(policy.document),
                 "PresetAlias": policy.name if policy.kind == "preset" else None, "IsServiceLinkedRolePolicy": 0}
@@ -233,12 +236,14 @@ class CamBackend(ServiceBackend):
     @action("ListAttachedUserPolicies")
     def list_attached_user_policies(self, call: Call) -> Item:
         user = self._user(call)
+        refuse_unreadable(user, "policy_ids")
         listed = [self._attach_info(p) for p in self._policies(user.policy_ids)]
         return {"TotalNum": len(listed), "List": self._page(call, listed, max_rp=None, max_page=None)}
 
     @action("ListAttachedUserAllPolicies")
     def list_attached_user_all_policies(self, call: Call) -> Item:
         user = self._user(call)
+        refuse_unreadable(user, "policy_ids", "group_ids")
         attach_type = int_param(call.params, "AttachType", 0)
         if attach_type not in (0, 1, 2):
             raise ApiError("InvalidParameterValue", "AttachType must be 0, 1 or 2")
@@ -275,6 +280,7 @@ class CamBackend(ServiceBackend):
     @action("ListAttachedGroupPolicies")
     def list_attached_group_policies(self, call: Call) -> Item:
         group = self._group(call, "TargetGroupId")
+        refuse_unreadable(group, "policy_ids")
         keyword = str_param(call.params, "Keyword") or ""
         listed = [self._attach_info(p) for p in self._policies(group.policy_ids) if keyword in p.name]
         return {"TotalNum": len(listed), "List": self._page(call, listed, max_rp=None, max_page=None)}
@@ -313,6 +319,7 @@ class CamBackend(ServiceBackend):
                      or (role_id is None and r.name == role_name)), None)
         if role is None:
             raise ApiError("ResourceNotFound.RoleNotExist", "no such role")
+        refuse_unreadable(role, "policy_ids")
         policy_type = str_param(call.params, "PolicyType")
         keyword = str_param(call.params, "Keyword") or ""
         listed = []
@@ -337,18 +344,23 @@ class CamBackend(ServiceBackend):
     def describe_safe_auth_flag(self, call: Call) -> Item:
         if self.root is None:
             return self._safe_auth([], [])
+        refuse_unreadable(self.root, "login_protection", "action_protection")
         return self._safe_auth(self.root.login_protection, self.root.action_protection)
 
     @action("DescribeSafeAuthFlagColl")
     def describe_safe_auth_flag_coll(self, call: Call) -> Item:
         user = self._user(call, "SubUin")
+        refuse_unreadable(user, "login_protection", "action_protection")
         return self._safe_auth(user.login_protection, user.action_protection)
 
     @action("ListAccessKeys")
     def list_access_keys(self, call: Call) -> Item:
         if call.params.get("TargetUin") is not None:
-            owner = numeric_id(self._user(call).uin)
+            user = self._user(call)
+            refuse_unreadable(user, "access_keys")
+            owner = numeric_id(user.uin)
         elif self.root is not None:
+            refuse_unreadable(self.root, "root_access_keys")
             owner = numeric_id(self.root.uin)
         else:
             return {"AccessKeys": []}

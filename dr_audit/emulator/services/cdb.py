@@ -9,7 +9,7 @@ from datetime import datetime
 
 from ...estate import Estate, MysqlInstance
 from ..protocol import ApiError, Call, Item, beijing_time, int_param, list_param, numeric_id, offset_limit, str_param
-from . import ServiceBackend, action
+from . import ServiceBackend, action, refuse_unreadable
 
 MAX_INSTANCES = 2000
 MAX_BACKUPS = 1000
@@ -98,6 +98,7 @@ class CdbBackend(ServiceBackend):
     @action("DescribeBackupConfig")
     def describe_backup_config(self, call: Call) -> Item:
         db = self._instance(call)
+        refuse_unreadable(db, "backup_config")
         config = db.backup_config
         if config is None:
             raise ApiError("UnsupportedOperation", f"the instance {db.instance_id} has no backup configuration")
@@ -116,6 +117,7 @@ class CdbBackend(ServiceBackend):
     @action("DescribeRemoteBackupConfig")
     def describe_remote_backup_config(self, call: Call) -> Item:
         db = self._instance(call)
+        refuse_unreadable(db, "remote_backup")
         remote = db.remote_backup
         if remote is None:
             raise ApiError("UnsupportedOperation", f"the instance {db.instance_id} has no remote backup configuration")
@@ -126,6 +128,7 @@ class CdbBackend(ServiceBackend):
     @action("DescribeBackups")
     def describe_backups(self, call: Call) -> Item:
         db = self._instance(call)
+        refuse_unreadable(db, "backups")
         offset, limit = offset_limit(call.params, maximum=MAX_BACKUPS)
         lowest = str_param(call.params, "MinStartTime")
         highest = str_param(call.params, "MaxStartTime")

@@ -19,7 +19,7 @@ from ..protocol import (
     str_param,
     tag_list,
 )
-from . import ServiceBackend, action, by_region
+from . import ServiceBackend, action, by_region, refuse_unreadable
 
 MAX_LIMIT = 100
 MAX_IDS = 100
@@ -95,6 +95,7 @@ class VpcBackend(ServiceBackend):
         self.vpcs = by_region([(v.region, vpc_item(v)) for v in self.mine(estate.vpc.vpcs)])
         groups = self.mine(estate.vpc.security_groups)
         self.groups = by_region([(g.region, security_group_item(g)) for g in groups])
+        self.group_models = {(g.region, g.security_group_id): g for g in groups}
         self.rules: dict[tuple[str, str], Item] = {(g.region, g.security_group_id): {
             "Version": "1",
             "Ingress": [rule_item(r, n) for n, r in enumerate(g.ingress)],
@@ -102,6 +103,7 @@ class VpcBackend(ServiceBackend):
         } for g in groups}
         self.peerings = by_region([(p.region, peering_item(p, account)) for p in self.mine(estate.vpc.peerings)])
         ccns = self.mine(estate.vpc.ccns)
+        self.ccn_models = ccns
         self.ccns = [ccn_item(c) for c in ccns]
         self.attachments = [item for c in ccns for item in attachment_items(c, account)]
         self.vpc_filters = FilterSet({
@@ -153,6 +155,7 @@ class VpcBackend(ServiceBackend):
         rules = self.rules.get((call.region, group_id or ""))
         if rules is None:
             raise ApiError("ResourceNotFound", f"the security group {group_id} does not exist in {call.region}")
+        refuse_unreadable(self.group_models[(call.region, group_id or "")], "ingress", "egress")
         ingress, egress = rules["Ingress"], rules["Egress"]
         statistics = {
             "IngressIPv4TotalCount": sum(not r["Ipv6CidrBlock"] for r in ingress),
@@ -183,4 +186,7 @@ class VpcBackend(ServiceBackend):
         items = self.attachment_filters.apply(self.attachments, raw_filters)
         if ccn_id is not None:
             items = [i for i in items if i["CcnId"] == ccn_id]
+        for ccn in self.ccn_models:
+            if any(i["CcnId"] == ccn.ccn_id for i in items) or ccn.ccn_id == ccn_id:
+                refuse_unreadable(ccn, "attachments")
         return {"TotalCount": len(items), "InstanceSet": items[offset:offset + limit]}
