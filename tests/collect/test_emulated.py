@@ -205,3 +205,32 @@ def test_cam_denied_makes_every_cam_check_error_and_leaves_the_rest_as_a_clean_r
 
     assert rest(denied) == rest(clean)
     assert "FAIL" in rest(clean).values()
+
+
+def test_accounts_reached_through_assumed_roles_are_collected_concurrently_into_one_estate():
+    from dr_audit.collect.credentials import assume_role
+
+    first = build("weimob-2020", NOW)
+    # A second account: the hardened world under another UIN, without COS (bucket names are global).
+    second = Estate.model_validate_json(
+        build("hardened", NOW).model_dump_json().replace('"100000000001"', '"100000000002"'))
+    second.cos.buckets, second.offsite.copies = [], []
+    merged = first.model_copy(deep=True)
+    merged.accounts = [*first.accounts, *second.accounts]
+    for domain in ("cam", "cvm", "cbs", "vpc", "cdb", "dasb", "cloudaudit"):
+        for name in type(getattr(first, domain)).model_fields:
+            getattr(getattr(merged, domain), name).extend(getattr(getattr(second, domain), name))
+    with EmulatedCloud(merged) as cloud:
+        base = ApiClient(DEMO, endpoint=Endpoint(cloud.endpoint_url), retry=FAST)
+        keys = [assume_role(base, f"qcs::cam::uin/{e.accounts[0]}:roleName/{e.cam.roles[0].name}")
+                for e in (first, second)]
+        collected = collect(keys, CollectConfig(endpoint_url=cloud.endpoint_url,
+                                                cos_endpoint_url=cloud.cos_endpoint_url, retry=FAST, source="demo"))
+        assumed = [r for r in cloud.requests if r.action == "AssumeRole"]
+    assert len(assumed) == 2 and collected.gaps == []
+    assert sorted(collected.accounts) == sorted(merged.accounts)
+    expected, got = canonical(merged), canonical(collected)
+    expected["offsite"] = got["offsite"] = {}
+    expected["accounts"].sort()
+    got["accounts"].sort()
+    assert got == expected
