@@ -14,6 +14,7 @@ from datetime import timedelta
 from pydantic import Field
 
 from dr_audit.api import (
+    EVIDENCE_SOURCES,
     Bucket,
     CamAccount,
     CamGroup,
@@ -394,6 +395,8 @@ class AccessKeyParams(CheckParams):
     "keys unused for {max_unused_days} days (console: CAM > Access keys; tccli cam UpdateAccessKey / "
     "DeleteAccessKey).",
     requires=("cam",),
+    # Key use is observed history: a Terraform plan declares no keys of the root account and no last-use dates.
+    sources=EVIDENCE_SOURCES,
     risk="API calls with a SecretKey are not challenged by MFA; a forgotten or root key is a standing master key.",
 )
 def access_key_hygiene(estate: Estate, params: AccessKeyParams) -> Iterator[Result]:
