@@ -1,8 +1,8 @@
 """COS and the off-site "other cloud" as moto S3 servers, seeded from the Estate (configurations through boto3).
 
-Each server runs in this process on 127.0.0.1 under its own moto account (a WSGI shim sets x-moto-account-id), so
-listing buckets on one endpoint never shows the other's. Bucket names stay one global namespace inside moto, as in
-S3: a name may be seeded once per process at a time. Two things boto3 cannot set are written into moto's in-process
+Each server runs in this process on 127.0.0.1; each account it serves is its own moto account (a WSGI shim sets
+x-moto-account-id from the signing key), so listing buckets on one endpoint never shows another's, and several
+emulated clouds may serve the same bucket names at once. Two things boto3 cannot set are written into moto's in-process
 state after seeding: bucket creation dates and object modification times, so `created_at` and `newest_object_at`
 come back exactly as the Estate says.
 """
@@ -21,7 +21,6 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from ..estate import Bucket, LifecycleRule, OffsiteCopy
 
@@ -69,11 +68,12 @@ class MotoS3:
                 if environ.get("REQUEST_METHOD") == "GET":
                     return self._list_buckets_with_regions(app, account, environ, start_response)
             elif not _creates_bucket(environ):
-                owner = self._owner(path.split("/")[1])
-                if owner is not None and owner != account:
-                    if owner in self.moto_accounts.values() or owner == self.account:
-                        return _error(403, "AccessDenied", "Access Denied", start_response)
+                # moto would look a bucket up in any account (even another emulator's): answer as COS would.
+                owner = self._owner(path.split("/")[1], account)
+                if owner is None:
                     return _error(404, "NoSuchBucket", "The specified bucket does not exist", start_response)
+                if owner != account:
+                    return _error(403, "AccessDenied", "Access Denied", start_response)
             return app(environ, start_response)
 
         self.server = make_server("127.0.0.1", 0, dispatch, threaded=True, request_handler=QuietHandler)
@@ -100,13 +100,12 @@ class MotoS3:
         account = self.resolve(key) if key else None
         return self.moto_account(account) if account in self.moto_accounts or account is None else self.account
 
-    @staticmethod
-    def _owner(bucket: str) -> str | None:
-        """moto lets any account reach any bucket by name: whose bucket this is, if anyone's."""
-        from moto.s3.models import s3_backends
-
-        owner = s3_backends.bucket_accounts.get(bucket)
-        return owner[1] if owner is not None else None
+    def _owner(self, bucket: str, requesting: str) -> str | None:
+        """Which of this server's moto accounts holds the bucket (the requesting one first), None when none does."""
+        for account in (requesting, self.account, *self.moto_accounts.values()):
+            if bucket in self.backend(account).buckets:
+                return account
+        return None
 
     def _list_buckets_with_regions(self, app: Callable[..., Iterable[bytes]], account: str, environ: dict[str, Any],
                                    start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -184,23 +183,30 @@ def _region(region: str, default: str) -> str:
 
 
 class BucketNameInUse(RuntimeError):
-    """moto keeps one bucket namespace per process: another running emulator already serves this name."""
+    """The Estate names one bucket twice in one account."""
 
 
-def _create(client: Any, name: str, region: str, object_lock: bool) -> None:
-    kwargs: dict[str, Any] = {"Bucket": name}
-    if region != "us-east-1":
-        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    if object_lock:
-        kwargs["ObjectLockEnabledForBucket"] = True
-    try:
-        client.create_bucket(**kwargs)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("BucketAlreadyExists", "BucketAlreadyOwnedByYou"):
-            raise BucketNameInUse(
-                f"bucket {name} is already served in this process (by another EmulatedCloud, or by both the COS "
-                "and off-site endpoints of this one); stop the other first or rename one") from None
-        raise
+_namespace_lock = threading.Lock()
+
+
+def create_isolated(backend: Any, name: str, region: str) -> Any:
+    """Create a bucket in one moto account even if another account (another emulator) holds the same name.
+
+    moto keeps S3's global bucket namespace in one process-wide map that create_bucket checks; each emulated cloud
+    is its own world, so the name is lifted out of that map for the create and the earlier owner put back. A bucket
+    is still found through its own account first, which is the only way the emulator's endpoints reach it.
+    """
+    from moto.s3.models import s3_backends
+
+    if name in backend.buckets:
+        raise BucketNameInUse(f"the Estate names bucket {name} twice in one account")
+    with _namespace_lock:
+        earlier = s3_backends.bucket_accounts.pop(name, None)
+        try:
+            return backend.create_bucket(name, region)
+        finally:
+            if earlier is not None:
+                s3_backends.bucket_accounts[name] = earlier
 
 
 def _lifecycle_rules(rules: list[LifecycleRule]) -> list[dict[str, Any]]:
@@ -242,8 +248,6 @@ def _object_lock(client: Any, name: str, days: int | None, years: int | None, mo
 
 def seed_buckets(s3: MotoS3, buckets: list[Bucket], *, workers: int = 8) -> None:
     """Create every bucket with its configuration; logging last, once every target exists."""
-    from moto.s3.exceptions import BucketAlreadyExists
-
     def create(bucket: Bucket) -> None:
         region = _region(bucket.region, DEFAULT_REGION)
         client = s3.client(region, bucket.account)
@@ -252,12 +256,7 @@ def seed_buckets(s3: MotoS3, buckets: list[Bucket], *, workers: int = 8) -> None
         name = bucket.name
         # Plain flags go straight into moto's backend, exactly as its own request handlers set them (a fifth of
         # the time of a boto3 round trip each); structured configurations go through boto3 and moto's XML parsing.
-        try:
-            created = backend.create_bucket(name, region)
-        except BucketAlreadyExists:
-            raise BucketNameInUse(f"bucket {name} is already served in this process (by another EmulatedCloud, or "
-                                  "by both the COS and off-site endpoints of this one); stop the other first or "
-                                  "rename one") from None
+        created = create_isolated(backend, name, region)
         if lock and bucket.object_lock is not None:
             created.object_lock_enabled = True
             created.versioning_status = "Enabled"
@@ -337,7 +336,10 @@ def seed_offsite(s3: MotoS3, copies: list[OffsiteCopy]) -> None:
         region = _region(copy.region, OFFSITE_REGION)
         client = s3.client(region)
         lock = copy.object_lock is not None and copy.object_lock.enabled
-        _create(client, copy.bucket, region, lock)
+        created = create_isolated(s3.backend(), copy.bucket, region)
+        if lock:
+            created.object_lock_enabled = True
+            created.versioning_status = "Enabled"
         if copy.versioning:
             client.put_bucket_versioning(Bucket=copy.bucket, VersioningConfiguration={"Status": copy.versioning})
         if lock and copy.object_lock is not None:

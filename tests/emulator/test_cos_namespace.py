@@ -1,4 +1,4 @@
-"""moto keeps one bucket namespace per process: clouds seeded in turn reuse names; overlapping ones say why not."""
+"""Each emulated cloud is its own world: clouds running at once may serve the same bucket names, each its own."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import pytest
 
 from dr_audit.emulator import EmulatedCloud
 from dr_audit.emulator.cos import BucketNameInUse
+from dr_audit.estate import Bucket
 
-from .test_cos import cos_estate, s3
+from .test_cos import MEDIA, cos_estate, s3
 
 
 def test_clouds_started_in_turn_can_seed_the_same_bucket_names():
@@ -17,12 +18,22 @@ def test_clouds_started_in_turn_can_seed_the_same_bucket_names():
             assert len(s3(cloud.cos_endpoint_url).list_buckets()["Buckets"]) == 4
 
 
-def test_a_second_running_cloud_with_the_same_names_is_refused_clearly():
+def test_clouds_running_at_once_serve_the_same_names_each_with_its_own_configuration():
+    first_estate, second_estate = cos_estate(), cos_estate()
+    second_estate.cos.buckets[0].versioning = "Suspended"
+    with EmulatedCloud(first_estate) as first, EmulatedCloud(second_estate) as second:
+        assert s3(first.cos_endpoint_url).get_bucket_versioning(Bucket=MEDIA)["Status"] == "Enabled"
+        assert s3(second.cos_endpoint_url).get_bucket_versioning(Bucket=MEDIA)["Status"] == "Suspended"
+        second.stop()  # stopping one leaves the other's buckets in place
+        assert s3(first.cos_endpoint_url).get_bucket_versioning(Bucket=MEDIA)["Status"] == "Enabled"
+        assert len(s3(first.cos_endpoint_url).list_buckets()["Buckets"]) == 4
+
+
+def test_a_bucket_named_twice_in_one_account_is_refused_clearly():
     estate = cos_estate()
-    with EmulatedCloud(estate):
-        second = EmulatedCloud(estate)
-        with pytest.raises(BucketNameInUse, match="already served"):
-            second.start()
-        assert second.endpoint_url  # it started the API server, then stopped everything it had started
-    with EmulatedCloud(estate) as again:  # the refused cloud left no bucket behind
+    estate.cos.buckets.append(Bucket(account=estate.accounts[0], region="ap-beijing", name=MEDIA))
+    cloud = EmulatedCloud(estate)
+    with pytest.raises(BucketNameInUse, match="twice"):
+        cloud.start()
+    with EmulatedCloud(cos_estate()) as again:  # the refused cloud stopped everything it had started
         assert len(s3(again.cos_endpoint_url).list_buckets()["Buckets"]) == 4
