@@ -6,6 +6,8 @@ Used by tests, benchmarks and `--demo`: the real collectors talk to it over HTTP
         ... collect from cloud.endpoint_url / cloud.cos_endpoint_url / cloud.offsite_endpoint_url ...
         cloud.requests  # every API 3.0 call received, as RecordedCall(service, action, region)
 
+`EmulatedCloud(..., cos=False)` skips the moto servers (API 3.0 only), for tests and benchmarks that need no COS.
+
 What the wire cannot carry, so does not come back from a collection unchanged:
 - ids the API gives as integers (CAM uins, policy and group ids; DASB ids; CDB backup ids; CloudAudit track ids)
   must be numeric strings in the Estate; others get stable stand-in numbers;
@@ -13,7 +15,8 @@ What the wire cannot carry, so does not come back from a collection unchanged:
 - a MySQL instance without backup_config / remote_backup answers UnsupportedOperation for that read;
 - `Estate.gaps` fail the reads that caused them; a resource's `unreadable` entries fail the per-resource read
   behind them (CAM flags, keys, attachments, policy documents; security group rules; CCN attachments; CDB backup
-  settings and backups), answering the code a `<svc>:<Action> failed: <Code>: <message>` reason names;
+  settings and backups), answering the code a `<svc>:<Action> failed: <Code>: <message>` reason names (one call
+  reads both MFA flag sets, so one of login/action protection unreadable comes back as both);
 - COS in moto: ObjectLock(enabled=False) reads back as no lock, object lock turns versioning on, replication on a
   never-versioned bucket is seeded as versioning Suspended, DefaultRetention holds Days or Years (Days wins);
 - the demo keys are the Estate's first account; other accounts are reached with STS AssumeRole (qcs::cam::uin/<uin>:
