@@ -77,9 +77,11 @@ def test_documented_rate_limits_answer_request_limit_exceeded(faulty):
     assert documented_rate("cvm", "DescribeInstances") == 40
     assert documented_rate("vpc", "DescribeVpcs") == 100
     cloud = faulty(rate_limits=True)
-    results = codes(sdk_client(cloud.endpoint_url, "cam"), "GetAccountSummary", 60)
-    # A burst of 60 against 20/s: about one second's worth passes, the rest is refused.
-    assert 15 <= results.count("ok") <= 30
+    started = time.monotonic()
+    results = codes(sdk_client(cloud.endpoint_url, "cam"), "GetAccountSummary", 150)
+    elapsed = time.monotonic() - started
+    # A burst against 20/s: one second's worth up front plus 20 for every second the burst lasted, no more.
+    assert 20 <= results.count("ok") <= 20 + 20 * elapsed + 1
     assert set(results) == {"ok", "RequestLimitExceeded"}
     time.sleep(0.3)  # the bucket refills at 20/s
     assert call(sdk_client(cloud.endpoint_url, "cam"), "GetAccountSummary")["User"] == 2
@@ -88,8 +90,10 @@ def test_documented_rate_limits_answer_request_limit_exceeded(faulty):
 def test_rate_limits_are_per_action(faulty):
     cloud = faulty(rate_limits={"cam:ListUsers": 2})
     cam = sdk_client(cloud.endpoint_url, "cam")
-    assert codes(cam, "ListUsers", 6, workers=1).count("RequestLimitExceeded") >= 3
-    assert set(codes(cam, "GetAccountSummary", 6, workers=1)) == {"ok"}
+    started = time.monotonic()
+    passed = codes(cam, "ListUsers", 12, workers=1).count("ok")
+    assert 2 <= passed <= 2 + 2 * (time.monotonic() - started) + 1
+    assert set(codes(cam, "GetAccountSummary", 12, workers=1)) == {"ok"}  # no limit set for it
 
 
 def test_denied_services_answer_unauthorized_operation(faulty):
