@@ -57,12 +57,38 @@ def canonical(estate: Estate) -> dict[str, Any]:
     return data
 
 
+class Clouds:
+    """One emulated cloud at a time (COS bucket names are global to the process): started on demand per scenario
+    and reused by the tests that ask for the same one, since starting moto costs seconds."""
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self.current: tuple[Estate, EmulatedCloud] | None = None
+
+    def get(self, name: str) -> tuple[Estate, EmulatedCloud]:
+        if self.name != name or self.current is None:
+            self.stop()
+            scenario = build(name, NOW)
+            self.current, self.name = (scenario, EmulatedCloud(scenario).start()), name
+        return self.current
+
+    def stop(self) -> None:
+        if self.current is not None:
+            self.current[1].stop()
+        self.current, self.name = None, None
+
+
 @pytest.fixture(scope="module")
-def weimob() -> Iterator[tuple[Estate, EmulatedCloud]]:
-    """One emulated weimob-2020 cloud for the fault tests (starting moto costs seconds); each test sets its faults."""
-    scenario = build("weimob-2020", NOW)
-    with EmulatedCloud(scenario) as cloud:
-        yield scenario, cloud
+def clouds() -> Iterator[Clouds]:
+    pool = Clouds()
+    yield pool
+    pool.stop()
+
+
+@pytest.fixture
+def weimob(clouds: Clouds) -> tuple[Estate, EmulatedCloud]:
+    """The shared weimob-2020 cloud for the fault tests; each test sets its own faults and restores them."""
+    return clouds.get("weimob-2020")
 
 
 @contextmanager
@@ -78,11 +104,11 @@ def faults(cloud: EmulatedCloud, **settings: Any) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module", params=["weimob-2020", "hardened"])
-def round_trip(request) -> tuple[Estate, Estate, list]:
-    scenario = build(request.param, NOW)
-    with EmulatedCloud(scenario) as cloud:
-        collected = collect_from(cloud, scenario)
-        return scenario, collected, list(cloud.requests)
+def round_trip(request, clouds: Clouds) -> tuple[Estate, Estate, list]:
+    scenario, cloud = clouds.get(request.param)
+    before = len(cloud.requests)
+    collected = collect_from(cloud, scenario)
+    return scenario, collected, list(cloud.requests[before:])
 
 
 def test_collecting_the_emulated_scenario_gives_the_scenario_back(round_trip):
@@ -101,7 +127,8 @@ def test_the_auditor_policy_covers_every_action_a_full_collection_sends_and_only
         assert is_read_action(service, action) and f"name/{service}:{action}" in allowed
 
 
-def test_every_list_is_read_to_its_last_page():
+def test_every_list_is_read_to_its_last_page(clouds):
+    clouds.stop()
     estate = build("weimob-2020", NOW)
     region = "ap-shanghai"
     estate.cbs.disks += [Disk(account=estate.accounts[0], region=region, disk_id=f"disk-x{n:04d}", attached=False,
@@ -207,9 +234,10 @@ def test_cam_denied_makes_every_cam_check_error_and_leaves_the_rest_as_a_clean_r
     assert "FAIL" in rest(clean).values()
 
 
-def test_accounts_reached_through_assumed_roles_are_collected_concurrently_into_one_estate():
+def test_accounts_reached_through_assumed_roles_are_collected_concurrently_into_one_estate(clouds):
     from dr_audit.collect.credentials import assume_role
 
+    clouds.stop()
     first = build("weimob-2020", NOW)
     # A second account: the hardened world under another UIN, without COS (bucket names are global).
     second = Estate.model_validate_json(
