@@ -16,7 +16,8 @@ from dr_audit.readonly import is_read_action
 
 from .conftest import SDK_CLIENTS, SH, call
 
-FIELDS_FILE = Path("/work/shared/docs/tencent-api-fields.txt")
+# A copy of the team's field dump (shared/docs/tencent-api-fields.txt), generated from the SDK models.
+FIELDS_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "tencent-api-fields.txt"
 Tree = dict[str, "Tree | None"]
 
 # Every action the emulator serves, with parameters that give a non-empty answer from the small estate.
