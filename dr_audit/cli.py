@@ -6,9 +6,12 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from .runner import Outcome
 
 try:  # typer >= 0.16 carries its own copy of click
     from typer._click import exceptions as click_errors
@@ -54,6 +57,40 @@ ChecksDirOption = Annotated[
 ]
 
 
+FormatOption = Annotated[
+    list[str] | None, typer.Option("--format", help="table|json|markdown|html|sarif|junit|csv (repeatable).")
+]
+OutputOption = Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")]
+OutputDirOption = Annotated[Path | None, typer.Option(help="Write one report per --format here.")]
+FailOnOption = Annotated[FailOn, typer.Option(help="Exit 1 when a FAIL at or above this severity.")]
+WaiversOption = Annotated[Path | None, typer.Option(help="Waivers YAML file.")]
+BaselineOption = Annotated[
+    Path | None, typer.Option(help="Fail only on findings new or regressed since this JSON report.")
+]
+HistoryOption = Annotated[Path | None, typer.Option(help="History store (SQLite file) [user data dir].")]
+HistoryUrlOption = Annotated[
+    str | None, typer.Option(envvar="DR_AUDIT_HISTORY_URL", help="History store as a SQLAlchemy URL.")
+]
+OnlyOption = Annotated[list[str] | None, typer.Option("--check", help="Run only this check id (repeatable).")]
+
+
+def _colour() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _finish(outcome: Outcome) -> NoReturn:
+    """Print what the run produced, then exit with its code (2 if the history store could not record it)."""
+    if outcome.stdout:
+        sys.stdout.write(outcome.stdout)
+    for path in outcome.written:
+        sys.stderr.write(f"wrote {path}\n")
+    for note in outcome.notes:
+        sys.stderr.write(f"dr-audit: note: {note}\n")
+    if outcome.history_error:  # the report is out; now say the run could not be recorded
+        _fail(outcome.history_error)
+    raise typer.Exit(outcome.exit_code)
+
+
 def _fail(message: str, code: int = 2) -> NoReturn:
     sys.stderr.write(f"dr-audit: error: {message}\n")
     raise typer.Exit(code)
@@ -75,18 +112,16 @@ def run(
     save_snapshot: Annotated[Path | None, typer.Option(help="Save the collected Estate as JSON.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Audit the bundled demo estate (Weimob before 2020).")] = False,
     scenario: Annotated[str, typer.Option(help="Demo scenario: weimob-2020 or hardened.")] = "weimob-2020",
-    fmt: Annotated[list[str] | None, typer.Option("--format", help="table|json|markdown|html|sarif|junit|csv.")] = None,
-    output: Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")] = None,
-    output_dir: Annotated[Path | None, typer.Option(help="Write one report per --format here.")] = None,
-    fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a FAIL at or above this severity.")] = FailOn.high,
-    waivers: Annotated[Path | None, typer.Option(help="Waivers YAML file.")] = None,
-    baseline: Annotated[
-        Path | None, typer.Option(help="Fail only on findings new or regressed since this report.")
-    ] = None,
-    history: Annotated[Path | None, typer.Option(help="History store (SQLite file).")] = None,
-    history_url: Annotated[str | None, typer.Option(help="History store as a SQLAlchemy URL.")] = None,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+    output_dir: OutputDirOption = None,
+    fail_on: FailOnOption = FailOn.high,
+    waivers: WaiversOption = None,
+    baseline: BaselineOption = None,
+    history: HistoryOption = None,
+    history_url: HistoryUrlOption = None,
     checks_dir: ChecksDirOption = None,
-    only: Annotated[list[str] | None, typer.Option("--check", help="Run only this check id (repeatable).")] = None,
+    only: OnlyOption = None,
 ) -> None:
     """Audit an estate (live, a saved snapshot, or the demo) against a promise pack."""
     from .findings import Severity
@@ -98,19 +133,10 @@ def run(
         cos_endpoint_url=cos_endpoint_url, from_snapshot=from_snapshot, save_snapshot=save_snapshot, demo=demo,
         scenario=scenario, formats=formats, output=output, output_dir=output_dir, fail_on=Severity(fail_on.value),
         waivers=waivers, baseline=baseline, history=history, history_url=history_url, checks_dirs=checks_dir or [],
-        only=only or [], colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+        only=only or [], colour=_colour(),
         progress=sys.stderr.isatty() and not os.environ.get("CI") and not (formats == ["json"] and output is None),
     )
-    outcome = execute(options)
-    if outcome.stdout:
-        sys.stdout.write(outcome.stdout)
-    for path in outcome.written:
-        sys.stderr.write(f"wrote {path}\n")
-    for note in getattr(outcome, "notes", []):
-        sys.stderr.write(f"dr-audit: note: {note}\n")
-    if outcome.history_error:  # the report is out; now say the run could not be recorded
-        _fail(outcome.history_error)
-    raise typer.Exit(outcome.exit_code)
+    _finish(execute(options))
 
 
 class DiffFormat(StrEnum):
@@ -123,16 +149,16 @@ class DiffFormat(StrEnum):
 def plan(
     path: Annotated[Path, typer.Argument(help="`terraform show -json PLANFILE` output, or a directory of .tf files.")],
     pack: PackOption = None,
-    fmt: Annotated[list[str] | None, typer.Option("--format", help="table|json|markdown|html|sarif|junit|csv.")] = None,
-    output: Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")] = None,
-    output_dir: Annotated[Path | None, typer.Option(help="Write one report per --format here.")] = None,
-    fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a FAIL at or above this severity.")] = FailOn.high,
-    waivers: Annotated[Path | None, typer.Option(help="Waivers YAML file.")] = None,
-    baseline: Annotated[
-        Path | None, typer.Option(help="Fail only on findings new or regressed since this JSON report.")
-    ] = None,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+    output_dir: OutputDirOption = None,
+    fail_on: FailOnOption = FailOn.high,
+    waivers: WaiversOption = None,
+    baseline: BaselineOption = None,
+    history: HistoryOption = None,
+    history_url: HistoryUrlOption = None,
     checks_dir: ChecksDirOption = None,
-    only: Annotated[list[str] | None, typer.Option("--check", help="Run only this check id (repeatable).")] = None,
+    only: OnlyOption = None,
 ) -> None:
     """Judge a Terraform change before it is applied: which safeguards it weakens, improves or leaves alone.
 
@@ -145,17 +171,10 @@ def plan(
 
     options = RunOptions(
         pack=pack, formats=fmt or ["table"], output=output, output_dir=output_dir, fail_on=Severity(fail_on.value),
-        waivers=waivers, baseline=baseline, checks_dirs=checks_dir or [], only=only or [],
-        colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+        waivers=waivers, baseline=baseline, history=history, history_url=history_url, checks_dirs=checks_dir or [],
+        only=only or [], colour=_colour(),
     )
-    outcome = execute_plan(path, options)
-    if outcome.stdout:
-        sys.stdout.write(outcome.stdout)
-    for written in outcome.written:
-        sys.stderr.write(f"wrote {written}\n")
-    for note in outcome.notes:
-        sys.stderr.write(f"dr-audit: note: {note}\n")
-    raise typer.Exit(outcome.exit_code)
+    _finish(execute_plan(path, options))
 
 
 @app.command()

@@ -113,18 +113,11 @@ def locations(estate: Estate) -> dict[str, dict[str, Any]]:
 
 def execute_plan(path: Path, options: Any, registry: Registry | None = None) -> Any:
     """`dr-audit plan PATH` as a function: evaluate, classify, then waivers, baseline and outputs as for run."""
-    from .packs import load_pack
-    from .registry import load_registry
     from .report import RunInfo, build_report
-    from .runner import check_policy_files, finish, validate_formats
+    from .runner import finish, prepare
 
-    validate_formats(options)
     started = datetime.now(UTC)
-    registry = registry or load_registry(options.checks_dirs)
-    pack = load_pack(options.pack, registry)
-    for check_id in options.only:
-        registry.get(check_id)
-    check_policy_files(options, pack)
+    registry, pack = prepare(options, registry)
     estates = load_estates(path)
     evaluation = evaluate_plan(estates, pack, registry, options.only)
     where = locations(estates.after)

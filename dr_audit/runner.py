@@ -100,14 +100,20 @@ def acquire_estate(options: RunOptions) -> Estate:
     return collect_live(options)
 
 
-def execute(options: RunOptions, registry: Registry | None = None) -> Outcome:
+def prepare(options: RunOptions, registry: Registry | None = None) -> tuple[Registry, PromisePack]:
+    """Everything that can be wrong with the user's input is found here, before any collection starts."""
     validate_formats(options)
-    started = datetime.now(UTC)
     registry = registry or load_registry(options.checks_dirs)
     pack = load_pack(options.pack, registry)
     for check_id in options.only:
         registry.get(check_id)  # an unknown id is bad input
     check_policy_files(options, pack)
+    return registry, pack
+
+
+def execute(options: RunOptions, registry: Registry | None = None) -> Outcome:
+    started = datetime.now(UTC)
+    registry, pack = prepare(options, registry)
     from .history.runs import fill_drills
 
     estate = fill_drills(acquire_estate(options), options)  # live/snapshot drills come from the history store
