@@ -1,4 +1,8 @@
-"""The JSON report, exactly the contract's document."""
+"""The JSON report, exactly the contract's document.
+
+Findings are written one per line: the file stays readable and diffable, and the C encoder handles each finding
+(an indented dump of 100,000 findings goes through json's pure-Python encoder and takes seconds).
+"""
 
 from __future__ import annotations
 
@@ -6,5 +10,16 @@ import json
 from typing import Any
 
 
+def _dump(value: Any, indent: str) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
+
+
 def render(report: dict[str, Any], **_: Any) -> str:
-    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    parts = []
+    for key, value in report.items():
+        if key == "findings" and value:
+            rows = ",\n".join("    " + json.dumps(f, ensure_ascii=False, separators=(", ", ": ")) for f in value)
+            parts.append(f'  "findings": [\n{rows}\n  ]')
+        else:
+            parts.append(f"  {json.dumps(key)}: {_dump(value, '  ')}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
