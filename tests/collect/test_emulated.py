@@ -127,6 +127,13 @@ def test_the_auditor_policy_covers_every_action_a_full_collection_sends_and_only
         assert is_read_action(service, action) and f"name/{service}:{action}" in allowed
 
 
+def test_last_logins_are_read_fifty_users_a_call_not_one_by_one(round_trip):
+    scenario, _, requests = round_trip
+    users = len(scenario.cam.users)
+    actions = [r.action for r in requests if r.service == "cam"]
+    assert actions.count("DescribeSubAccounts") == -(-users // 50) and "GetUser" not in actions
+
+
 def test_every_list_is_read_to_its_last_page(clouds):
     clouds.stop()
     estate = build("weimob-2020", NOW)

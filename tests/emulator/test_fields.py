@@ -23,6 +23,7 @@ Tree = dict[str, "Tree | None"]
 # Every action the emulator serves, with parameters that give a non-empty answer from the small estate.
 CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("cam", "ListUsers", {}), ("cam", "GetUser", {"Name": "alice"}), ("cam", "ListGroups", {}),
+    ("cam", "DescribeSubAccounts", {"FilterSubAccountUin": [300000000001]}),
     ("cam", "ListGroupsForUser", {"SubUin": 300000000001}), ("cam", "ListUsersForGroup", {"GroupId": 11}),
     ("cam", "ListPolicies", {}), ("cam", "GetPolicy", {"PolicyId": 1}),
     ("cam", "ListAttachedUserPolicies", {"TargetUin": 300000000001}),

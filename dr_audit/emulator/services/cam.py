@@ -23,6 +23,7 @@ CREATED = "2019-03-01 10:00:00"  # the Estate keeps no creation times for princi
 MAX_RP = 200
 MAX_PAGE = 200
 MAX_LAST_USED_IDS = 10
+MAX_SUB_ACCOUNT_UINS = 50
 
 
 def mfa_flag(factors: list[str]) -> Item:
@@ -134,6 +135,22 @@ class CamBackend(ServiceBackend):
                                            "Email")} | {"RecentlyLoginIP": "" if user.last_login_at is None
                                                         else "10.0.0.1",
                                                         "RecentlyLoginTime": beijing_time(user.last_login_at)}
+
+    @action("DescribeSubAccounts")
+    def describe_sub_accounts(self, call: Call) -> Item:
+        uins = list_param(call.params, "FilterSubAccountUin", maximum=MAX_SUB_ACCOUNT_UINS)
+        if not uins:
+            raise ApiError("MissingParameter", "the request is missing the required parameter FilterSubAccountUin")
+        wanted = {str(uin) for uin in uins}
+        found = [u for u in self.users if u.uin in wanted]
+        for user in found:  # one unreadable user fails the whole batch, as a denied call would
+            refuse_unreadable(user, "last_login_at")
+        return {"SubAccounts": [
+            {"Uin": numeric_id(u.uin), "Name": u.name, "Uid": self.uid[u.uin], "Remark": "", "CreateTime": CREATED,
+             "UserType": 2, "LastLoginIp": "" if u.last_login_at is None else "10.0.0.1",
+             "LastLoginTime": beijing_time(u.last_login_at)}
+            for u in found
+        ]}
 
     def _group_info(self, group: CamGroup) -> Item:
         return {"GroupId": numeric_id(group.group_id), "GroupName": group.name, "CreateTime": CREATED, "Remark": ""}
