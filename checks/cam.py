@@ -26,7 +26,6 @@ from dr_audit.api import (
     account_ref,
     cam_policy,
     check,
-    classify_buckets,
 )
 
 Principal = CamUser | CamGroup | CamRole
@@ -269,8 +268,8 @@ def data_domains(estate: Estate, params: CheckParams) -> list[DataDomain]:
                    for s in snapshots]
         domains.append(DataDomain(f"disk {disk.disk_id}", tuple(data), tuple(backups)))
 
-    audit_buckets = [f"{t.storage_name}-[0-9]*" for t in estate.cloudaudit.tracks if t.storage_name]
-    protected, backup = classify_buckets(estate.cos.buckets, scope, audit_buckets)
+    roles = estate.cos.roles(scope, estate.cloudaudit.tracks)
+    protected, backup = roles.protected, roles.backup
     destinations = {rule.destination_bucket
                     for b in estate.cos.buckets if b.replication for rule in b.replication.rules}
     # A backup bucket nobody replicates into (tagged or named in the pack) may hold a copy of any protected bucket.

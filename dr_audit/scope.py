@@ -72,22 +72,3 @@ class Scope(BaseModel):
                 return env
         return None
 
-
-def classify_buckets(buckets: list, scope: Scope, audit_buckets: list[str] = ()) -> tuple[list, list]:  # type: ignore[assignment]
-    """(protected, backup) buckets under this scope; `audit_buckets` are CloudAudit storage buckets (never primary).
-
-    `audit_buckets` may name buckets with or without their APPID, as CloudAudit's StorageName does. Buckets whose
-    role cannot be decided (unreadable tags) are in neither list; checks that must fail closed on them use
-    `estate.cos.roles(scope, estate.cloudaudit.tracks)`, which also says why.
-    """
-    from .estate.cos import bucket_roles
-
-    roles = bucket_roles(
-        buckets,
-        include_protected=scope.protected_buckets.include,
-        exclude_protected=scope.protected_buckets.exclude,
-        include_backup=scope.backup_buckets.include,
-        exclude_backup=scope.backup_buckets.exclude,
-        audit_buckets=list(audit_buckets),
-    )
-    return roles.protected, roles.backup

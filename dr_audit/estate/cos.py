@@ -125,14 +125,20 @@ class CosState(Model):
 
     def roles(self, scope: Scope, audit_tracks: Iterable[AuditTrack] = ()) -> BucketRoles:
         """Protected and backup buckets under a pack's scope; CloudAudit storage buckets are log targets."""
-        return bucket_roles(
-            self.buckets,
-            include_protected=scope.protected_buckets.include,
-            exclude_protected=scope.protected_buckets.exclude,
-            include_backup=scope.backup_buckets.include,
-            exclude_backup=scope.backup_buckets.exclude,
-            audit_buckets=audit_storage_buckets(audit_tracks),
-        )
+        return scoped_roles(self.buckets, scope, audit_storage_buckets(audit_tracks))
+
+
+def scoped_roles(buckets: Sequence[Bucket], scope: Scope, audit_buckets: Sequence[str] = ()) -> BucketRoles:
+    """bucket_roles with the pack scope's selections; `audit_buckets` are CloudAudit storage buckets."""
+    return bucket_roles(
+        buckets,
+        include_protected=scope.protected_buckets.include,
+        exclude_protected=scope.protected_buckets.exclude,
+        include_backup=scope.backup_buckets.include,
+        exclude_backup=scope.backup_buckets.exclude,
+        audit_buckets=audit_buckets,
+    )
+
 
 
 def appid_of(bucket_name: str) -> str | None:

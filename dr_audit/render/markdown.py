@@ -33,7 +33,7 @@ def render(report: dict[str, Any], *, max_rows: int = 500, **_: Any) -> str:
         if len(shown) > max_rows:
             lines.append(f"\n_Only the first {max_rows} findings are shown; see the JSON report for all._")
         return "\n".join(lines + _waiver_lines(report)) + "\n"
-    shown = 0
+    written = 0
     for promise, group in grouped_by_promise(findings):
         actionable = [f for f in group if f["status"] != "PASS"]
         lines.append(f"## {promise}: {len(actionable)} to act on, {len(group) - len(actionable)} passed")
@@ -41,15 +41,15 @@ def render(report: dict[str, Any], *, max_rows: int = 500, **_: Any) -> str:
         if actionable:
             lines += ["| status | severity | check | resource | message | remediation |", "|---|---|---|---|---|---|"]
             for f in actionable:
-                if shown >= max_rows:
+                if written >= max_rows:
                     break
-                shown += 1
+                written += 1
                 res = f["resource"]
                 where = "/".join(part for part in (res.get("account", ""), res.get("region", "")) if part)
                 lines.append(f"| {f['status']} | {f['severity']} | `{f['check_id']}` | `{_cell(res['id'])}` {where} | "
                              f"{_cell(f['message'])} | {_cell(f.get('remediation', ''))} |")
             lines.append("")
-    if shown >= max_rows:
+    if written >= max_rows:
         lines.append(f"_Only the first {max_rows} findings are shown; see the JSON report for all._")
     return "\n".join(lines + _waiver_lines(report)) + "\n"
 

@@ -11,7 +11,7 @@ from dr_audit.estate import (
     ReplicationRule,
     Transition,
 )
-from dr_audit.scope import Scope, classify_buckets
+from dr_audit.scope import Scope
 
 from ..conftest import ACCOUNT, by_resource, gap, make_estate, run_check, scenario_findings
 
@@ -75,9 +75,6 @@ def test_roles_follow_destinations_tags_log_targets_and_audit_tracks():
     roles = estate.cos.roles(Scope(), estate.cloudaudit.tracks)
     assert [b.name for b in roles.protected] == [name("media")]
     assert [b.name for b in roles.backup] == [name("media-bj"), name("tagged-copy")]
-    # The older tuple interface used by other checks agrees, and takes CloudAudit names without the APPID.
-    protected, backup = classify_buckets(buckets, Scope(), ["trail"])
-    assert [b.name for b in protected] == [name("media")] and len(backup) == 2
 
 
 def test_pack_selection_overrides_the_default_roles():
