@@ -125,7 +125,8 @@ def run(
 ) -> None:
     """Audit an estate (live, a saved snapshot, or the demo) against a promise pack."""
     from .findings import Severity
-    from .runner import RunOptions, execute
+    from .options import RunOptions
+    from .runner import execute
 
     formats = fmt or ["table"]
     options = RunOptions(
@@ -166,8 +167,8 @@ def plan(
     Exit codes as for run: 0 clean, 1 a FAIL at or above --fail-on, 2 bad input, 3 some results are ERROR.
     """
     from .findings import Severity
+    from .options import RunOptions
     from .plan import execute_plan
-    from .runner import RunOptions
 
     options = RunOptions(
         pack=pack, formats=fmt or ["table"], output=output, output_dir=output_dir, fail_on=Severity(fail_on.value),

@@ -10,7 +10,7 @@ from .estate import Estate
 from .scenarios import build
 
 if TYPE_CHECKING:
-    from .runner import RunOptions
+    from .options import RunOptions
 
 # moto accepts any keys; the off-site "other cloud" of the demo needs some to sign with.
 DEMO_OFFSITE_KEY = "demo-offsite-key"

@@ -15,6 +15,7 @@ from .engine import evaluate
 from .errors import BadInput
 from .estate import Estate
 from .findings import Severity, Status
+from .options import RunOptions
 from .packs import PromisePack, load_pack
 from .registry import Registry, load_registry
 from .render import FORMATS, render
@@ -24,32 +25,6 @@ EXTENSIONS = {"json": "json", "table": "txt", "markdown": "md", "html": "html", 
               "csv": "csv"}
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
-
-
-@dataclass
-class RunOptions:
-    pack: str | None = None
-    regions: list[str] = field(default_factory=list)
-    profile: str | None = None
-    role_arns: list[str] = field(default_factory=list)
-    endpoint_url: str | None = None
-    cos_endpoint_url: str | None = None
-    from_snapshot: Path | None = None
-    save_snapshot: Path | None = None
-    demo: bool = False
-    scenario: str = "weimob-2020"
-    formats: list[str] = field(default_factory=lambda: ["table"])
-    output: Path | None = None
-    output_dir: Path | None = None
-    fail_on: Severity = Severity.HIGH
-    waivers: Path | None = None
-    baseline: Path | None = None
-    history: Path | None = None
-    history_url: str | None = None
-    checks_dirs: list[Path] = field(default_factory=list)
-    only: list[str] = field(default_factory=list)  # run just these check ids
-    colour: bool = False
-    progress: bool = False
 
 
 @dataclass

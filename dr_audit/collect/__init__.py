@@ -20,7 +20,7 @@ from .client import ApiClient, CallError, CallStats, Endpoint, RateLimiter, Retr
 from .tasks import TaskGroup
 
 if TYPE_CHECKING:
-    from ..runner import RunOptions
+    from ..options import RunOptions
 
 REGIONAL_SERVICES = ("cvm", "cbs", "vpc", "cdb", "dasb")
 ACCOUNT_SERVICES = ("cam", "cos", "cloudaudit", *REGIONAL_SERVICES)

@@ -77,7 +77,7 @@ def start(
     history_url: HistoryUrlOption = None,
 ) -> None:
     """Open a drill: record the findings open now and gather the automated evidence; prints the drill id last."""
-    from ..runner import RunOptions
+    from ..options import RunOptions
     from .commands import start_command
 
     options = RunOptions(pack=pack, regions=region or [], profile=profile, role_arns=role_arn or [],

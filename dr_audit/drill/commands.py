@@ -12,7 +12,7 @@ from .plan import load_plan
 from .service import drill_summary_rows, start_drill
 
 if TYPE_CHECKING:
-    from ..runner import RunOptions
+    from ..options import RunOptions
 
 
 def start_command(plan_path: Path, options: RunOptions) -> tuple[list[str], str]:

@@ -11,7 +11,7 @@ from .evidence import ReadFailed, S3Reader, cos_credentials
 from .service import Readers
 
 if TYPE_CHECKING:
-    from ..runner import RunOptions
+    from ..options import RunOptions
 
 
 class OffsiteReader:

@@ -10,7 +10,7 @@ from ..estate import DrillState, Estate, Gap
 from .store import HistoryStore
 
 if TYPE_CHECKING:
-    from ..runner import RunOptions
+    from ..options import RunOptions
 
 # Drill records come from the history store for these sources; the demo brings its own, a plan has none.
 DRILL_SOURCES = ("live", "snapshot")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from dr_audit.collect import collect_live
-from dr_audit.runner import RunOptions
+from dr_audit.options import RunOptions
 
 from .fake_api import FakeApi
 

@@ -1,0 +1,38 @@
+"""What one `run`, `plan` or `drill start` was asked to do: every flag, parsed, in one place.
+
+A leaf module, so the sources (live collectors, the demo, the history store) can take options without importing
+the runner that calls them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import Severity
+
+
+@dataclass
+class RunOptions:
+    pack: str | None = None
+    regions: list[str] = field(default_factory=list)
+    profile: str | None = None
+    role_arns: list[str] = field(default_factory=list)
+    endpoint_url: str | None = None
+    cos_endpoint_url: str | None = None
+    from_snapshot: Path | None = None
+    save_snapshot: Path | None = None
+    demo: bool = False
+    scenario: str = "weimob-2020"
+    formats: list[str] = field(default_factory=lambda: ["table"])
+    output: Path | None = None
+    output_dir: Path | None = None
+    fail_on: Severity = Severity.HIGH
+    waivers: Path | None = None
+    baseline: Path | None = None
+    history: Path | None = None
+    history_url: str | None = None
+    checks_dirs: list[Path] = field(default_factory=list)
+    only: list[str] = field(default_factory=list)  # run just these check ids
+    colour: bool = False
+    progress: bool = False
