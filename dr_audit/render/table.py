@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from typing import Any
 
 from rich.console import Console
@@ -13,10 +14,15 @@ from .common import grouped_by_promise
 STYLE = {"PASS": "green", "FAIL": "bold red", "ERROR": "yellow", "WAIVED": "cyan", "MANUAL": "magenta"}
 
 
-def render(report: dict[str, Any], *, colour: bool = False, show_pass: bool = False, width: int = 140,
+def render(report: dict[str, Any], *, colour: bool = False, show_pass: bool = False, width: int | None = None,
            report_path: str | None = None, **_: Any) -> str:
     buffer = io.StringIO()
+    width = width or shutil.get_terminal_size((140, 40)).columns
     console = Console(file=buffer, force_terminal=colour, no_color=not colour, width=width, highlight=False)
+    run = report["run"]
+    console.print(f"[bold]dr-audit[/] pack {run['pack']} · {run['source']} · account(s) "
+                  f"{', '.join(run['accounts']) or '-'} · region(s) {', '.join(run['regions']) or '-'}")
+    console.print()
     titles = {c["id"]: c["title"] for c in report.get("checks", [])}
     for promise, group in grouped_by_promise(report["findings"]):
         shown = group if show_pass else [f for f in group if f["status"] != "PASS"]
