@@ -152,3 +152,21 @@ def test_a_plugin_reusing_a_builtin_id_is_bad_input_and_does_not_leak(tmp_path, 
     assert "defined twice" in err
     assert main(["checks", "list", "--format", "json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 33
+
+
+def test_one_unreadable_service_turns_its_checks_to_error_and_exits_3(tmp_path, capsys, registry):
+    from dr_audit.scenarios import build
+
+    estate = build("hardened")
+    estate.gaps.append(gap("cos", code="AuthFailure.UnauthorizedOperation"))
+    path = tmp_path / "estate.json"
+    estate.save(path)
+    # Drill records come from the (here empty) history store for snapshots, so the drill checks are left out.
+    selected = [arg for spec in registry if "drills" not in spec.requires for arg in ("--check", spec.id)]
+    code = main(["run", "--from-snapshot", str(path), "--format", "json", "--history", str(tmp_path / "h.db"),
+                 *selected])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    needing_cos = {spec.id for spec in registry if "cos" in spec.requires}
+    assert code == 3 and {"cos_versioning_enabled", "offsite_cold_copy"} <= needing_cos
+    assert {f["status"] for f in findings if f["check_id"] in needing_cos} == {"ERROR"}
+    assert {f["status"] for f in findings if f["check_id"] not in needing_cos} == {"PASS"}
