@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput
+from . import hcl_reader
 from .terraform import TfResource, resource_reference, service_of
 
 
@@ -79,12 +80,23 @@ class _Scope:
 
 
 def _parse(path: Path) -> tuple[dict[str, Any], dict[tuple[str, str], int]]:
-    import hcl2
-
+    """The file's python-hcl2 serialization and each resource block's line: read fast, python-hcl2 where unsure."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path}: cannot read: {exc}") from None
+    try:
+        return hcl_reader.read(text)
+    except hcl_reader.Unsupported:
+        # Constructs the fast reader does not render exactly, and invalid files (whose errors python-hcl2 words).
+        return _parse_with_hcl2(path, text)
+    except RecursionError:
+        return _parse_with_hcl2(path, text)
+
+
+def _parse_with_hcl2(path: Path, text: str) -> tuple[dict[str, Any], dict[tuple[str, str], int]]:
+    import hcl2
+
     try:
         tree = hcl2.parses_to_tree(text)
         data = hcl2.serialize(hcl2.transform(tree),
