@@ -117,6 +117,21 @@ def _parse_with_hcl2(path: Path, text: str) -> tuple[dict[str, Any], dict[tuple[
     return data, lines
 
 
+def _literal_value(text: str) -> Any:
+    """A rendered tuple or object expression read back into values (python-hcl2's shape), or UNKNOWN_VALUE."""
+    source = f"__value = {text}\n"
+    try:
+        return hcl_reader.read(source)[0].get("__value")
+    except (hcl_reader.Unsupported, RecursionError):
+        pass
+    import hcl2
+
+    try:
+        return hcl2.loads(source).get("__value")
+    except Exception:
+        return UNKNOWN_VALUE
+
+
 def _token_text(node: Any) -> str:
     return "".join(str(token) for token in node.scan_values(lambda _: True)).strip('"')
 
@@ -189,13 +204,7 @@ class _Evaluator:
         return self.path(path.group(1), path.group(2), scope, context)
 
     def literal(self, text: str, scope: _Scope, context: dict[str, Any]) -> Any:
-        import hcl2
-
-        try:
-            parsed = hcl2.loads(f"__value = {text}\n")
-        except Exception:
-            return UNKNOWN_VALUE
-        return self.value(parsed.get("__value"), scope, context)
+        return self.value(_literal_value(text), scope, context)
 
     def path(self, root: str, rest: str, scope: _Scope, context: dict[str, Any]) -> Any:
         steps = re.findall(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[\"([^\"]*)\"\]", rest)

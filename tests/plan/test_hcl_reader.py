@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dr_audit.collect import hcl_reader
-from dr_audit.collect.hcl import _parse, _parse_with_hcl2
+from dr_audit.collect.hcl import _literal_value, _parse, _parse_with_hcl2
 from dr_audit.errors import BadInput
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,6 +102,20 @@ def test_invalid_hcl_is_still_one_line_bad_input_with_its_line(text, tmp_path):
     message = str(raised.value)
     assert "\n" not in message
     assert message.startswith(f"{path}:") and "not valid HCL" in message
+
+
+@pytest.mark.parametrize("text", ['{a = 1, b = [1, 2]}', '[var.a, "x", null]', '{"k" = 1.5, n = {m = local.c}}',
+                                  '{version = "2.0", statement = [{effect = "allow", action = ["*"]}]}',
+                                  '[for v in var.l : v]', '{a = 1'])
+def test_literal_expressions_read_back_as_python_hcl2_loads_them(text):
+    import hcl2
+
+    try:
+        expected = hcl2.loads(f"__value = {text}\n").get("__value")
+    except Exception:
+        expected = "unknown"
+    found = _literal_value(text)
+    assert (found if found.__class__.__name__ != "_Unknown" else "unknown") == expected
 
 
 # --- generated Terraform-like files ---------------------------------------------------------------------------
