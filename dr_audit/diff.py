@@ -13,22 +13,14 @@ from typing import Any
 
 from .errors import BadInput
 from .findings import Severity
+from .inputs import parse_json, read_text
 
 BAD = ("FAIL", "ERROR")
 
 
 def load_report(path: Path) -> dict[str, Any]:
     """A JSON report (DESIGN.md §6) from a file; anything else is one line of bad input."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such report file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path}: cannot read report: {exc}") from None
-    try:
-        report = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"{path}: not a JSON report (line {exc.lineno}: {exc.msg})") from None
+    report = parse_json(read_text(path, "report file"), path, "report")
     if not isinstance(report, dict) or report.get("schema_version") != 1:
         raise BadInput(f"{path}: not a dr-audit JSON report with schema_version 1 "
                        "(write one with --format json)")

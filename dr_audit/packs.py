@@ -6,11 +6,11 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import BadInput
 from .findings import Severity
+from .inputs import parse_yaml, read_bytes
 from .registry import CheckParams, CheckSpec, Registry, RegistryError
 from .resources import bundled_dir
 from .scope import Scope
@@ -73,19 +73,8 @@ def pack_path(name_or_path: str | None) -> Path:
 
 def load_pack(name_or_path: str | None, registry: Registry) -> PromisePack:
     path = pack_path(name_or_path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise PackError(f"{path}: no such pack file") from None
-    except OSError as exc:
-        raise PackError(f"{path}: cannot read pack: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise PackError(f"{path}:{where} not valid YAML: {problem}") from None
+    raw = read_bytes(path, "pack file", PackError)
+    data = parse_yaml(raw, path, PackError)
     if not isinstance(data, dict):
         raise PackError(f"{path}: a pack must be a YAML mapping with name, scope and checks")
     try:

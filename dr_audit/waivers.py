@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import BadInput
+from .inputs import read_text, yaml_error
 from .report import summarise
 
 
@@ -83,20 +84,12 @@ class WaiverSet:
 def load_waivers(path: Path, max_days: int, today: date | None = None) -> WaiverSet:
     """Parse and validate a waivers file; every problem is one line naming the file and the line."""
     today = today or datetime.now(UTC).date()
+    text = read_text(path, "waivers file", WaiverError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise WaiverError(f"{path}: no such waivers file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WaiverError(f"{path}: cannot read waivers: {exc}") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)  # kept for the line of each entry
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise WaiverError(f"{path}{where}: not valid YAML: {problem}") from None
+        raise WaiverError(yaml_error(path, exc)) from None
     if data is None:
         return WaiverSet(path)
     entries, entry_nodes = _entries(path, data, node)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput
+from ..inputs import read_text
 from . import hcl_reader
 from .terraform import TfResource, resource_reference, service_of
 
@@ -81,10 +82,7 @@ class _Scope:
 
 def _parse(path: Path) -> tuple[dict[str, Any], dict[tuple[str, str], int]]:
     """The file's python-hcl2 serialization and each resource block's line: read fast, python-hcl2 where unsure."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path}: cannot read: {exc}") from None
+    text = read_text(path, ".tf file")
     try:
         return hcl_reader.read(text)
     except hcl_reader.Unsupported:

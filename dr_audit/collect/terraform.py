@@ -53,6 +53,7 @@ from ..estate import (
     Transition,
     Vpc,
 )
+from ..inputs import parse_json, read_text
 
 UNKNOWN = "unknown until apply"
 NOT_DECLARED = "not declared in the Terraform configuration"
@@ -125,17 +126,8 @@ class TfResource:
 
 def load_plan(path: Path) -> dict[str, Any]:
     """Read a `terraform show -json` document; anything else is bad input naming the file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such plan file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path}: cannot read plan: {exc}") from None
-    try:
-        plan = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"{path}: not a JSON plan (line {exc.lineno}: {exc.msg}); "
-                       "produce one with `terraform show -json PLANFILE`") from None
+    plan = parse_json(read_text(path, "plan file"), path, "plan",
+                      hint="; produce one with `terraform show -json PLANFILE`")
     if not isinstance(plan, dict) or "format_version" not in plan:
         raise BadInput(f"{path}: not a Terraform plan (no format_version); produce one with "
                        "`terraform show -json PLANFILE`")

@@ -6,10 +6,10 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import BadInput
+from ..inputs import parse_yaml, read_text
 from ..resources import bundled_dir
 
 AUTOMATED_ACTIONS = ("recovery_points", "replica_checksums")
@@ -105,18 +105,7 @@ class DrillPlan(PlanModel):
 
 
 def load_plan(path: Path) -> DrillPlan:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such drill plan") from None
-    except OSError as exc:
-        raise BadInput(f"{path}: cannot read drill plan: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise BadInput(f"{path}: not valid YAML{where}") from None
+    data = parse_yaml(read_text(path, "drill plan"), path)
     if not isinstance(data, dict):
         raise BadInput(f"{path}: a drill plan is a YAML mapping (kind, scope, tiers, steps, approvers)")
     try:

@@ -75,16 +75,9 @@ class Estate(Model):
 
     @classmethod
     def load(cls, path: Path) -> Estate:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise EstateError(f"{path}: no such snapshot file") from None
-        except OSError as exc:
-            raise EstateError(f"{path}: cannot read snapshot: {exc.strerror}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise EstateError(f"{path}: not a JSON snapshot (line {exc.lineno}: {exc.msg})") from None
+        from ..inputs import parse_json, read_text
+
+        data = parse_json(read_text(path, "snapshot file", EstateError), path, "snapshot", EstateError)
         if not isinstance(data, dict):
             raise EstateError(f"{path}: not a dr-audit snapshot (expected a JSON object)")
         version = data.get("schema_version")
