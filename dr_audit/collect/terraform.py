@@ -900,6 +900,11 @@ class _Builder:
             _mark(acl, r, {"allow_any_account": ("allow_any_account",), "cmd_template_ids": ("cmd_template_id_set",),
                            "device_ids": ("device_id_set",)})
             self._add(estate.dasb.acls, r, acl)
+        if any(acl.device_group_ids or "device_group_ids" in acl.unreadable for acl in estate.dasb.acls):
+            # An ACL reaches devices through groups whose members a plan does not declare here: which devices it
+            # covers is unknown, and an ACL on production must not pass for want of that fact.
+            for device in estate.dasb.devices:
+                device.unreadable.setdefault("group_ids", "device group membership is not in the plan")
 
     # helpers ----------------------------------------------------------------------------------------------------
     def _add(self, target: list[Any], resource: TfResource, model: Resource) -> None:

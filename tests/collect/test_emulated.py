@@ -269,3 +269,13 @@ def test_accounts_reached_through_assumed_roles_are_collected_concurrently_into_
     expected["accounts"].sort()
     got["accounts"].sort()
     assert got == expected
+
+
+def test_device_groups_are_read_so_acls_that_reach_devices_through_groups_are_judged():
+    scenario = build("hardened", NOW)
+    scenario.dasb.devices[0].group_ids = ["41", "42"]
+    with EmulatedCloud(scenario) as cloud:
+        collected = collect_from(cloud, scenario)
+    by_id = {d.device_id: d.group_ids for d in collected.dasb.devices}
+    assert by_id[scenario.dasb.devices[0].device_id] == ["41", "42"]
+    assert canonical(collected)["dasb"] == canonical(scenario)["dasb"]

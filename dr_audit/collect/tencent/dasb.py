@@ -44,6 +44,7 @@ def device(account: str, region: str, entry: dict[str, Any]) -> BastionDevice:
         instance_id=optional_text(entry.get("InstanceId")), name=text(entry.get("Name")),
         private_ip=optional_text(entry.get("PrivateIp")), public_ip=optional_text(entry.get("PublicIp")),
         kind=optional_int(entry.get("Kind")), vpc_id=optional_text(entry.get("VpcId")),
+        group_ids=_ids(entry.get("GroupSet")),  # an ACL may reach a device only through its groups
         # Resource is null when the device is not bound to any bastion.
         bastion_resource_id=optional_text(bound.get("ResourceId")) if isinstance(bound, dict) else None,
     )

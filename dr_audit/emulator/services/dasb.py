@@ -34,7 +34,8 @@ def device_item(device: BastionDevice, resources: dict[str, Item]) -> Item:
     return {
         "Id": numeric_id(device.device_id), "InstanceId": device.instance_id or "", "Name": device.name,
         "PublicIp": device.public_ip or "", "PrivateIp": device.private_ip or "", "ApCode": device.region,
-        "OsName": "Linux", "Kind": device.kind, "Port": 22, "GroupSet": [], "AccountCount": 1,
+        "OsName": "Linux", "Kind": device.kind, "Port": 22, "AccountCount": 1,
+        "GroupSet": [{"Id": numeric_id(g), "Name": f"devices{g}", "Count": 0} for g in device.group_ids],
         "VpcId": device.vpc_id or "", "SubnetId": "",
         # null: the device is not bound to any bastion.
         "Resource": None if bound is None else resources.get(bound, {"ResourceId": bound}),
