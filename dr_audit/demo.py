@@ -18,12 +18,9 @@ DEMO_OFFSITE_KEY = "demo-offsite-key"
 
 def demo_estate(options: RunOptions) -> Estate:
     scenario = build(options.scenario)
-    try:
-        from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud
-    except ImportError:  # no emulator in this build: the scenario itself stands in for the collected estate
-        return scenario
     from .collect import CollectConfig, collect, pack_offsite_targets
     from .collect.client import Secrets
+    from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud
 
     with EmulatedCloud(scenario) as cloud:
         # Point the pack's off-site targets at the emulator's second cloud, in memory only (the pack file is kept).

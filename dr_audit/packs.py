@@ -71,6 +71,17 @@ def pack_path(name_or_path: str | None) -> Path:
     raise PackError(f"no pack named {candidate!r} (bundled: {', '.join(packs) or 'none'}; or give a YAML file path)")
 
 
+def load_scope(name_or_path: str | None) -> Scope:
+    """Only the scope of a pack, for sources that need its off-site targets; a bad pack is bad input as ever."""
+    path = pack_path(name_or_path)
+    data = parse_yaml(read_bytes(path, "pack file", PackError), path, PackError)
+    scope = data.get("scope") if isinstance(data, dict) else None
+    try:
+        return Scope.model_validate(scope or {})
+    except ValidationError as exc:
+        raise PackError(f"{path}: scope.{_first_error(exc)}") from None
+
+
 def load_pack(name_or_path: str | None, registry: Registry) -> PromisePack:
     path = pack_path(name_or_path)
     raw = read_bytes(path, "pack file", PackError)

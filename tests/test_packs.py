@@ -54,3 +54,17 @@ def test_readme_catalogue_is_generated_from_check_metadata(registry):
     text = README.read_text()
     between = text.split("<!-- catalogue:start -->\n", 1)[1].split("<!-- catalogue:end -->", 1)[0]
     assert between == markdown_catalogue(registry), "regenerate with: dr-audit checks list --format markdown"
+
+
+def test_a_source_reading_only_the_scope_gets_the_same_one_line_errors(tmp_path):
+    import pytest
+
+    from dr_audit.packs import PackError, load_scope
+
+    assert load_scope("weimob-2020").offsite_targets[0].source_bucket == "media-1250000001"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: t\nscope:\n  offsite_targets: [{name: x}]\n")
+    with pytest.raises(PackError, match=r"bad\.yaml: scope\.offsite_targets\.0\.endpoint_url"):
+        load_scope(str(bad))
+    with pytest.raises(PackError, match="no such pack file"):
+        load_scope(str(tmp_path / "missing.yaml"))

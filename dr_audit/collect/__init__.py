@@ -61,17 +61,10 @@ def collect_live(options: RunOptions) -> Estate:
 
 
 def pack_offsite_targets(options: RunOptions) -> list[OffsiteTarget]:
-    """The off-site targets in the scope of the pack this run uses (the runner validated the pack already)."""
-    import yaml
+    """The off-site targets in the scope of the pack this run uses."""
+    from ..packs import load_scope
 
-    from ..packs import pack_path
-    from ..scope import Scope
-
-    try:
-        data = yaml.safe_load(pack_path(options.pack).read_text(encoding="utf-8")) or {}
-        return list(Scope.model_validate(data.get("scope") or {}).offsite_targets)
-    except Exception:  # the runner reports a bad pack itself, with file and line
-        return []
+    return list(load_scope(options.pack).offsite_targets)
 
 
 def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats | None = None) -> Estate:

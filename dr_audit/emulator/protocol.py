@@ -64,15 +64,6 @@ def _format(moment: datetime, separator: str) -> str:
             f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}")
 
 
-def iso_beijing(moment: datetime | None) -> str | None:
-    """DASB ACL validity times are ISO 8601 with the +08:00 offset."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(BEIJING).isoformat()
-
-
 def tag_list(tags: Mapping[str, str], key: str = "Key", value: str = "Value") -> list[Item]:
     return [{key: k, value: v} for k, v in tags.items()]
 

@@ -31,8 +31,10 @@ def test_each_role_arn_is_assumed_and_its_account_collected_into_one_estate(monk
     with fake:
         monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", "AKIDbase00000000000000000000000000")
         monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", "base-key")
+        pack = tmp_path / "no-offsite.yaml"  # a pack without off-site targets: this test is about accounts
+        pack.write_text("name: accounts-only\n")
         options = RunOptions(regions=["ap-shanghai"], role_arns=list(ROLES), endpoint_url=fake.url,
-                             cos_endpoint_url=fake.url, pack=str(tmp_path / "missing.yaml"))
+                             cos_endpoint_url=fake.url, pack=str(pack))
         estate = collect_live(options)
     assert sorted(estate.accounts) == sorted(ROLES.values())
     assert sorted(i.account for i in estate.cvm.instances) == sorted(ROLES.values())
