@@ -19,6 +19,10 @@ class Status(StrEnum):
     MANUAL = "MANUAL"
 
 
+# The order reports list findings in: what needs action first.
+STATUS_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WAIVED: 2, Status.MANUAL: 3, Status.PASS: 4}
+
+
 class Severity(StrEnum):
     CRITICAL = "critical"
     HIGH = "high"

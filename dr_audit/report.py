@@ -9,11 +9,10 @@ from typing import Any
 
 from . import __version__
 from .engine import Evaluation
-from .findings import Finding, Status
+from .findings import STATUS_ORDER, Finding, Status
 from .registry import Registry
 
 REPORT_SCHEMA_VERSION = 1
-_STATUS_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WAIVED: 2, Status.MANUAL: 3, Status.PASS: 4}
 
 
 def utc_stamp(moment: datetime | None = None) -> str:
@@ -72,7 +71,7 @@ def build_report(run: RunInfo, evaluation: Evaluation, registry: Registry) -> di
 
 def _finding_order(finding: Finding) -> tuple[Any, ...]:
     return (
-        _STATUS_ORDER[finding.status],
+        STATUS_ORDER[finding.status],
         -finding.severity.rank,
         finding.check_id,
         finding.resource.account,

@@ -6,7 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-STATUS_ORDER = {"FAIL": 0, "ERROR": 1, "WAIVED": 2, "MANUAL": 3, "PASS": 4}
+from ..findings import STATUS_ORDER  # Status is a StrEnum: its keys match the report's plain strings
+
 CHANGE_ORDER = {"weakened": 0, "new": 1, "unchanged": 2, "improved": 3}
 
 
