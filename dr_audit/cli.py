@@ -71,6 +71,9 @@ HistoryOption = Annotated[Path | None, typer.Option(help="History store (SQLite 
 HistoryUrlOption = Annotated[
     str | None, typer.Option(envvar="DR_AUDIT_HISTORY_URL", help="History store as a SQLAlchemy URL.")
 ]
+PlanHistoryOption = Annotated[
+    Path | None, typer.Option("--history", help="Record this plan in this history store (SQLite file) [not recorded].")
+]
 OnlyOption = Annotated[list[str] | None, typer.Option("--check", help="Run only this check id (repeatable).")]
 
 
@@ -156,7 +159,7 @@ def plan(
     fail_on: FailOnOption = FailOn.high,
     waivers: WaiversOption = None,
     baseline: BaselineOption = None,
-    history: HistoryOption = None,
+    history: PlanHistoryOption = None,
     history_url: HistoryUrlOption = None,
     checks_dir: ChecksDirOption = None,
     only: OnlyOption = None,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 APP_DIR = "dr-audit"
 DB_NAME = "history.db"
+URL_ENV = "DR_AUDIT_HISTORY_URL"
 
 
 def user_data_dir() -> Path:
@@ -27,6 +28,11 @@ def default_history_path() -> Path:
     return user_data_dir() / DB_NAME
 
 
+def store_named(path: Path | None = None, url: str | None = None) -> bool:
+    """Whether the user chose a store (a flag or the environment) rather than leaving the default."""
+    return path is not None or bool(url) or bool(os.environ.get(URL_ENV))
+
+
 def history_url(path: Path | None = None, url: str | None = None) -> str:
     """The SQLAlchemy URL of the store: --history-url as given, else SQLite at --history PATH or the default."""
     if path is not None and url is not None:
@@ -35,7 +41,7 @@ def history_url(path: Path | None = None, url: str | None = None) -> str:
         raise BadInput("give --history or --history-url, not both")
     if url:
         return url
-    env_url = os.environ.get("DR_AUDIT_HISTORY_URL")
+    env_url = os.environ.get(URL_ENV)
     if path is None and env_url:
         return env_url
     target = path if path is not None else default_history_path()

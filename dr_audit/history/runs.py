@@ -1,4 +1,9 @@
-"""What `dr-audit run` and `plan` do with the history store: record each report, read drills back into the Estate."""
+"""What `dr-audit run` and `plan` do with the history store: record each report, read drills back into the Estate.
+
+Every run is recorded. A plan describes a change not yet applied, so it is recorded only in a store the user names
+(`--history`, `--history-url` or DR_AUDIT_HISTORY_URL): a CI runner's default store would be thrown away with it.
+The store (and SQLAlchemy) is imported only when it is used.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import BadInput
 from ..estate import DrillState, Estate, Gap
-from .store import HistoryStore
+from .location import store_named
 
 if TYPE_CHECKING:
     from ..options import RunOptions
@@ -28,6 +33,7 @@ def fill_drills(estate: Estate, options: RunOptions) -> Estate:
     if estate.source not in DRILL_SOURCES:
         return estate
     from ..drill.service import drill_records
+    from .store import HistoryStore
 
     try:
         with HistoryStore.open(options.history, options.history_url) as store:
@@ -43,6 +49,10 @@ def fill_drills(estate: Estate, options: RunOptions) -> Estate:
 def record_report(report: dict[str, Any], options: RunOptions) -> Recorded:
     """Store the report; on success also hand the HTML reporter the per-promise failure trend of stored runs."""
     kind = "plan" if report.get("run", {}).get("source") == "plan" else "run"
+    if kind == "plan" and not store_named(options.history, options.history_url):
+        return Recorded()
+    from .store import HistoryStore
+
     try:
         with HistoryStore.open(options.history, options.history_url) as store:
             run_id = store.record_run(report, kind=kind)
