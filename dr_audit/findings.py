@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_jsonable_python
 
 from .estate.base import Resource, ResourceRef
 
@@ -78,10 +79,14 @@ class Result:
         return f"Result({self.status}, {self.resource.type}:{self.resource.id}, {self.message!r})"
 
 
-class Finding(BaseModel):
-    """One line of the JSON report (DESIGN.md §6)."""
+@dataclass(slots=True)
+class Finding:
+    """One line of the JSON report (DESIGN.md §6).
 
-    model_config = ConfigDict(extra="allow")
+    A plain slotted dataclass, not a pydantic model: only the engine makes findings, from values it has already
+    checked, and a plan can hold tens of thousands of them, so building and dumping them must cost microseconds.
+    Waivers and baselines work on the report's dicts and add their own keys there ("waiver", "baseline").
+    """
 
     id: str
     check_id: str
@@ -91,10 +96,22 @@ class Finding(BaseModel):
     resource: ResourceRef
     message: str = ""
     remediation: str = ""
-    evidence: dict[str, Any] = Field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
     change: str | None = None  # under `dr-audit plan`: weakened / improved / unchanged / new
-    waiver: dict[str, Any] | None = None  # set when a waiver turned FAIL into WAIVED
+    location: dict[str, Any] | None = None  # under `dr-audit plan` on .tf files: {"file", "line"} of the resource
 
     def report_dict(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json", exclude_none=True)
+        resource = self.resource
+        data: dict[str, Any] = {
+            "id": self.id, "check_id": self.check_id, "status": self.status.value, "severity": self.severity.value,
+            "promise": self.promise,
+            "resource": {"type": resource.type, "id": resource.id, "region": resource.region,
+                         "account": resource.account},
+            "message": self.message, "remediation": self.remediation,
+            "evidence": to_jsonable_python(self.evidence) if self.evidence else {},
+        }
+        if self.change is not None:
+            data["change"] = self.change
+        if self.location is not None:
+            data["location"] = self.location
         return data

@@ -33,7 +33,7 @@ class PlanEstates:
 
 def load_estates(path: Path) -> PlanEstates:
     """Both Estates of a plan JSON file, or the one Estate of a directory of .tf files."""
-    from .collect.terraform import build_estate, load_plan, plan_resources
+    from .collect.terraform import build_estate, load_plan, plan_index, plan_resources
 
     if path.is_dir():
         from .collect.hcl import directory_resources
@@ -42,8 +42,9 @@ def load_estates(path: Path) -> PlanEstates:
     if not path.exists():
         raise BadInput(f"{path}: no such plan file or directory")
     plan = load_plan(path)
-    after = build_estate(plan_resources(plan, file=str(path)))
-    prior_resources = plan_resources(plan, prior=True, file=str(path)) if plan.get("prior_state") else []
+    index = plan_index(plan)
+    after = build_estate(plan_resources(plan, file=str(path), index=index))
+    prior_resources = plan_resources(plan, prior=True, file=str(path), index=index) if plan.get("prior_state") else []
     before = build_estate(prior_resources)
     # The same checks must apply on both sides, or a service new to the plan would hide what it weakens.
     before.services = list(after.services)
@@ -123,7 +124,7 @@ def execute_plan(path: Path, options: Any, registry: Registry | None = None) -> 
     where = locations(estates.after)
     for finding in evaluation.findings:
         if finding.resource.id in where:
-            finding.location = where[finding.resource.id]  # type: ignore[attr-defined]
+            finding.location = where[finding.resource.id]
     run = RunInfo(source="plan", pack=pack.name, pack_sha256=pack.sha256, started_at=started,
                   accounts=estates.after.accounts, regions=estates.after.regions,
                   estate_sha256=estates.after.sha256(), finished_at=datetime.now(UTC))

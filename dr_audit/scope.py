@@ -6,6 +6,8 @@ import fnmatch
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .fields import new_list
+
 
 class OffsiteTarget(BaseModel):
     """An S3-compatible bucket in another cloud that keeps a cold copy of a protected COS bucket."""
@@ -25,8 +27,8 @@ class OffsiteTarget(BaseModel):
 class BucketSelection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    include: list[str] = Field(default_factory=list)  # globs on bucket names; empty = the default selection
-    exclude: list[str] = Field(default_factory=list)
+    include: list[str] = Field(default_factory=new_list)  # globs on bucket names; empty = the default selection
+    exclude: list[str] = Field(default_factory=new_list)
 
 
 class Scope(BaseModel):
@@ -41,12 +43,12 @@ class Scope(BaseModel):
         }
     )
     app_tag_key: str = "app"
-    break_glass: list[str] = Field(default_factory=list)  # principal names or UINs (globs)
+    break_glass: list[str] = Field(default_factory=new_list)  # principal names or UINs (globs)
     protected_buckets: BucketSelection = Field(default_factory=BucketSelection)
     backup_buckets: BucketSelection = Field(default_factory=BucketSelection)
-    required_regions: list[str] = Field(default_factory=list)
-    offsite_targets: list[OffsiteTarget] = Field(default_factory=list)
-    bastion_security_groups: list[str] = Field(default_factory=list)
+    required_regions: list[str] = Field(default_factory=new_list)
+    offsite_targets: list[OffsiteTarget] = Field(default_factory=new_list)
+    bastion_security_groups: list[str] = Field(default_factory=new_list)
 
     def env_of(self, tags: dict[str, str] | None, name: str = "") -> str | None:
         """The environment a resource belongs to, from its env tag (falling back to a name segment), or None."""

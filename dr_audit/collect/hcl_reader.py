@@ -19,21 +19,26 @@ class Unsupported(Exception):
     """This input is outside what the reader renders exactly like python-hcl2; read it with python-hcl2."""
 
 
-# One master pattern: the first alternative that matches at the position names the token.
+# One master pattern: the first alternative that matches at the position (after any spaces) names the token. Spaces
+# are taken as the next token's prefix rather than as tokens of their own, which halves the matches to make.
 _TOKEN = re.compile(r"""
-    (?P<space>[ \t]+)
-  | (?P<comment>(?:\#|//)[^\n]*)
-  | (?P<block_comment>/\*.*?\*/)
-  | (?P<nl>\n)
-  | (?P<heredoc><<(-?)([A-Za-z_][A-Za-z0-9_-]*)\n)
-  | (?P<number>\d+(?:\.\d+)?(?![A-Za-z0-9_.]))
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_-]*)
-  | (?P<string>"(?:[^"\\\n$%]|\\[^\n]|\$(?!\{)|%(?!\{)|\$\{[^{}"\n\\]*\})*")
-  | (?P<op>==|!=|<=|>=|&&|\|\||[-+*/%<>!?:=,.(){}\[\]])
+    [ \t]*
+    (?:
+        (?P<nl>\n)
+      | (?P<ident>[A-Za-z_][A-Za-z0-9_-]*)
+      | (?P<heredoc><<(?P<strip>-?)(?P<marker>[A-Za-z_][A-Za-z0-9_-]*)\n)
+      | (?P<op>==|!=|<=|>=|&&|\|\||[-+*%<>!?:=,.(){}\[\]]|/(?![/*]))
+      | (?P<string>"(?:[^"\\\n$%]|\\[^\n]|\$(?!\{)|%(?!\{)|\$\{[^{}"\n\\]*\})*")
+      | (?P<number>\d+(?:\.\d+)?(?![A-Za-z0-9_.]))
+      | (?P<comment>(?:\#|//)[^\n]*)
+      | (?P<block_comment>/\*.*?\*/)
+      | (?P<end>\Z)
+    )
 """, re.VERBOSE | re.DOTALL)
 _INTERPOLATION = re.compile(r"\$\{([^{}]*)\}")
 _BINARY = frozenset(("==", "!=", "<=", ">=", "&&", "||", "+", "-", "*", "/", "%", "<", ">"))
 _KEYWORDS = {"true": True, "false": False, "null": None}
+_CLOSERS = frozenset((",", "]", "}", ")"))
 
 # A token: (kind, text, line). Kinds: nl, number, ident, string, heredoc, op, eof.
 Token = tuple[str, str, int]
@@ -71,20 +76,30 @@ def tokenize(text: str) -> list[Token]:
         if found is None:
             raise Unsupported(f"unexpected character at line {line}")
         kind = found.lastgroup
-        value = found.group()
         position = found.end()
-        if kind == "space" or kind == "comment":
-            continue
-        if kind == "nl":
+        # The commonest kinds first: this loop runs once per token of every file.
+        if kind == "ident" or kind == "op" or kind == "number":
+            value = found.group(kind)
+            if value == "." and text.startswith("..", position):
+                raise Unsupported("ellipsis")
+            append((kind, value, line))
+        elif kind == "nl":
             append(("nl", "\n", line))
             line += 1
+        elif kind == "string":
+            value = found.group(kind)
+            if "$${" in value or "%%{" in value:
+                raise Unsupported("escaped template sequence")
+            if "${" in value:
+                value = _INTERPOLATION.sub(_render_interpolation, value)
+            append(("string", value, line))
         elif kind == "block_comment":
-            newlines = value.count("\n")
+            newlines = found.group(kind).count("\n")
             if newlines:
                 append(("nl", "\n", line))
                 line += newlines
         elif kind == "heredoc":
-            strip, marker = found.group(6) == "-", found.group(7)
+            strip, marker = found.group("strip") == "-", found.group("marker")
             start_line = line
             line += 1  # the opener's own new line
             body: list[str] = []
@@ -102,16 +117,7 @@ def tokenize(text: str) -> list[Token]:
                 body.append(current)
             append(("heredoc", _heredoc_text(body, strip, closer_indent), start_line))
             append(("nl", "\n", line - 1))  # the closer's new line ends the attribute
-        elif kind == "string":
-            if "$${" in value or "%%{" in value:
-                raise Unsupported("escaped template sequence")
-            if "${" in value:
-                value = _INTERPOLATION.sub(_render_interpolation, value)
-            append(("string", value, line))
-        else:
-            if kind == "op" and value == "." and text.startswith("..", position):
-                raise Unsupported("ellipsis")
-            append((kind, value, line))  # type: ignore[arg-type]
+        # comments and trailing spaces at the end of the text add no token
     append(("eof", "", line))
     return tokens
 
@@ -255,6 +261,21 @@ class _Parser:
     # --- expressions --------------------------------------------------------------------------------------------
 
     def expression(self) -> Node:
+        token = self.tokens[self.index]
+        following = self.tokens[self.index + 1] if token[0] != "eof" else token
+        if following[0] == "nl" or (following[0] == "op" and following[1] in _CLOSERS):
+            # A lone literal, the commonest value by far: skip the descent through every precedence level.
+            kind = token[0]
+            if kind == "string" or kind == "heredoc":
+                self.index += 1
+                return (kind, token[1])
+            if kind == "number":
+                self.index += 1
+                return _number(token[1])
+            if kind == "ident":
+                self.index += 1
+                text = token[1]
+                return ("keyword", _KEYWORDS[text], text) if text in _KEYWORDS else ("ident", text)
         condition = self.binary()
         if not self.at_op("?"):
             return condition

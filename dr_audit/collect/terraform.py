@@ -160,9 +160,12 @@ def _collect_references(expression: Any) -> list[str]:
     return found
 
 
+_INDEXES = re.compile(r"\[[^\]]*\]")  # `[0]`, `["a"]`: instance keys and element indexes in a reference
+
+
 def resource_reference(reference: str, module: str) -> str | None:
     """`tencentcloud_cbs_storage.data[0].id` seen in `module` -> `module.x.tencentcloud_cbs_storage.data`."""
-    parts = re.split(r"\.", re.sub(r"\[[^\]]*\]", "", reference))
+    parts = _INDEXES.sub("", reference).split(".")
     if len(parts) < 2 or parts[0] in _NON_RESOURCE_ROOTS:
         return None
     base = f"{parts[0]}.{parts[1]}"
@@ -171,7 +174,7 @@ def resource_reference(reference: str, module: str) -> str | None:
 
 def _attribute_reference(reference: str) -> str:
     """What a reference reads after type.name: `tencentcloud_instance.web.system_disk_id` -> `system_disk_id`."""
-    parts = re.sub(r"\[[^\]]*\]", "", reference).split(".")
+    parts = _INDEXES.sub("", reference).split(".")
     return ".".join(parts[2:])
 
 
@@ -264,11 +267,28 @@ def _module_of(address: str, resource_type: str) -> str:
     return address[:position] if position > 0 else ""
 
 
-def plan_resources(plan: dict[str, Any], *, prior: bool = False, file: str | None = None) -> list[TfResource]:
-    """The managed tencentcloud resources of the plan's planned values, or of its prior state when `prior`."""
-    config = _configuration_index(plan)
-    regions = provider_regions(plan)
-    changes = {c.get("address"): c.get("change") or {} for c in plan.get("resource_changes") or []}
+@dataclass
+class PlanIndex:
+    """What both sides of a plan read: configuration references, provider regions and each resource's change."""
+
+    config: dict[str, _ConfigResource]
+    regions: dict[str, str]
+    changes: dict[Any, dict[str, Any]]
+
+
+def plan_index(plan: dict[str, Any]) -> PlanIndex:
+    return PlanIndex(config=_configuration_index(plan), regions=provider_regions(plan),
+                     changes={c.get("address"): c.get("change") or {} for c in plan.get("resource_changes") or []})
+
+
+def plan_resources(plan: dict[str, Any], *, prior: bool = False, file: str | None = None,
+                   index: PlanIndex | None = None) -> list[TfResource]:
+    """The managed tencentcloud resources of the plan's planned values, or of its prior state when `prior`.
+
+    Pass the plan's `index` when reading both sides, so the configuration is walked once.
+    """
+    index = index or plan_index(plan)
+    config, regions, changes = index.config, index.regions, index.changes
     if prior:
         root = ((plan.get("prior_state") or {}).get("values") or {}).get("root_module") or {}
     else:

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import BadInput
+from ..fields import new_list
 from ..inputs import parse_yaml, read_text
 from ..resources import bundled_dir
 
@@ -25,7 +26,7 @@ class Tier(PlanModel):
     rpo_minutes: float = Field(gt=0)
     # Globs over resource ids (disk-*, cdb-*, bucket names, target/bucket of off-site copies); empty = everything
     # not claimed by an earlier tier.
-    resources: list[str] = Field(default_factory=list)
+    resources: list[str] = Field(default_factory=new_list)
 
     def claims(self, resource_id: str) -> bool:
         return not self.resources or any(fnmatchcase(resource_id, p) for p in self.resources)
@@ -33,8 +34,8 @@ class Tier(PlanModel):
 
 class Scope(PlanModel):
     description: str = ""
-    accounts: list[str] = Field(default_factory=list)  # empty: every account of the estate
-    regions: list[str] = Field(default_factory=list)  # empty: every region of the estate
+    accounts: list[str] = Field(default_factory=new_list)  # empty: every account of the estate
+    regions: list[str] = Field(default_factory=new_list)  # empty: every region of the estate
 
 
 class Step(PlanModel):
@@ -42,7 +43,7 @@ class Step(PlanModel):
     type: Literal["automated", "manual"]
     action: Literal["recovery_points", "replica_checksums"] | None = None  # what an automated step gathers
     description: str = ""
-    evidence: list[str] = Field(default_factory=list)  # what the step must leave behind
+    evidence: list[str] = Field(default_factory=new_list)  # what the step must leave behind
     recovery: bool = False  # its finish counts towards the measured RTO
     tier: str | None = None  # the tier it recovers; None = all tiers
     sample: int = Field(20, ge=1, le=1000)  # replica_checksums: objects sampled per bucket

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, ValidationError
 
 from ..errors import BadInput
+from ..fields import new_list
 from .base import Gap, Model, Origin, Resource, ResourceRef, account_ref
 from .cam import AccessKey, CamAccount, CamGroup, CamPolicy, CamRole, CamState, CamUser, mask_key_id
 from .cbs import CbsState, Disk, Snapshot, SnapshotPolicy, SnapshotSchedule
@@ -40,8 +41,8 @@ class Estate(Model):
     schema_version: Literal[1] = SCHEMA_VERSION
     source: Literal["live", "snapshot", "plan", "demo"] = "live"
     collected_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    accounts: list[str] = Field(default_factory=list)
-    regions: list[str] = Field(default_factory=list)
+    accounts: list[str] = Field(default_factory=new_list)
+    regions: list[str] = Field(default_factory=new_list)
     # The services this estate covers. A check needing a service outside it cannot judge (ERROR, or
     # not applicable under a plan).
     services: list[Service] = Field(default_factory=lambda: list(SERVICES))  # type: ignore[arg-type]
@@ -55,7 +56,7 @@ class Estate(Model):
     dasb: DasbState = Field(default_factory=DasbState)
     cloudaudit: CloudAuditState = Field(default_factory=CloudAuditState)
     drills: DrillState = Field(default_factory=DrillState)
-    gaps: list[Gap] = Field(default_factory=list)
+    gaps: list[Gap] = Field(default_factory=new_list)
 
     def gaps_for(self, service: str) -> list[Gap]:
         return [gap for gap in self.gaps if gap.service == service]

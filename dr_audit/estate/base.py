@@ -6,6 +6,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..fields import new_dict
+
 
 class Model(BaseModel):
     """Base of every Estate model: unknown fields are rejected so a corrupt snapshot fails loudly."""
@@ -41,7 +43,7 @@ class Resource(Model):
 
     account: str
     region: str = ""
-    unreadable: dict[str, str] = Field(default_factory=dict)
+    unreadable: dict[str, str] = Field(default_factory=new_dict)
     origin: Origin | None = None
 
     @property

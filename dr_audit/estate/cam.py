@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from ..fields import new_list
 from .base import Model, Resource
 
 
@@ -46,12 +47,12 @@ class CamUser(Resource):
     uin: str
     name: str
     console_login: bool = False
-    group_ids: list[str] = Field(default_factory=list)
-    policy_ids: list[str] = Field(default_factory=list)  # attached directly
+    group_ids: list[str] = Field(default_factory=new_list)
+    policy_ids: list[str] = Field(default_factory=new_list)  # attached directly
     # Enabled MFA factors (phone, token, stoken, wechat, custom, mail, u2f_token, passkey); [] means none.
-    login_protection: list[str] = Field(default_factory=list)
-    action_protection: list[str] = Field(default_factory=list)
-    access_keys: list[AccessKey] = Field(default_factory=list)
+    login_protection: list[str] = Field(default_factory=new_list)
+    action_protection: list[str] = Field(default_factory=new_list)
+    access_keys: list[AccessKey] = Field(default_factory=new_list)
     last_login_at: datetime | None = None
 
     @property
@@ -64,7 +65,7 @@ class CamGroup(Resource):
 
     group_id: str
     name: str
-    policy_ids: list[str] = Field(default_factory=list)
+    policy_ids: list[str] = Field(default_factory=new_list)
 
     @property
     def resource_id(self) -> str:
@@ -78,7 +79,7 @@ class CamRole(Resource):
     name: str
     role_type: str | None = None  # user / system / service_linked
     trust_document: dict[str, Any] | None = None
-    policy_ids: list[str] = Field(default_factory=list)
+    policy_ids: list[str] = Field(default_factory=new_list)
 
     @property
     def resource_id(self) -> str:
@@ -91,9 +92,9 @@ class CamAccount(Resource):
     RESOURCE_TYPE = "account"
 
     uin: str
-    root_access_keys: list[AccessKey] = Field(default_factory=list)
-    login_protection: list[str] = Field(default_factory=list)
-    action_protection: list[str] = Field(default_factory=list)
+    root_access_keys: list[AccessKey] = Field(default_factory=new_list)
+    login_protection: list[str] = Field(default_factory=new_list)
+    action_protection: list[str] = Field(default_factory=new_list)
 
     @property
     def resource_id(self) -> str:
@@ -104,11 +105,11 @@ Principal = CamUser | CamGroup | CamRole
 
 
 class CamState(Model):
-    accounts: list[CamAccount] = Field(default_factory=list)
-    users: list[CamUser] = Field(default_factory=list)
-    groups: list[CamGroup] = Field(default_factory=list)
-    roles: list[CamRole] = Field(default_factory=list)
-    policies: list[CamPolicy] = Field(default_factory=list)
+    accounts: list[CamAccount] = Field(default_factory=new_list)
+    users: list[CamUser] = Field(default_factory=new_list)
+    groups: list[CamGroup] = Field(default_factory=new_list)
+    roles: list[CamRole] = Field(default_factory=new_list)
+    policies: list[CamPolicy] = Field(default_factory=new_list)
 
     def policy(self, account: str, policy_id: str) -> CamPolicy | None:
         for policy in self.policies:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from ..fields import new_dict, new_list
 from .base import Model, Resource
 
 
@@ -21,8 +22,8 @@ class Disk(Resource):
     attached: bool = False
     zone: str = ""
     state: str = "ATTACHED"
-    tags: dict[str, str] = Field(default_factory=dict)
-    policy_ids: list[str] = Field(default_factory=list)  # bound auto-snapshot policies
+    tags: dict[str, str] = Field(default_factory=new_dict)
+    policy_ids: list[str] = Field(default_factory=new_list)  # bound auto-snapshot policies
 
     @property
     def resource_id(self) -> str:
@@ -32,10 +33,10 @@ class Disk(Resource):
 class SnapshotSchedule(Model):
     """One entry of AutoSnapshotPolicy.Policy[]."""
 
-    days_of_week: list[int] = Field(default_factory=list)  # 0 = Sunday … 6
-    days_of_month: list[int] = Field(default_factory=list)
+    days_of_week: list[int] = Field(default_factory=new_list)  # 0 = Sunday … 6
+    days_of_month: list[int] = Field(default_factory=new_list)
     interval_days: int | None = None
-    hours: list[int] = Field(default_factory=list)
+    hours: list[int] = Field(default_factory=new_list)
 
 
 class SnapshotPolicy(Resource):
@@ -45,13 +46,13 @@ class SnapshotPolicy(Resource):
     name: str = ""
     activated: bool = False
     state: str = "NORMAL"  # NORMAL / ISOLATED
-    schedules: list[SnapshotSchedule] = Field(default_factory=list)
+    schedules: list[SnapshotSchedule] = Field(default_factory=new_list)
     retention_days: int | None = None
     retention_months: int | None = None
     retention_amount: int | None = None
     advanced_retention_days: int | None = None
     permanent: bool = False
-    disk_ids: list[str] = Field(default_factory=list)
+    disk_ids: list[str] = Field(default_factory=new_list)
 
     @property
     def resource_id(self) -> str:
@@ -71,7 +72,7 @@ class Snapshot(Resource):
     created_at: datetime
     state: str = "NORMAL"
     copy_from_remote: bool = False
-    copying_to_regions: list[str] = Field(default_factory=list)
+    copying_to_regions: list[str] = Field(default_factory=new_list)
     policy_id: str | None = None
 
     @property
@@ -80,10 +81,10 @@ class Snapshot(Resource):
 
 
 class CbsState(Model):
-    disks: list[Disk] = Field(default_factory=list)
-    policies: list[SnapshotPolicy] = Field(default_factory=list)
+    disks: list[Disk] = Field(default_factory=new_list)
+    policies: list[SnapshotPolicy] = Field(default_factory=new_list)
     # Collectors keep the newest snapshot of each disk plus every cross-region copy, not the whole history.
-    snapshots: list[Snapshot] = Field(default_factory=list)
+    snapshots: list[Snapshot] = Field(default_factory=new_list)
 
     def policies_of(self, disk: Disk) -> list[SnapshotPolicy]:
         bound = set(disk.policy_ids)

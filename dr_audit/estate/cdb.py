@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from ..fields import new_dict, new_list
 from .base import Model, Resource
 
 
@@ -26,7 +27,7 @@ class BackupConfig(Model):
 class RemoteBackupConfig(Model):
     backup_enabled: bool = False
     binlog_enabled: bool = False
-    regions: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=new_list)
     expire_days: int | None = None
 
 
@@ -41,7 +42,7 @@ class MysqlBackup(Model):
     finished_at: datetime | None = None
     status: str  # SUCCESS / FAILED / RUNNING
     way: str = "automatic"
-    remote: list[RemoteCopy] = Field(default_factory=list)
+    remote: list[RemoteCopy] = Field(default_factory=new_list)
 
 
 class MysqlInstance(Resource):
@@ -57,15 +58,15 @@ class MysqlInstance(Resource):
     role: Literal["master", "dr", "ro"] = "master"
     zone: str = ""
     multi_az: bool | None = None  # DeployMode == 1
-    replica_zones: list[str] = Field(default_factory=list)  # SlaveInfo First/Second/Third zones
-    dr_links: list[DrLink] = Field(default_factory=list)
+    replica_zones: list[str] = Field(default_factory=new_list)  # SlaveInfo First/Second/Third zones
+    dr_links: list[DrLink] = Field(default_factory=new_list)
     master_instance_id: str | None = None
     master_region: str | None = None
     status: int | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=new_dict)
     backup_config: BackupConfig | None = None
     remote_backup: RemoteBackupConfig | None = None
-    backups: list[MysqlBackup] = Field(default_factory=list)  # recent backups, newest first
+    backups: list[MysqlBackup] = Field(default_factory=new_list)  # recent backups, newest first
 
     @property
     def resource_id(self) -> str:
@@ -73,7 +74,7 @@ class MysqlInstance(Resource):
 
 
 class CdbState(Model):
-    instances: list[MysqlInstance] = Field(default_factory=list)
+    instances: list[MysqlInstance] = Field(default_factory=new_list)
 
     def masters(self) -> list[MysqlInstance]:
         return [i for i in self.instances if i.role == "master"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from ..fields import new_list
 from .base import Model, Resource
 
 
@@ -15,7 +16,7 @@ class AuditTrack(Resource):
     status: int = 0  # 1 on
     action_type: str = ""  # Read / Write / *
     resource_type: str = ""  # a product, or * for all
-    event_names: list[str] = Field(default_factory=list)
+    event_names: list[str] = Field(default_factory=new_list)
     storage_type: str | None = None  # cos / cls / ckafka
     storage_region: str | None = None
     storage_name: str | None = None  # for cos: the bucket name without -APPID
@@ -27,4 +28,4 @@ class AuditTrack(Resource):
 
 
 class CloudAuditState(Model):
-    tracks: list[AuditTrack] = Field(default_factory=list)
+    tracks: list[AuditTrack] = Field(default_factory=new_list)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from ..fields import new_dict, new_list
 from .base import Model, Resource
 from .cloudaudit import AuditTrack
 
@@ -43,7 +44,7 @@ class ReplicationRule(Model):
 
 class Replication(Model):
     role: str = ""
-    rules: list[ReplicationRule] = Field(default_factory=list)
+    rules: list[ReplicationRule] = Field(default_factory=new_list)
 
 
 class Transition(Model):
@@ -60,8 +61,8 @@ class LifecycleRule(Model):
     id: str = ""
     enabled: bool = True
     prefix: str = ""
-    transitions: list[Transition] = Field(default_factory=list)
-    noncurrent_transitions: list[Transition] = Field(default_factory=list)
+    transitions: list[Transition] = Field(default_factory=new_list)
+    noncurrent_transitions: list[Transition] = Field(default_factory=new_list)
     expiration_days: int | None = None
     expiration_date: str | None = None
     expired_object_delete_marker: bool = False
@@ -95,10 +96,10 @@ class Bucket(Resource):
     RESOURCE_TYPE = "cos.bucket"
 
     name: str
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=new_dict)
     versioning: str | None = None  # Enabled / Suspended / None (never enabled)
     replication: Replication | None = None
-    lifecycle: list[LifecycleRule] = Field(default_factory=list)
+    lifecycle: list[LifecycleRule] = Field(default_factory=new_list)
     object_lock: ObjectLock | None = None
     acl: BucketAcl = Field(default_factory=BucketAcl)
     policy: dict[str, Any] | None = None  # the bucket policy document
@@ -111,7 +112,7 @@ class Bucket(Resource):
 
 
 class CosState(Model):
-    buckets: list[Bucket] = Field(default_factory=list)
+    buckets: list[Bucket] = Field(default_factory=new_list)
 
     def bucket(self, name: str) -> Bucket | None:
         for bucket in self.buckets:

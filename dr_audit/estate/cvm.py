@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from ..fields import new_dict, new_list
 from .base import Model, Resource
 
 
@@ -20,11 +21,11 @@ class Instance(Resource):
     state: str = "RUNNING"
     vpc_id: str | None = None
     subnet_id: str | None = None
-    security_group_ids: list[str] = Field(default_factory=list)
-    private_ips: list[str] = Field(default_factory=list)
-    public_ips: list[str] = Field(default_factory=list)
-    tags: dict[str, str] = Field(default_factory=dict)
-    disk_ids: list[str] = Field(default_factory=list)  # system disk first, then data disks
+    security_group_ids: list[str] = Field(default_factory=new_list)
+    private_ips: list[str] = Field(default_factory=new_list)
+    public_ips: list[str] = Field(default_factory=new_list)
+    tags: dict[str, str] = Field(default_factory=new_dict)
+    disk_ids: list[str] = Field(default_factory=new_list)  # system disk first, then data disks
     created_at: datetime | None = None
 
     @property
@@ -33,7 +34,7 @@ class Instance(Resource):
 
 
 class CvmState(Model):
-    instances: list[Instance] = Field(default_factory=list)
+    instances: list[Instance] = Field(default_factory=new_list)
 
     def instance(self, instance_id: str) -> Instance | None:
         for instance in self.instances:

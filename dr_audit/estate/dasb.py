@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from ..fields import new_list
 from .base import Model, Resource
 
 
@@ -19,9 +20,9 @@ class BastionResource(Resource):
     expire_at: datetime | None = None
     vpc_id: str | None = None
     subnet_id: str | None = None
-    private_ips: list[str] = Field(default_factory=list)
-    public_ips: list[str] = Field(default_factory=list)
-    intranet_ips: list[str] = Field(default_factory=list)
+    private_ips: list[str] = Field(default_factory=new_list)
+    public_ips: list[str] = Field(default_factory=new_list)
+    intranet_ips: list[str] = Field(default_factory=new_list)
 
     @property
     def resource_id(self) -> str:
@@ -47,7 +48,7 @@ class BastionDevice(Resource):
     kind: int | None = None
     bastion_resource_id: str | None = None  # None: not bound to any bastion
     vpc_id: str | None = None
-    group_ids: list[str] = Field(default_factory=list)  # GroupSet[].Id: the device groups it belongs to
+    group_ids: list[str] = Field(default_factory=new_list)  # GroupSet[].Id: the device groups it belongs to
 
     @property
     def resource_id(self) -> str:
@@ -61,12 +62,12 @@ class BastionAcl(Resource):
     name: str = ""
     allow_any_account: bool = False
     allow_file_delete: bool = False
-    cmd_template_ids: list[str] = Field(default_factory=list)
-    user_ids: list[str] = Field(default_factory=list)
-    user_group_ids: list[str] = Field(default_factory=list)
-    device_ids: list[str] = Field(default_factory=list)
-    device_group_ids: list[str] = Field(default_factory=list)
-    accounts: list[str] = Field(default_factory=list)
+    cmd_template_ids: list[str] = Field(default_factory=new_list)
+    user_ids: list[str] = Field(default_factory=new_list)
+    user_group_ids: list[str] = Field(default_factory=new_list)
+    device_ids: list[str] = Field(default_factory=new_list)
+    device_group_ids: list[str] = Field(default_factory=new_list)
+    accounts: list[str] = Field(default_factory=new_list)
     validate_to: datetime | None = None
     status: int | None = None
 
@@ -76,6 +77,6 @@ class BastionAcl(Resource):
 
 
 class DasbState(Model):
-    resources: list[BastionResource] = Field(default_factory=list)
-    devices: list[BastionDevice] = Field(default_factory=list)
-    acls: list[BastionAcl] = Field(default_factory=list)
+    resources: list[BastionResource] = Field(default_factory=new_list)
+    devices: list[BastionDevice] = Field(default_factory=new_list)
+    acls: list[BastionAcl] = Field(default_factory=new_list)

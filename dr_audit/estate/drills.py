@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from ..fields import new_list
 from .base import Model, Resource
 
 
@@ -21,7 +22,7 @@ class DrillRecord(Resource):
     started_at: datetime
     finished_at: datetime | None = None
     signed_off_at: datetime | None = None  # when the last required approver signed; None until complete
-    approvers: list[str] = Field(default_factory=list)
+    approvers: list[str] = Field(default_factory=new_list)
     rto_target_minutes: float | None = None
     rpo_target_minutes: float | None = None
     rto_measured_minutes: float | None = None
@@ -37,4 +38,4 @@ class DrillRecord(Resource):
 
 
 class DrillState(Model):
-    records: list[DrillRecord] = Field(default_factory=list)
+    records: list[DrillRecord] = Field(default_factory=new_list)

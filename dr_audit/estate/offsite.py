@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from ..fields import new_list
 from .base import Model, Resource
 from .cos import LifecycleRule, ObjectLock
 
@@ -30,7 +31,7 @@ class OffsiteCopy(Resource):
     source_bucket: str  # the protected COS bucket this copies
     versioning: str | None = None
     object_lock: ObjectLock | None = None
-    lifecycle: list[LifecycleRule] = Field(default_factory=list)
+    lifecycle: list[LifecycleRule] = Field(default_factory=new_list)
     newest_object_at: datetime | None = None
     newest_object_storage_class: str | None = None
     object_count_sampled: int = 0
@@ -41,4 +42,4 @@ class OffsiteCopy(Resource):
 
 
 class OffsiteState(Model):
-    copies: list[OffsiteCopy] = Field(default_factory=list)
+    copies: list[OffsiteCopy] = Field(default_factory=new_list)

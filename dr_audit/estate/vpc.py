@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from ..fields import new_dict, new_list
 from .base import Model, Resource
 
 
@@ -13,9 +14,9 @@ class Vpc(Resource):
     vpc_id: str
     name: str = ""
     cidr: str = ""
-    extra_cidrs: list[str] = Field(default_factory=list)
+    extra_cidrs: list[str] = Field(default_factory=new_list)
     is_default: bool = False
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=new_dict)
 
     @property
     def resource_id(self) -> str:
@@ -49,9 +50,9 @@ class SecurityGroup(Resource):
 
     security_group_id: str
     name: str = ""
-    tags: dict[str, str] = Field(default_factory=dict)
-    ingress: list[SecurityGroupRule] = Field(default_factory=list)
-    egress: list[SecurityGroupRule] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=new_dict)
+    ingress: list[SecurityGroupRule] = Field(default_factory=new_list)
+    egress: list[SecurityGroupRule] = Field(default_factory=new_list)
 
     @property
     def resource_id(self) -> str:
@@ -80,7 +81,7 @@ class CcnAttachment(Model):
     instance_region: str = ""
     instance_uin: str = ""
     state: str = "ACTIVE"
-    cidrs: list[str] = Field(default_factory=list)
+    cidrs: list[str] = Field(default_factory=new_list)
 
 
 class Ccn(Resource):
@@ -89,7 +90,7 @@ class Ccn(Resource):
     ccn_id: str
     name: str = ""
     state: str = "AVAILABLE"
-    attachments: list[CcnAttachment] = Field(default_factory=list)
+    attachments: list[CcnAttachment] = Field(default_factory=new_list)
 
     @property
     def resource_id(self) -> str:
@@ -97,10 +98,10 @@ class Ccn(Resource):
 
 
 class VpcState(Model):
-    vpcs: list[Vpc] = Field(default_factory=list)
-    security_groups: list[SecurityGroup] = Field(default_factory=list)
-    peerings: list[Peering] = Field(default_factory=list)
-    ccns: list[Ccn] = Field(default_factory=list)
+    vpcs: list[Vpc] = Field(default_factory=new_list)
+    security_groups: list[SecurityGroup] = Field(default_factory=new_list)
+    peerings: list[Peering] = Field(default_factory=new_list)
+    ccns: list[Ccn] = Field(default_factory=new_list)
 
     def vpc(self, vpc_id: str) -> Vpc | None:
         for vpc in self.vpcs:
