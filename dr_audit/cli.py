@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from enum import StrEnum
@@ -169,16 +170,24 @@ def plan(
     Values unknown until apply are ERROR, never PASS; evidence checks (freshness, drills) do not apply to plans.
     Exit codes as for run: 0 clean, 1 a FAIL at or above --fail-on, 2 bad input, 3 some results are ERROR.
     """
-    from .findings import Severity
-    from .options import RunOptions
-    from .plan import execute_plan
+    from functools import partial
 
-    options = RunOptions(
-        pack=pack, formats=fmt or ["table"], output=output, output_dir=output_dir, fail_on=Severity(fail_on.value),
-        waivers=waivers, baseline=baseline, history=history, history_url=history_url, checks_dirs=checks_dir or [],
-        only=only or [], colour=_colour(),
-    )
-    _finish(execute_plan(path, options))
+    from .collect.background import Background
+    from .collect.tfinput import read_input
+
+    # The input is read in a child process from here on, while this one imports the models and loads the checks.
+    with Background(partial(read_input, path)) as reading:
+        from .findings import Severity
+        from .options import RunOptions
+        from .plan import execute_plan
+
+        options = RunOptions(
+            pack=pack, formats=fmt or ["table"], output=output, output_dir=output_dir,
+            fail_on=Severity(fail_on.value), waivers=waivers, baseline=baseline, history=history,
+            history_url=history_url, checks_dirs=checks_dir or [], only=only or [], colour=_colour(),
+        )
+        outcome = execute_plan(path, options, read=reading.result)
+    _finish(outcome)
 
 
 @app.command()
@@ -276,8 +285,23 @@ def pack_init(
     sys.stdout.write(f"wrote {output}: edit name, scope and checks, then `dr-audit pack validate {output}`\n")
 
 
+# Objects made per generation-0 collection. A run builds tens of thousands of long-lived objects (models, findings)
+# and few cycles; at Python's default of 700 the collector rescans them over and over, which measured 10-25% of
+# `dr-audit plan` on 1,000-5,000 resources (BENCHMARKS.md).
+GC_THRESHOLD = 10_000
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: every bad input becomes one line on stderr and exit code 2, never a traceback."""
+    previous = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, *previous[1:])
+    try:
+        return _main(argv)
+    finally:
+        gc.set_threshold(*previous)
+
+
+def _main(argv: list[str] | None) -> int:
     from .errors import BadInput
 
     try:

@@ -18,8 +18,8 @@ DEMO_OFFSITE_KEY = "demo-offsite-key"
 
 def demo_estate(options: RunOptions) -> Estate:
     scenario = build(options.scenario)
-    from .collect import CollectConfig, collect, pack_offsite_targets
     from .collect.client import Secrets
+    from .collect.live import CollectConfig, collect, pack_offsite_targets
     from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud
 
     with EmulatedCloud(scenario) as cloud:

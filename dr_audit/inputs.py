@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadInput
+
+if TYPE_CHECKING:
+    import yaml
 
 
 def read_bytes(path: Path, what: str, error: type[BadInput] = BadInput) -> bytes:
@@ -46,6 +47,8 @@ def yaml_error(path: Path, exc: yaml.YAMLError) -> str:
 
 
 def parse_yaml(text: str | bytes, path: Path, error: type[BadInput] = BadInput) -> Any:
+    import yaml  # only when YAML is read: a plan's reader in its child process needs JSON and HCL alone
+
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -8,16 +8,19 @@ weakened, improved, unchanged or new. A directory of .tf files gives only the "a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .engine import Evaluation, evaluate
-from .errors import BadInput
 from .estate import Estate
 from .findings import Finding, Status
 from .registry import Registry
+
+if TYPE_CHECKING:
+    from .collect.tfinput import PlanInput
 
 WEAKENED, IMPROVED, UNCHANGED, NEW = "weakened", "improved", "unchanged", "new"
 _INSTANCE_DISK = re.compile(r"\.(system_disk|data_disks\[\d+\])$")
@@ -33,23 +36,22 @@ class PlanEstates:
 
 def load_estates(path: Path) -> PlanEstates:
     """Both Estates of a plan JSON file, or the one Estate of a directory of .tf files."""
-    from .collect.terraform import build_estate, load_plan, plan_index, plan_resources
+    from .collect.tfinput import read_input
 
-    if path.is_dir():
-        from .collect.hcl import directory_resources
+    return build_estates(read_input(path))
 
-        return PlanEstates(build_estate(directory_resources(path)), None, set(), str(path))
-    if not path.exists():
-        raise BadInput(f"{path}: no such plan file or directory")
-    plan = load_plan(path)
-    index = plan_index(plan)
-    after = build_estate(plan_resources(plan, file=str(path), index=index))
-    prior_resources = plan_resources(plan, prior=True, file=str(path), index=index) if plan.get("prior_state") else []
-    before = build_estate(prior_resources)
+
+def build_estates(read: PlanInput) -> PlanEstates:
+    from .collect.terraform import build_estate
+
+    after = build_estate(read.after)
+    if read.before is None:
+        return PlanEstates(after, None, set(), read.file)
+    before = build_estate(read.before)
     # The same checks must apply on both sides, or a service new to the plan would hide what it weakens.
     before.services = list(after.services)
     before.regions = sorted(set(before.regions) | set(after.regions))
-    return PlanEstates(after, before, {r.address for r in prior_resources}, str(path))
+    return PlanEstates(after, before, {r.address for r in read.before}, read.file)
 
 
 def evaluate_plan(estates: PlanEstates, pack: Any, registry: Registry, only: list[str] | tuple[str, ...] = ()
@@ -112,14 +114,20 @@ def locations(estate: Estate) -> dict[str, dict[str, Any]]:
     return found
 
 
-def execute_plan(path: Path, options: Any, registry: Registry | None = None) -> Any:
-    """`dr-audit plan PATH` as a function: evaluate, classify, then waivers, baseline and outputs as for run."""
+def execute_plan(path: Path, options: Any, registry: Registry | None = None,
+                 read: Callable[[], PlanInput] | None = None) -> Any:
+    """`dr-audit plan PATH` as a function: evaluate, classify, then waivers, baseline and outputs as for run.
+
+    `read` gives the input read (the CLI passes a child process's result, see `collect/background.py`); by default
+    the input is read here, after the pack and checks, so bad flags fail before a large input is parsed.
+    """
+    from .collect.tfinput import read_input
     from .report import RunInfo, build_report
     from .runner import finish, prepare
 
     started = datetime.now(UTC)
     registry, pack = prepare(options, registry)
-    estates = load_estates(path)
+    estates = build_estates(read() if read is not None else read_input(path))
     evaluation = evaluate_plan(estates, pack, registry, options.only)
     where = locations(estates.after)
     for finding in evaluation.findings:

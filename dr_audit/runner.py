@@ -70,7 +70,7 @@ def acquire_estate(options: RunOptions) -> Estate:
         from .demo import demo_estate
 
         return demo_estate(options)
-    from .collect import collect_live
+    from .collect.live import collect_live
 
     return collect_live(options)
 

@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import BadInput
 from ..inputs import read_text
 from . import hcl_reader
-from .terraform import TfResource, resource_reference, service_of
+from .tfinput import TfResource, resource_reference, service_of
 
 
 class _Unknown:

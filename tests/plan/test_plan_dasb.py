@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dr_audit.collect.terraform import build_estate, plan_resources
+from dr_audit.collect.terraform import build_estate
+from dr_audit.collect.tfinput import plan_resources
 
 
 def resource(kind: str, name: str, values: dict[str, Any]) -> dict[str, Any]:

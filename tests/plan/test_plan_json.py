@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from dr_audit.cli import main
-from dr_audit.collect.terraform import UNKNOWN, build_estate, load_plan, plan_resources
+from dr_audit.collect.terraform import UNKNOWN, build_estate
+from dr_audit.collect.tfinput import load_plan, plan_resources
 
 from .helpers import BUCKET_PLAN, CAM_PLAN, ESTATE_PLAN, PACK, edited_plan, plan_report, verdicts
 

@@ -1,0 +1,210 @@
+"""Live collection: fill an Estate from Tencent Cloud accounts (and off-site S3 targets), read-only.
+
+`collect_live(options)` is what `dr-audit run` uses; `collect(...)` is the same machinery with explicit keys and
+endpoints, used by `--demo` against the emulated cloud, the tests and the benchmark. Accounts, services and regions
+are read concurrently; every failure is recorded in the Estate (a gap, or a resource's `unreadable`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
+
+from ..estate import Estate, Gap, mask_key_id
+from ..scope import OffsiteTarget
+from .client import ApiClient, CallError, CallStats, Endpoint, RateLimiter, RetryPolicy, Secrets
+from .tasks import TaskGroup
+
+if TYPE_CHECKING:
+    from ..options import RunOptions
+
+REGIONAL_SERVICES = ("cvm", "cbs", "vpc", "cdb", "dasb")
+ACCOUNT_SERVICES = ("cam", "cos", "cloudaudit", *REGIONAL_SERVICES)
+
+
+@dataclass
+class CollectConfig:
+    """How to collect: endpoints, regions, off-site targets and the client layer's knobs."""
+
+    endpoint_url: str | None = None
+    cos_endpoint_url: str | None = None
+    regions: list[str] = field(default_factory=list)  # empty: every region DescribeRegions lists
+    offsite_targets: list[OffsiteTarget] = field(default_factory=list)
+    offsite_secrets: Secrets | None = None  # None: each target's env vars, else the standard AWS chain
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    rate_limits: bool = True
+    rate_share: float = 1.0
+    timeout: float = 20.0
+    workers_per_lane: int = 16
+    progress: bool = False
+    source: Literal["live", "demo"] = "live"
+
+
+def collect_live(options: RunOptions) -> Estate:
+    """`dr-audit run` against live accounts: credentials by the SDK chain, one account per --role-arn."""
+    from .credentials import assume_role, base_secrets
+
+    config = CollectConfig(endpoint_url=options.endpoint_url, cos_endpoint_url=options.cos_endpoint_url,
+                           regions=list(options.regions), offsite_targets=pack_offsite_targets(options),
+                           progress=options.progress)
+    base = base_secrets(options.profile)
+    if not options.role_arns:
+        return collect([base], config)
+    stats = CallStats()
+    assumer = ApiClient(base, endpoint=Endpoint(config.endpoint_url), retry=config.retry, timeout=config.timeout,
+                        stats=stats)
+    return collect([assume_role(assumer, arn) for arn in options.role_arns], config)
+
+
+def pack_offsite_targets(options: RunOptions) -> list[OffsiteTarget]:
+    """The off-site targets in the scope of the pack this run uses."""
+    from ..packs import load_scope
+
+    return list(load_scope(options.pack).offsite_targets)
+
+
+def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats | None = None) -> Estate:
+    """Read every account (concurrently) into one Estate."""
+    from .s3 import CosCollector, CosSource, OffsiteCollector, resolve_destination_regions
+    from .tencent import cam, cbs, cdb, cloudaudit, cvm, dasb, vpc
+    from .tencent.common import AccountRun, Harvest
+
+    stats = stats or CallStats()
+    limiter = RateLimiter(share=config.rate_share, enabled=config.rate_limits)
+    # Every service is covered; drills are filled from the history store by the runner (or the demo scenario).
+    estate = Estate(source=config.source, collected_at=datetime.now(UTC).replace(microsecond=0))
+    harvest = Harvest(estate)
+    tasks = TaskGroup(config.workers_per_lane)
+    regional = {"cvm": cvm.collect, "cbs": cbs.collect, "vpc": vpc.collect, "cdb": cdb.collect,
+                "dasb": dasb.collect}
+
+    def start_account(secrets: Secrets) -> None:
+        client = ApiClient(secrets, endpoint=Endpoint(config.endpoint_url), limiter=limiter, retry=config.retry,
+                           timeout=config.timeout, stats=stats)
+        account = identify(client, harvest)
+        if account is None:
+            return
+        client.account = account
+        regions = config.regions or list_regions(client, account, harvest)
+        run = AccountRun(client=client, account=account, regions=regions, tasks=tasks, harvest=harvest)
+        with harvest.lock:
+            estate.accounts.append(account)
+            estate.regions.extend(r for r in regions if r not in estate.regions)
+        cam.collect(run)
+        cloudaudit.collect(run)
+        CosCollector(run, CosSource(config.cos_endpoint_url), config.timeout).collect()
+        for region in regions:
+            for service in REGIONAL_SERVICES:
+                regional[service](run, region)
+
+    with _progress(config, stats, tasks) as tick:
+        try:
+            for secrets in accounts:
+                tasks.spawn("accounts", start_account, secrets)
+            # Off-site targets belong to the pack, not to an account: read once, alongside the accounts.
+            for target in config.offsite_targets:
+                OffsiteCollector(tasks, harvest, target, config.offsite_secrets, config.timeout).collect()
+            tasks.wait(tick=tick)
+        finally:
+            tasks.close()
+    for crash in tasks.crashes:  # a collector bug must not read as an empty, readable inventory
+        for service in ACCOUNT_SERVICES:
+            estate.gaps.append(Gap(account=estate.accounts[0] if estate.accounts else "", service=service,
+                                   operation="collect", code="CollectorError",
+                                   message=f"{type(crash).__name__}: {crash}"[:300]))
+    resolve_destination_regions(estate.cos.buckets)
+    tidy(estate)
+    return estate
+
+
+def identify(client: ApiClient, harvest: object) -> str | None:
+    """The account id of these keys; when even that fails, gaps for every service of an unnamed account."""
+    from .credentials import account_id
+    from .tencent.common import Harvest
+
+    assert isinstance(harvest, Harvest)
+    try:
+        return account_id(client)
+    except CallError as error:
+        label = f"unidentified:{mask_key_id(client.secrets.secret_id)}"
+        with harvest.lock:
+            harvest.estate.accounts.append(label)
+            for service in ACCOUNT_SERVICES:
+                harvest.estate.gaps.append(Gap(account=label, service=service, region="", operation=error.action,
+                                               code=error.code, message=error.message))
+        return None
+
+
+def list_regions(client: ApiClient, account: str, harvest: object) -> list[str]:
+    """Every available region (region service, Product=cvm); on failure, global gaps for the regional services."""
+    from .tencent.common import Harvest
+
+    assert isinstance(harvest, Harvest)
+    try:
+        response = client.call("region", "DescribeRegions", {"Product": "cvm"})
+    except CallError as error:
+        for service in REGIONAL_SERVICES:
+            harvest.gap(Gap(account=account, service=service, region="", operation=error.action, code=error.code,
+                            message=error.message))
+        return []
+    found = []
+    for entry in response.get("RegionSet") or []:
+        state = str(entry.get("RegionState") or "AVAILABLE").upper()
+        if entry.get("Region") and state == "AVAILABLE":
+            found.append(str(entry["Region"]))
+    if not found:  # no region to read would look like an estate with nothing in it
+        for service in REGIONAL_SERVICES:
+            harvest.gap(Gap(account=account, service=service, region="", operation="DescribeRegions",
+                            code="NoRegions", message="DescribeRegions listed no available region"))
+    return found
+
+
+# Lists whose items can be reported by more than one region (global resources seen from every region).
+_DEDUPED = (("vpc", "peerings"), ("vpc", "ccns"), ("cloudaudit", "tracks"), ("dasb", "resources"),
+            ("dasb", "devices"), ("dasb", "acls"))
+
+
+def tidy(estate: Estate) -> None:
+    """Deterministic order (threads finish in any order) and one entry per resource seen from several regions,
+    keeping the one from the earliest region in the audited order."""
+    order = {region: n for n, region in enumerate(estate.regions)}
+    for domain_name in ("cam", "cvm", "cbs", "vpc", "cos", "offsite", "cdb", "dasb", "cloudaudit"):
+        domain = getattr(estate, domain_name)
+        for list_name in type(domain).model_fields:
+            values = getattr(domain, list_name)
+            if not isinstance(values, list) or not values or not hasattr(values[0], "resource_id"):
+                continue
+            values.sort(key=lambda r: (r.account, order.get(r.region, -1), r.region, r.resource_id))
+            if (domain_name, list_name) in _DEDUPED:
+                seen: set[tuple[str, str]] = set()
+                kept = []
+                for item in values:
+                    key = (item.account, item.resource_id)
+                    if key not in seen:
+                        seen.add(key)
+                        kept.append(item)
+                setattr(domain, list_name, kept)
+    estate.gaps.sort(key=lambda g: (g.account, g.service, g.region, g.operation))
+
+
+@contextmanager
+def _progress(config: CollectConfig, stats: CallStats, tasks: TaskGroup) -> Iterator[Callable[[], None] | None]:
+    """A one-line live status on stderr (rich) while collecting, when asked for; nothing otherwise."""
+    if not config.progress:
+        yield None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("collecting…") as status:
+        def tick() -> None:
+            services: Counter[str] = Counter()
+            for key, count in dict(stats.sent).items():  # a copy: workers keep counting meanwhile
+                services[key.split(":")[0]] += count
+            busiest = ", ".join(f"{name} {count}" for name, count in services.most_common(4))
+            status.update(f"collecting: {sum(services.values())} reads ({busiest}); {tasks.pending} pending")
+
+        yield tick
