@@ -1,7 +1,5 @@
 """`dr-audit drill …`: plan, start, record, sign, verify, report and list drills (DESIGN.md §10); parse and call."""
 
-from __future__ import annotations
-
 import sys
 from enum import StrEnum
 from pathlib import Path

@@ -1,7 +1,5 @@
 """`dr-audit history list|show`: the runs the history store holds. Thin: parse and call."""
 
-from __future__ import annotations
-
 import json
 import sys
 from enum import StrEnum
