@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -170,3 +173,29 @@ def test_one_unreadable_service_turns_its_checks_to_error_and_exits_3(tmp_path, 
     assert code == 3 and {"cos_versioning_enabled", "offsite_cold_copy"} <= needing_cos
     assert {f["status"] for f in findings if f["check_id"] in needing_cos} == {"ERROR"}
     assert {f["status"] for f in findings if f["check_id"] not in needing_cos} == {"PASS"}
+
+
+def _entry(*args: str, stdout: int = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+    """Run the console script's function in a fresh process, as `dr-audit ARGS...` would."""
+    code = f"import sys; sys.argv = ['dr-audit', *{list(args)!r}]; from dr_audit.cli import entry; entry()"
+    env = {**os.environ, "DR_AUDIT_NO_INSTANCE_ROLE": "1"}
+    return subprocess.run([sys.executable, "-c", code], stdout=stdout, stderr=subprocess.PIPE, text=True, env=env,
+                          timeout=120)
+
+
+def test_the_console_script_flushes_its_output_and_keeps_the_exit_code_when_it_ends_early():
+    listed = _entry("checks", "list", "--format", "json")
+    assert listed.returncode == 0 and len(json.loads(listed.stdout)) == 33  # every buffered byte reached the pipe
+    plan = Path(__file__).parent / "fixtures" / "terraform" / "bucket_versioning_disabled.plan.json"
+    planned = _entry("plan", str(plan), "--format", "json")
+    assert planned.returncode == 1 and json.loads(planned.stdout)["summary"]["FAIL"] >= 1
+    bad = _entry("plan", "/no/such/plan.json")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "no such plan" in bad.stderr
+
+
+def test_the_console_script_says_nothing_more_when_its_reader_goes_away():
+    reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    done = _entry("checks", "list", "--format", "markdown", stdout=reader.stdin)  # type: ignore[arg-type]
+    reader.stdin.close()  # type: ignore[union-attr]
+    reader.wait()
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
