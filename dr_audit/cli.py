@@ -180,9 +180,10 @@ def plan(
 
     from .collect.background import Background
     from .collect.tfinput import read_input
+    from .packfile import read_pack
 
-    # The input is read in a child process from here on, while this one imports the models and loads the checks.
-    with Background(partial(read_input, path)) as reading:
+    # The pack and the input are read in child processes from here on, while this one loads models and checks.
+    with Background(partial(read_pack, pack)) as pack_reading, Background(partial(read_input, path)) as reading:
         from .findings import Severity
         from .options import RunOptions
         from .plan import execute_plan
@@ -192,7 +193,7 @@ def plan(
             fail_on=Severity(fail_on.value), waivers=waivers, baseline=baseline, history=history,
             history_url=history_url, checks_dirs=checks_dir or [], only=only or [], colour=_colour(),
         )
-        outcome = execute_plan(path, options, read=reading.result)
+        outcome = execute_plan(path, options, read=reading.result, read_pack=pack_reading.result)
     _finish(outcome)
 
 
@@ -283,7 +284,7 @@ def pack_init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented copy of the default pack to customise."""
-    from .packs import DEFAULT_PACK, available_packs
+    from .packfile import DEFAULT_PACK, available_packs
 
     if output.exists() and not force:
         _fail(f"{output} exists; pass --force to overwrite it")

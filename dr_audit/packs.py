@@ -8,18 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import BadInput
 from .findings import Severity
-from .inputs import parse_yaml, read_bytes
+from .packfile import PackDocument, PackError, read_pack
 from .registry import CheckParams, CheckSpec, Registry, RegistryError
-from .resources import bundled_dir
 from .scope import Scope
-
-DEFAULT_PACK = "weimob-2020"
-
-
-class PackError(BadInput):
-    """An unusable pack; the message is one line naming the file, the field and the problem."""
 
 
 class PackCheck(BaseModel):
@@ -56,36 +48,20 @@ class PromisePack(BaseModel):
         return params
 
 
-def available_packs() -> dict[str, Path]:
-    return {path.stem: path for path in sorted(bundled_dir("policies").glob("*.yaml"))}
-
-
-def pack_path(name_or_path: str | None) -> Path:
-    candidate = name_or_path or DEFAULT_PACK
-    packs = available_packs()
-    if candidate in packs:
-        return packs[candidate]
-    path = Path(candidate)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return path
-    raise PackError(f"no pack named {candidate!r} (bundled: {', '.join(packs) or 'none'}; or give a YAML file path)")
-
-
 def load_scope(name_or_path: str | None) -> Scope:
     """Only the scope of a pack, for sources that need its off-site targets; a bad pack is bad input as ever."""
-    path = pack_path(name_or_path)
-    data = parse_yaml(read_bytes(path, "pack file", PackError), path, PackError)
-    scope = data.get("scope") if isinstance(data, dict) else None
+    document = read_pack(name_or_path)
+    scope = document.data.get("scope") if isinstance(document.data, dict) else None
     try:
         return Scope.model_validate(scope or {})
     except ValidationError as exc:
-        raise PackError(f"{path}: scope.{_first_error(exc)}") from None
+        raise PackError(f"{document.path}: scope.{_first_error(exc)}") from None
 
 
-def load_pack(name_or_path: str | None, registry: Registry) -> PromisePack:
-    path = pack_path(name_or_path)
-    raw = read_bytes(path, "pack file", PackError)
-    data = parse_yaml(raw, path, PackError)
+def load_pack(name_or_path: str | None, registry: Registry, document: PackDocument | None = None) -> PromisePack:
+    """The pack validated against the registry's checks; `document` is the file already read (see packfile.py)."""
+    document = document or read_pack(name_or_path)
+    path, raw, data = document.path, document.raw, document.data
     if not isinstance(data, dict):
         raise PackError(f"{path}: a pack must be a YAML mapping with name, scope and checks")
     try:

@@ -21,6 +21,7 @@ from .registry import Registry
 
 if TYPE_CHECKING:
     from .collect.tfinput import PlanInput
+    from .packfile import PackDocument
 
 WEAKENED, IMPROVED, UNCHANGED, NEW = "weakened", "improved", "unchanged", "new"
 _INSTANCE_DISK = re.compile(r"\.(system_disk|data_disks\[\d+\])$")
@@ -115,18 +116,20 @@ def locations(estate: Estate) -> dict[str, dict[str, Any]]:
 
 
 def execute_plan(path: Path, options: Any, registry: Registry | None = None,
-                 read: Callable[[], PlanInput] | None = None) -> Any:
+                 read: Callable[[], PlanInput] | None = None,
+                 read_pack: Callable[[], PackDocument] | None = None) -> Any:
     """`dr-audit plan PATH` as a function: evaluate, classify, then waivers, baseline and outputs as for run.
 
-    `read` gives the input read (the CLI passes a child process's result, see `collect/background.py`); by default
-    the input is read here, after the pack and checks, so bad flags fail before a large input is parsed.
+    `read` and `read_pack` give the input and the pack's file already read (the CLI passes child processes'
+    results, see `collect/background.py`); by default both are read here, the input after the pack and checks, so
+    bad flags fail before a large input is parsed.
     """
     from .collect.tfinput import read_input
     from .report import RunInfo, build_report
     from .runner import finish, prepare
 
     started = datetime.now(UTC)
-    registry, pack = prepare(options, registry)
+    registry, pack = prepare(options, registry, read_pack)
     estates = build_estates(read() if read is not None else read_input(path))
     evaluation = evaluate_plan(estates, pack, registry, options.only)
     where = locations(estates.after)

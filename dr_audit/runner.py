@@ -5,7 +5,7 @@ The CLI only parses flags into RunOptions and turns the returned exit code into 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from .errors import BadInput
 from .estate import Estate
 from .findings import Severity, Status
 from .options import RunOptions
+from .packfile import PackDocument
 from .packs import PromisePack, load_pack
 from .registry import Registry, load_registry
 from .render import FORMATS, render
@@ -75,11 +76,15 @@ def acquire_estate(options: RunOptions) -> Estate:
     return collect_live(options)
 
 
-def prepare(options: RunOptions, registry: Registry | None = None) -> tuple[Registry, PromisePack]:
-    """Everything that can be wrong with the user's input is found here, before any collection starts."""
+def prepare(options: RunOptions, registry: Registry | None = None,
+            read_pack: Callable[[], PackDocument] | None = None) -> tuple[Registry, PromisePack]:
+    """Everything that can be wrong with the user's input is found here, before any collection starts.
+
+    `read_pack` gives the pack's file already read (`dr-audit plan` reads it in a child process).
+    """
     validate_formats(options)
     registry = registry or load_registry(options.checks_dirs)
-    pack = load_pack(options.pack, registry)
+    pack = load_pack(options.pack, registry, read_pack() if read_pack is not None else None)
     for check_id in options.only:
         registry.get(check_id)  # an unknown id is bad input
     check_policy_files(options, pack)
