@@ -104,14 +104,20 @@ def test_the_plan_report_is_the_same_with_and_without_the_child(tmp_path, target
     assert reports[0][1]  # something was judged
 
 
-def test_bad_input_is_one_line_whether_or_not_the_child_read_it(tmp_path):
-    broken = tmp_path / "plan.json"
-    broken.write_text("{not json")
+@pytest.mark.parametrize(("broken", "args", "says"), [
+    ("plan.json", [], "not a JSON plan"),
+    ("pack.yaml", ["--pack"], "not valid YAML"),
+])
+def test_bad_input_is_one_line_whether_or_not_a_child_read_it(tmp_path, broken, args, says):
+    (tmp_path / "plan.json").write_text("{not json" if broken == "plan.json" else
+                                        (FIXTURES / "bucket_versioning_disabled.plan.json").read_text())
+    (tmp_path / "pack.yaml").write_text("name: [unclosed\n")
+    argv = ["plan", str(tmp_path / "plan.json"), *[a for flag in args for a in (flag, str(tmp_path / "pack.yaml"))]]
     lines = []
     for no_fork in ("", "1"):
         env = {**os.environ, "DR_AUDIT_NO_FORK": no_fork, "DR_AUDIT_NO_INSTANCE_ROLE": "1"}
-        done = subprocess.run([sys.executable, "-m", "dr_audit.cli", "plan", str(broken)], env=env,
-                              capture_output=True, text=True, cwd=ROOT)
-        assert done.returncode == 2
+        done = subprocess.run([sys.executable, "-m", "dr_audit.cli", *argv], env=env, capture_output=True, text=True,
+                              cwd=ROOT)
+        assert done.returncode == 2, done.stderr
         lines.append(done.stderr)
-    assert lines[0] == lines[1] and lines[0].count("\n") == 1 and "not a JSON plan" in lines[0]
+    assert lines[0] == lines[1] and lines[0].count("\n") == 1 and says in lines[0]
