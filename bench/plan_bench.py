@@ -1,11 +1,13 @@
 """Benchmark `dr-audit plan` against Checkov on generated Terraform plans and .tf directories of the same resources.
 
-Usage: python bench/plan_bench.py [--sizes 100 1000 5000] [--no-checkov] [--repeat 1]
+Usage: python bench/plan_bench.py [--sizes 100 1000 5000] [--repeat 5] [--no-checkov] [--in-place]
 
 For each size it writes a plan JSON (the shape of `terraform show -json`, half the resources already in prior state)
-and a .tf directory declaring the same resources, then times each tool as a whole process and reads its peak
-memory. Checkov is installed with pip into its own virtual environment under a temporary directory; if that fails
-the script says so and reports dr-audit alone. Checkov has few tencentcloud checks, so the comparison is of the cost
+and a .tf directory declaring the same resources, then times each tool as a whole process (median wall and CPU
+seconds of --repeat runs after a warm-up) and reads its peak memory. Both tools are installed with pip, each into a
+virtual environment of its own under a temporary directory, as a user would install them (dr-audit from this
+checkout; --in-place times this interpreter's instead). If Checkov cannot be installed the script says so and
+reports dr-audit alone. Checkov has few tencentcloud checks, so the comparison is of the cost
 of reading and judging the same input, not of the findings.
 """
 
@@ -14,8 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -119,48 +121,66 @@ def write_tf(items: list[dict[str, Any]], directory: Path) -> None:
         (directory / f"main_{number:03d}.tf").write_text("\n".join(blocks[start:start + chunk]))
 
 
-def timed(command: list[str]) -> tuple[float, float, int]:
-    """Wall seconds and peak resident memory (MiB) of one whole process, and its exit code."""
+def timed(command: list[str]) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds and peak resident memory (MiB) of one whole process, and its exit code.
+
+    CPU time and memory come from wait4: CPU counts the process and the children it waited for (dr-audit reads
+    its inputs in two short-lived children); memory is the largest single process's peak.
+    """
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
-    return elapsed, usage.ru_maxrss / 1024, code  # ru_maxrss is KiB on Linux
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code  # ru_maxrss is KiB on Linux
 
 
-def install_checkov(workdir: Path) -> Path | None:
-    target = workdir / "checkov-venv"
+def install(workdir: Path, name: str, requirement: str) -> Path | None:
+    """A virtual environment of its own with `requirement` installed; its bin directory, or None if pip failed."""
+    target = workdir / f"{name}-venv"
     try:
         venv.create(target, with_pip=True)
-        pip = target / "bin" / "pip"
-        subprocess.run([str(pip), "install", "--quiet", "checkov"], check=True, timeout=900,
+        subprocess.run([str(target / "bin" / "pip"), "install", "--quiet", requirement], check=True, timeout=900,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     except (subprocess.SubprocessError, OSError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
-        print(f"checkov could not be installed ({type(exc).__name__}: "
-              f"{detail.decode(errors='replace').strip().splitlines()[-1:] or exc}); reporting dr-audit alone")
+        print(f"{name} could not be installed ({type(exc).__name__}: "
+              f"{detail.decode(errors='replace').strip().splitlines()[-1:] or exc})")
         return None
-    return target / "bin" / "checkov"
+    return target / "bin"
 
 
-def best(command: list[str], repeat: int) -> tuple[float, float, int]:
+def median_of(command: list[str], repeat: int) -> tuple[float, float, float, int]:
+    """Median wall and CPU seconds over `repeat` runs (after one unmeasured warm-up), the peak memory, the exit code."""
+    timed(command)
     runs = [timed(command) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(r[1] for r in runs), runs[-1][2]
+    return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), max(r[2] for r in runs),
+            runs[-1][3])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-checkov", action="store_true")
+    parser.add_argument("--in-place", action="store_true",
+                        help="time this interpreter's dr-audit instead of installing the checkout into its own venv")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="dr-audit-plan-bench-"))
     try:
-        checkov = None if args.no_checkov else install_checkov(workdir)
-        dr_audit = [sys.executable, "-m", "dr_audit.cli", "plan"]
-        print(f"{'input':<6} {'resources':>9} {'dr-audit s':>10} {'MiB':>6} {'checkov s':>10} {'MiB':>6} "
-              f"{'checkov/dr-audit':>16}")
+        if args.in_place:
+            dr_audit = [sys.executable, "-m", "dr_audit.cli", "plan"]
+        else:
+            ours_bin = install(workdir, "dr-audit", str(ROOT))
+            if ours_bin is None:
+                return 1
+            dr_audit = [str(ours_bin / "dr-audit"), "plan"]
+        checkov_bin = None if args.no_checkov else install(workdir, "checkov", "checkov")
+        if checkov_bin is None and not args.no_checkov:
+            print("reporting dr-audit alone")
+        print(f"medians of {args.repeat} runs after a warm-up")
+        print(f"{'input':<6} {'resources':>9} {'dr-audit s':>10} {'cpu s':>6} {'MiB':>5} "
+              f"{'checkov s':>10} {'cpu s':>6} {'MiB':>5} {'checkov/dr-audit':>16}")
         for size in args.sizes:
             items = resources(size)
             plan_path, tf_dir = workdir / f"plan-{size}.json", workdir / f"tf-{size}"
@@ -168,23 +188,25 @@ def main() -> int:
             write_tf(items, tf_dir)
             for kind, target, framework, flag in (("plan", plan_path, "terraform_plan", "-f"),
                                                   ("tf", tf_dir, "terraform", "-d")):
-                ours, our_mib, code = best([*dr_audit, str(target), "--pack", str(PACK), "--format", "json",
-                                            "--output", str(workdir / "out.json")], args.repeat)
+                ours, our_cpu, our_mib, code = median_of(
+                    [*dr_audit, str(target), "--pack", str(PACK), "--format", "json",
+                     "--output", str(workdir / "out.json")], args.repeat)
                 if code not in (0, 1, 3):
                     print(f"dr-audit failed on {target} (exit {code})")
                     return 1
-                theirs = their_mib = None
-                if checkov is not None:
-                    theirs, their_mib, _ = best([str(checkov), flag, str(target), "--framework", framework,
-                                                 "--quiet", "--compact", "-o", "json"], args.repeat)
-                ratio = f"{theirs / ours:.2f}x" if theirs else "-"
-                print(f"{kind:<6} {size:>9} {ours:>10.2f} {our_mib:>6.0f} "
-                      f"{(f'{theirs:.2f}' if theirs else '-'):>10} {(f'{their_mib:.0f}' if their_mib else '-'):>6} "
-                      f"{ratio:>16}")
+                theirs = None
+                if checkov_bin is not None:
+                    theirs, their_cpu, their_mib, _ = median_of(
+                        [str(checkov_bin / "checkov"), flag, str(target), "--framework", framework, "--quiet",
+                         "--compact", "-o", "json"], args.repeat)
+                row = f"{kind:<6} {size:>9} {ours:>10.2f} {our_cpu:>6.2f} {our_mib:>5.0f} "
+                if theirs is None:
+                    row += f"{'-':>10} {'-':>6} {'-':>5} {'-':>16}"
+                else:
+                    row += f"{theirs:>10.2f} {their_cpu:>6.2f} {their_mib:>5.0f} {f'{theirs / ours:.1f}x':>16}"
+                print(row)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    # Resource usage of this script itself, for completeness (children are measured per process above).
-    print(f"bench driver peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     return 0
 
 
