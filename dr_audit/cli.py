@@ -176,14 +176,17 @@ def plan(
     Values unknown until apply are ERROR, never PASS; evidence checks (freshness, drills) do not apply to plans.
     Exit codes as for run: 0 clean, 1 a FAIL at or above --fail-on, 2 bad input, 3 some results are ERROR.
     """
+    from contextlib import ExitStack
     from functools import partial
 
     from .collect.background import Background
-    from .collect.tfinput import read_input
+    from .collect.tfinput import start_reading
     from .packfile import read_pack
 
     # The pack and the input are read in child processes from here on, while this one loads models and checks.
-    with Background(partial(read_pack, pack)) as pack_reading, Background(partial(read_input, path)) as reading:
+    with ExitStack() as stack:
+        pack_reading = stack.enter_context(Background(partial(read_pack, pack)))
+        read = start_reading(path, stack)
         from .findings import Severity
         from .options import RunOptions
         from .plan import execute_plan
@@ -193,7 +196,7 @@ def plan(
             fail_on=Severity(fail_on.value), waivers=waivers, baseline=baseline, history=history,
             history_url=history_url, checks_dirs=checks_dir or [], only=only or [], colour=_colour(),
         )
-        outcome = execute_plan(path, options, read=reading.result, read_pack=pack_reading.result)
+        outcome = execute_plan(path, options, read=read, read_pack=pack_reading.result)
     _finish(outcome)
 
 

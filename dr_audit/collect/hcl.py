@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,7 +80,16 @@ class _Scope:
     resources: dict[str, _Declared] = field(default_factory=dict)  # type.name -> declaration
 
 
-def _parse(path: Path) -> tuple[dict[str, Any], dict[tuple[str, str], int]]:
+# A file read: its python-hcl2 serialization and the line of each resource block, by (type, name).
+ParsedFile = tuple[dict[str, Any], dict[tuple[str, str], int]]
+
+
+def parse_files(paths: Iterable[Path]) -> dict[str, ParsedFile]:
+    """Each file parsed, by its path as given: what `directory_resources` accepts as already parsed."""
+    return {str(path): _parse(path) for path in paths}
+
+
+def _parse(path: Path) -> ParsedFile:
     """The file's python-hcl2 serialization and each resource block's line: read fast, python-hcl2 where unsure."""
     text = read_text(path, ".tf file")
     try:
@@ -256,10 +265,10 @@ class _Evaluator:
 
 
 def _load_module(directory: Path, module: str, variables: dict[str, Any], providers: dict[str, str],
-                 declared: list[_Declared], depth: int = 0) -> None:
+                 declared: list[_Declared], done: Mapping[str, ParsedFile], depth: int = 0) -> None:
     files = sorted(directory.glob("*.tf"))
     scope = _Scope(module=module, providers=dict(providers))
-    parsed = [(path, *_parse(path)) for path in files]
+    parsed = [(path, *(done.get(str(path)) or _parse(path))) for path in files]
     for _, data, _ in parsed:
         for block in _blocks(data, "variable"):
             for name, body in block.items():
@@ -302,7 +311,7 @@ def _load_module(directory: Path, module: str, variables: dict[str, Any], provid
                      and not k.startswith("__")}
         child = f"{module}.module.{_label(name_key)}" if module else f"module.{_label(name_key)}"
         # Normalised but not resolved: SARIF wants paths relative to where the user pointed, not absolute ones.
-        _load_module(Path(os.path.normpath(directory / source)), child, arguments, scope.providers, declared,
+        _load_module(Path(os.path.normpath(directory / source)), child, arguments, scope.providers, declared, done,
                      depth + 1)
 
 
@@ -325,12 +334,16 @@ def _instances(item: _Declared, evaluator: _Evaluator) -> list[tuple[int | str |
 _META_ARGUMENTS = ("count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection")
 
 
-def directory_resources(directory: Path) -> list[TfResource]:
-    """Every tencentcloud resource declared in the directory's .tf files (and local modules), evaluated."""
+def directory_resources(directory: Path, parsed: Mapping[str, ParsedFile] | None = None) -> list[TfResource]:
+    """Every tencentcloud resource declared in the directory's .tf files (and local modules), evaluated.
+
+    `parsed` holds files already parsed (by `parse_files`, keyed by path as `directory.glob` gives it); the rest
+    are parsed here.
+    """
     if not any(directory.glob("*.tf")):
         raise BadInput(f"{directory}: no .tf files in this directory")
     declared: list[_Declared] = []
-    _load_module(directory, "", {}, {}, declared)
+    _load_module(directory, "", {}, {}, declared, parsed or {})
     resources = []
     for item in declared:
         evaluator = _Evaluator()
