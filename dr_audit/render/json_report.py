@@ -18,7 +18,8 @@ def render(report: dict[str, Any], **_: Any) -> str:
     parts = []
     for key, value in report.items():
         if key == "findings" and value:
-            rows = ",\n".join("    " + json.dumps(f, ensure_ascii=False, separators=(", ", ": ")) for f in value)
+            encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode  # one encoder for all rows
+            rows = ",\n".join("    " + encode(f) for f in value)
             parts.append(f'  "findings": [\n{rows}\n  ]')
         else:
             parts.append(f"  {json.dumps(key)}: {_dump(value, '  ')}")
