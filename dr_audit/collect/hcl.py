@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import BadInput
 from ..inputs import read_text
 from . import hcl_reader
-from .tfinput import TfResource, resource_reference, service_of
+from .tfinput import TfResource, any_leaf, resource_reference, service_of
 
 
 class _Unknown:
@@ -45,14 +45,12 @@ def _label(key: str) -> str:
     return key[1:-1] if len(key) >= 2 and key[0] == key[-1] == '"' else key
 
 
+def _is_unknown(value: Any) -> bool:
+    return value is UNKNOWN_VALUE
+
+
 def has_unknown(value: Any) -> bool:
-    if value is UNKNOWN_VALUE:
-        return True
-    if isinstance(value, dict):
-        return any(has_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(has_unknown(v) for v in value)
-    return False
+    return any_leaf(value, _is_unknown)
 
 
 @dataclass

@@ -198,19 +198,23 @@ def _region_for(key: str, regions: dict[str, str]) -> str:
     return regions.get(short, regions.get("tencentcloud", ""))
 
 
-def _unknown_attributes(after_unknown: Any) -> set[str]:
-    def anything(value: Any) -> bool:
-        if value is True:
-            return True
-        if isinstance(value, dict):
-            return any(anything(v) for v in value.values())
-        if isinstance(value, list):
-            return any(anything(v) for v in value)
-        return False
+def any_leaf(value: Any, test: Callable[[Any], bool]) -> bool:
+    """Whether `test` holds for any value inside nested dicts and lists (or for `value` itself, when neither)."""
+    if isinstance(value, dict):
+        return any(any_leaf(v, test) for v in value.values())
+    if isinstance(value, list):
+        return any(any_leaf(v, test) for v in value)
+    return test(value)
 
+
+def _is_true(value: Any) -> bool:
+    return value is True
+
+
+def _unknown_attributes(after_unknown: Any) -> set[str]:
     if not isinstance(after_unknown, dict):
         return set()
-    return {key for key, value in after_unknown.items() if anything(value)}
+    return {key for key, value in after_unknown.items() if any_leaf(value, _is_true)}
 
 
 def _module_resources(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
