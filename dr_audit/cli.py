@@ -180,7 +180,7 @@ def plan(
     from functools import partial
 
     from .collect.background import Background
-    from .collect.tfinput import start_reading
+    from .collect.planinput import start_reading
     from .packfile import read_pack
 
     # The pack and the input are read in child processes from here on, while this one loads models and checks.

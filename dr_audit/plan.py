@@ -20,7 +20,7 @@ from .findings import Finding, Status
 from .registry import Registry
 
 if TYPE_CHECKING:
-    from .collect.tfinput import PlanInput
+    from .collect.planinput import PlanInput
     from .packfile import PackDocument
 
 WEAKENED, IMPROVED, UNCHANGED, NEW = "weakened", "improved", "unchanged", "new"
@@ -37,7 +37,7 @@ class PlanEstates:
 
 def load_estates(path: Path) -> PlanEstates:
     """Both Estates of a plan JSON file, or the one Estate of a directory of .tf files."""
-    from .collect.tfinput import read_input
+    from .collect.planinput import read_input
 
     return build_estates(read_input(path))
 
@@ -124,7 +124,7 @@ def execute_plan(path: Path, options: Any, registry: Registry | None = None,
     results, see `collect/background.py`); by default both are read here, the input after the pack and checks, so
     bad flags fail before a large input is parsed.
     """
-    from .collect.tfinput import read_input
+    from .collect.planinput import read_input
     from .report import RunInfo, build_report
     from .runner import finish, prepare
 

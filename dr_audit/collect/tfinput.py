@@ -1,4 +1,5 @@
-"""Terraform inputs reduced to `TfResource`s: the plan JSON reader (the .tf reader is `hcl.py`).
+"""Terraform inputs reduced to `TfResource`s: the resource record itself and the plan JSON reader (the .tf reader is
+`hcl.py`, and `planinput.py` picks between them).
 
 Kept apart from the Estate mapping in `terraform.py` so that reading an input needs no model classes: `dr-audit
 plan` reads its input in a child process while the parent loads the models and the checks (`collect/background.py`).
@@ -7,18 +8,13 @@ plan` reads its input in a child process while the parent loads the models and t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import BadInput
 from ..inputs import parse_json, read_text
-
-if TYPE_CHECKING:
-    from .hcl import ParsedFile
 
 _NON_RESOURCE_ROOTS = frozenset({"var", "local", "module", "data", "count", "each", "path", "self", "terraform"})
 
@@ -271,68 +267,3 @@ def plan_resources(plan: dict[str, Any], *, prior: bool = False, file: str | Non
             region=_region_for(configured.provider_key if configured else "tencentcloud", regions), file=file,
         ))
     return resources
-
-
-@dataclass
-class PlanInput:
-    """A Terraform input read: the resources after the change and, for a plan, before it."""
-
-    after: list[TfResource]
-    before: list[TfResource] | None  # None for .tf directories: there is no prior state to compare with
-    file: str
-
-
-def read_input(path: Path, parsed: Mapping[str, ParsedFile] | None = None) -> PlanInput:
-    """Read a plan JSON file or a directory of .tf files; anything unreadable is BadInput naming it.
-
-    `parsed` holds .tf files already parsed (see `split_tf_files`).
-    """
-    if path.is_dir():
-        from .hcl import directory_resources
-
-        return PlanInput(directory_resources(path, parsed), None, str(path))
-    if not path.exists():
-        raise BadInput(f"{path}: no such plan file or directory")
-    plan = load_plan(path)
-    index = plan_index(plan)
-    after = plan_resources(plan, file=str(path), index=index)
-    before = plan_resources(plan, prior=True, file=str(path), index=index) if plan.get("prior_state") else []
-    return PlanInput(after, before, str(path))
-
-
-# Above this much .tf text, parsing outweighs the rest of reading and the parent's own preparation, and is split
-# between two child processes, the parent evaluating the result; below it one child reads everything
-# (BENCHMARKS.md: 1,000 resources are ~160 KB, 5,000 ~790 KB).
-SPLIT_PARSING_BYTES = 384 * 1024
-
-
-def split_tf_files(path: Path) -> tuple[list[Path], list[Path]] | None:
-    """The directory's own .tf files in two halves of about equal size when worth parsing apart, else None."""
-    if not path.is_dir():
-        return None
-    sized = sorted(((p.stat().st_size, p) for p in path.glob("*.tf") if p.is_file()), reverse=True)
-    if len(sized) < 2 or sum(size for size, _ in sized) < SPLIT_PARSING_BYTES:
-        return None
-    halves: tuple[list[Path], list[Path]] = ([], [])
-    totals = [0, 0]
-    for size, file in sized:  # largest first, each to the lighter half
-        lighter = 0 if totals[0] <= totals[1] else 1
-        halves[lighter].append(file)
-        totals[lighter] += size
-    return halves
-
-
-def start_reading(path: Path, stack: ExitStack) -> Callable[[], PlanInput]:
-    """Start reading `path` in child processes (`background.py`), stopped with `stack`; call the result for it.
-
-    A large .tf directory is parsed in two halves at once and evaluated by the caller; anything else is read whole
-    by one child.
-    """
-    from .background import Background
-    from .hcl import parse_files
-
-    halves = split_tf_files(path)
-    if halves is None:
-        return stack.enter_context(Background(partial(read_input, path))).result
-    first, second = (stack.enter_context(Background(partial(parse_files, half))) for half in halves)
-    return lambda: read_input(path, {**first.result(), **second.result()})

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from dr_audit.collect import tfinput
+from dr_audit.collect import planinput
 from dr_audit.collect.hcl import directory_resources, parse_files
-from dr_audit.collect.tfinput import read_input, split_tf_files, start_reading
+from dr_audit.collect.planinput import read_input, split_tf_files, start_reading
 
 from .helpers import ESTATE_TF
 
@@ -43,7 +43,7 @@ def test_small_inputs_are_read_whole(many_files, tmp_path):
 
 
 def test_halves_cover_every_file_once_and_balance_their_sizes(many_files, monkeypatch):
-    monkeypatch.setattr(tfinput, "SPLIT_PARSING_BYTES", 0)
+    monkeypatch.setattr(planinput, "SPLIT_PARSING_BYTES", 0)
     halves = split_tf_files(many_files)
     assert halves is not None
     first, second = halves
@@ -62,7 +62,7 @@ def test_files_parsed_elsewhere_give_the_same_resources(many_files):
 
 
 def test_a_split_read_in_children_equals_reading_here(many_files, monkeypatch):
-    monkeypatch.setattr(tfinput, "SPLIT_PARSING_BYTES", 0)
+    monkeypatch.setattr(planinput, "SPLIT_PARSING_BYTES", 0)
     monkeypatch.delenv("DR_AUDIT_NO_FORK", raising=False)
     monkeypatch.setattr(threading, "active_count", lambda: 1)
     with ExitStack() as stack:
