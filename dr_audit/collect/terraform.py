@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -716,6 +715,8 @@ def _bucket_acl(canned: str, body: Any) -> BucketAcl:
                     public_write=canned == "public-read-write")
     if not body:
         return acl
+    import xml.etree.ElementTree as ElementTree  # an ACL body is rare in a configuration: load XML only then
+
     try:
         root = ElementTree.fromstring(str(body))
     except ElementTree.ParseError:
