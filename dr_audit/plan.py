@@ -35,14 +35,8 @@ class PlanEstates:
     file: str
 
 
-def load_estates(path: Path) -> PlanEstates:
-    """Both Estates of a plan JSON file, or the one Estate of a directory of .tf files."""
-    from .collect.planinput import read_input
-
-    return build_estates(read_input(path))
-
-
 def build_estates(read: PlanInput) -> PlanEstates:
+    """Both Estates of a plan JSON file, or the one Estate of a directory of .tf files."""
     from .collect.terraform import build_estate
 
     after = build_estate(read.after)

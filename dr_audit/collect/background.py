@@ -29,6 +29,7 @@ _FAILED = b"failed"
 
 
 def forking_allowed() -> bool:
+    """Linux, not switched off, and no other thread running (a fork copies only the calling thread)."""
     return (sys.platform.startswith("linux") and hasattr(os, "fork") and not os.environ.get(NO_FORK_ENV)
             and threading.active_count() == 1)
 
