@@ -7,6 +7,7 @@ it. This is a command-line entry point, so printing is its job.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import threading
@@ -34,7 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
 
     signal.signal(signal.SIGTERM, interrupted)
-    with EmulatedCloud(estate, latency=args.latency, rate_limits=args.rate_limits) as cloud:
+    with contextlib.ExitStack() as running:
+        try:
+            cloud = running.enter_context(EmulatedCloud(estate, latency=args.latency, rate_limits=args.rate_limits))
+        except BadInput as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         print(f"scenario:              {args.scenario} (account {cloud.account})")
         print(f"API 3.0 endpoint:      {cloud.endpoint_url}")
         print(f"COS endpoint:          {cloud.cos_endpoint_url}")

@@ -46,8 +46,14 @@ class MotoS3:
     from the signing key (`resolve` maps an access key to an account; unknown keys see the first account)."""
 
     def __init__(self, resolve: Callable[[str], str | None] | None = None) -> None:
-        from moto.server import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import WSGIRequestHandler, make_server
+        try:
+            from moto.server import DomainDispatcherApplication, create_backend_app
+            from werkzeug.serving import WSGIRequestHandler, make_server
+        except ImportError as exc:  # a production install has no emulator: say how to get one
+            from ..errors import BadInput
+
+            raise BadInput(f"the emulated cloud needs the demo extra ({exc.name} is not installed): "
+                           "pip install 'dr-audit[demo]'") from None
 
         class QuietHandler(WSGIRequestHandler):
             def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002
