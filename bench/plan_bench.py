@@ -1,6 +1,7 @@
 """Benchmark `dr-audit plan` against Checkov on generated Terraform plans and .tf directories of the same resources.
 
 Usage: python bench/plan_bench.py [--sizes 100 1000 5000] [--repeat 5] [--no-checkov] [--in-place]
+                                  [--corpus plain|rich]
 
 For each size it writes a plan JSON (the shape of `terraform show -json`, half the resources already in prior state)
 and a .tf directory declaring the same resources, then times each tool as a whole process (median wall and CPU
@@ -52,13 +53,74 @@ def _unit(i: int) -> list[dict[str, Any]]:
     ]
 
 
-def resources(count: int) -> list[dict[str, Any]]:
+ENVS = ("prod", "prod", "test", "dev")
+DESTRUCTIVE = ("cvm:TerminateInstances", "cbs:DeleteSnapshots", "cos:DeleteObject", "cdb:IsolateDBInstance")
+
+
+def _rich_unit(i: int) -> list[dict[str, Any]]:
+    """The plain unit plus what real estates add: a VPC per environment every 20 units, a security group with a
+    rule set (public web, a CIDR of another environment, now and then SSH to the world), a host in two groups, and
+    a custom CAM policy attached to the unit's user."""
+    env = ENVS[i % len(ENVS)]
+    block = i // 20
+    out = []
+    if i % 20 < len(set(ENVS)):  # the first units of each block declare that block's VPCs
+        vpc_env = sorted(set(ENVS))[i % 20]
+        out.append({"type": "tencentcloud_vpc", "name": f"v{block}{vpc_env}",
+                    "values": {"name": f"{vpc_env}-{block}", "cidr_block": _cidr(block, vpc_env),
+                               "tags": {"env": vpc_env}}, "refs": {}})
+    other = "test" if env == "prod" else "prod"
+    ingress = [{"action": "ACCEPT", "cidr_block": "0.0.0.0/0", "protocol": "TCP", "port": "443"},
+               {"action": "ACCEPT", "cidr_block": _cidr(block, other) if i % 9 == 0 else _cidr(block, env),
+                "protocol": "TCP", "port": "3306"},
+               {"action": "DROP", "cidr_block": "0.0.0.0/0", "protocol": "ALL", "port": "ALL"}]
+    if i % 13 == 0:
+        ingress.insert(0, {"action": "ACCEPT", "cidr_block": "0.0.0.0/0", "protocol": "TCP", "port": "22"})
+    document = {"version": "2.0", "statement": [
+        {"effect": "allow", "action": [f"{('cvm', 'cbs', 'cos', 'cdb')[i % 4]}:Describe*"], "resource": ["*"]},
+        {"effect": "allow", "action": [DESTRUCTIVE[i % len(DESTRUCTIVE)]] if i % 5 else ["cos:*"],
+         "resource": ["*"]}]}
+    out += _unit(i)
+    out += [
+        {"type": "tencentcloud_security_group", "name": f"sg{i}",
+         "values": {"name": f"{env}-sg{i}", "tags": {"env": env}}, "refs": {}},
+        {"type": "tencentcloud_security_group_rule_set", "name": f"rs{i}", "values": {"ingress": ingress},
+         "refs": {"security_group_id": f"tencentcloud_security_group.sg{i}"}},
+        {"type": "tencentcloud_instance", "name": f"h{i}",
+         "values": {"instance_name": f"{env}-h{i}", "availability_zone": f"ap-shanghai-{1 + i % 3}",
+                    "image_id": "img-9qabwvbn", "instance_type": "S5.MEDIUM2", "tags": {"env": env, "app": f"a{i % 7}"}},
+         "refs": {"vpc_id": f"tencentcloud_vpc.v{block}{env}",
+                  "orderly_security_groups": [f"tencentcloud_security_group.sg{i}",
+                                              f"tencentcloud_security_group.sg{i - i % 5}"]}},
+        {"type": "tencentcloud_cam_policy", "name": f"cp{i}",
+         "values": {"name": f"team-{i}", "document": json.dumps(document)}, "refs": {}},
+        {"type": "tencentcloud_cam_user_policy_attachment", "name": f"up{i}", "values": {},
+         "refs": {"user_name": f"tencentcloud_cam_user.u{i}", "policy_id": f"tencentcloud_cam_policy.cp{i}"}},
+    ]
+    return out
+
+
+def _cidr(block: int, env: str) -> str:
+    return f"10.{sorted(set(ENVS)).index(env) * 80 + block % 80}.{block // 80 % 256}.0/24"
+
+
+def resources(count: int, corpus: str = "plain") -> list[dict[str, Any]]:
+    unit = _rich_unit if corpus == "rich" else _unit
     out: list[dict[str, Any]] = []
     i = 0
     while len(out) < count:
-        out.extend(_unit(i))
+        out.extend(unit(i))
         i += 1
     return out[:count]
+
+
+def _reference_expression(target: str | list[str]) -> dict[str, Any]:
+    targets = target if isinstance(target, list) else [target]
+    return {"references": [part for t in targets for part in (f"{t}.id", t)]}
+
+
+def _reference_hcl(target: str | list[str]) -> str:
+    return "[" + ", ".join(f"{t}.id" for t in target) + "]" if isinstance(target, list) else f"{target}.id"
 
 
 def write_plan(items: list[dict[str, Any]], path: Path) -> None:
@@ -80,7 +142,7 @@ def write_plan(items: list[dict[str, Any]], path: Path) -> None:
                                                               "before": values if existing else None,
                                                               "after": values, "after_unknown": unknown}})
         expressions = {k: {"constant_value": v} for k, v in item["values"].items()}
-        expressions.update({k: {"references": [f"{v}.id", v]} for k, v in item["refs"].items()})
+        expressions.update({k: _reference_expression(v) for k, v in item["refs"].items()})
         config.append({"address": address, "mode": "managed", "type": item["type"], "name": item["name"],
                        "provider_config_key": "tencentcloud", "expressions": expressions, "schema_version": 0})
     plan = {"format_version": "1.2", "terraform_version": "1.7.5", "variables": {},
@@ -103,6 +165,8 @@ def _hcl(value: Any) -> str:
         return "[" + ", ".join(_hcl(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{k} = {_hcl(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, str) and value.startswith("{"):  # a JSON document: a heredoc keeps it readable as HCL
+        return f"<<EOT\n{value}\nEOT"
     return json.dumps(value)
 
 
@@ -113,7 +177,7 @@ def write_tf(items: list[dict[str, Any]], directory: Path) -> None:
     for item in items:
         lines = [f'resource "{item["type"]}" "{item["name"]}" {{']
         lines += [f"  {k} = {_hcl(v)}" for k, v in item["values"].items()]
-        lines += [f"  {k} = {v}.id" for k, v in item["refs"].items()]
+        lines += [f"  {k} = {_reference_hcl(v)}" for k, v in item["refs"].items()]
         blocks.append("\n".join([*lines, "}", ""]))
     # Several files of whole resource blocks, as a real configuration would be split.
     chunk = 250
@@ -163,6 +227,8 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-checkov", action="store_true")
+    parser.add_argument("--corpus", choices=("plain", "rich"), default="rich",
+                        help="rich adds VPCs, security groups with rule sets, hosts and custom CAM policies")
     parser.add_argument("--in-place", action="store_true",
                         help="time this interpreter's dr-audit instead of installing the checkout into its own venv")
     args = parser.parse_args()
@@ -182,7 +248,7 @@ def main() -> int:
         print(f"{'input':<6} {'resources':>9} {'dr-audit s':>10} {'cpu s':>6} {'MiB':>5} "
               f"{'checkov s':>10} {'cpu s':>6} {'MiB':>5} {'checkov/dr-audit':>16}")
         for size in args.sizes:
-            items = resources(size)
+            items = resources(size, args.corpus)
             plan_path, tf_dir = workdir / f"plan-{size}.json", workdir / f"tf-{size}"
             write_plan(items, plan_path)
             write_tf(items, tf_dir)
