@@ -219,7 +219,8 @@ def no_cross_environment_ingress(estate: Estate, params: CrossEnvironmentIngress
                 unjudged.append(vpc.vpc_id)
                 yield Result.error(vpc, f"its address range does not parse ({exc}), so prod groups cannot be judged "
                                    "against it")
-    non_prod_groups = sorted(g for g, found in envs.items() if found - {"prod"})
+    non_prod_groups = {g for g, found in envs.items() if found - {"prod"}}
+    index = netrules.AddressIndex(non_prod_cidrs)
 
     def counts(networks: list[netrules.Network]) -> bool:
         return not (params.ignore_internet_wide and netrules.is_internet_wide(networks))
@@ -234,9 +235,12 @@ def no_cross_environment_ingress(estate: Estate, params: CrossEnvironmentIngress
             continue
         tally = netrules.Tally()
         # A group admitting its own members is only cross-environment when non-prod instances use it too.
-        referenced = [g for g in non_prod_groups if any(r.source_security_group_id == g for r in group.ingress)]
+        referenced = sorted({r.source_security_group_id for r in group.ingress} & non_prod_groups)  # type: ignore[arg-type]
+        # Only the ranges some rule could let in need walking the rules; the others are denied whatever the probe.
+        candidates = netrules.could_admit(group.ingress, index, counts)
+        ranges = [(name, cidrs) for name, cidrs in non_prod_cidrs.items() if candidates is None or name in candidates]
         for probe in netrules.traffic_probes(group.ingress):
-            for name, cidrs in non_prod_cidrs.items():
+            for name, cidrs in ranges:
                 tally.add(name, probe, netrules.admits_addresses(group.ingress, probe, cidrs, counts=counts))
             for other in referenced:
                 tally.add(f"{other} ({'/'.join(sorted(envs[other]))})", probe,

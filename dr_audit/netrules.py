@@ -11,9 +11,11 @@ not resolve, a port string that does not parse).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from .estate.vpc import SecurityGroupRule
 
@@ -73,6 +75,13 @@ def parse_ports(text: str | None) -> list[tuple[int, int]] | None:
     """Inclusive port ranges of `22`, `22-23`, `22,3389`; None for `ALL` (every port). ValueError if not understood."""
     if text is None:
         raise ValueError("no port given")
+    ranges = _port_ranges(text)
+    return None if ranges is None else list(ranges)
+
+
+@lru_cache(maxsize=4096)
+def _port_ranges(text: str) -> tuple[tuple[int, int], ...] | None:
+    # Estates repeat a few port strings thousands of times: parse each once.
     cleaned = text.strip()
     if cleaned.upper() == "ALL":
         return None
@@ -84,11 +93,14 @@ def parse_ports(text: str | None) -> list[tuple[int, int]] | None:
         if not 0 <= low <= high <= MAX_PORT:
             raise ValueError(f"port range {part.strip()!r} is out of bounds")
         ranges.append((low, high))
-    return ranges
+    return tuple(ranges)
 
 
+@lru_cache(maxsize=65536)
 def parse_network(text: str) -> Network:
-    """A CIDR block or single address. Tencent maps every `0.0.0.0/n` to `0.0.0.0/0`, so do we."""
+    """A CIDR block or single address. Tencent maps every `0.0.0.0/n` to `0.0.0.0/0`, so do we.
+
+    Cached: the same few thousand ranges recur in every group's rules, and the objects are immutable."""
     network = ipaddress.ip_network(text.strip(), strict=False)
     if network.network_address == ANY_IPV4.network_address and network.version == 4:
         return ANY_IPV4
@@ -139,6 +151,73 @@ def describe_rule(rule: SecurityGroupRule) -> str:
     source = (rule.cidr or rule.ipv6_cidr or rule.source_security_group_id or rule.address_template or "?")
     what = rule.service_template or f"{rule.protocol}:{rule.port}"
     return f"{rule.action} {what} from {source}"
+
+
+class AddressIndex:
+    """Named address blocks (say, each non-prod VPC's ranges), found by overlap with a network without a scan.
+
+    Two blocks overlap only when one contains the other. The blocks containing a network are found by looking up
+    each of its shorter prefixes; the blocks inside it by bisecting the sorted first addresses.
+    """
+
+    def __init__(self, named: Mapping[str, Sequence[Network]]) -> None:
+        self._by_prefix: dict[tuple[int, int, int], list[str]] = {}
+        spans: dict[int, list[tuple[int, str]]] = {4: [], 6: []}
+        for name, networks in named.items():
+            for network in networks:
+                first = int(network.network_address)
+                self._by_prefix.setdefault((network.version, network.prefixlen, first), []).append(name)
+                spans[network.version].append((first, name))
+        self._spans = {version: sorted(entries) for version, entries in spans.items()}
+        self._firsts = {version: [first for first, _ in entries] for version, entries in self._spans.items()}
+
+    def overlapping(self, network: Network) -> set[str]:
+        version, bits = network.version, network.max_prefixlen
+        first, last = int(network.network_address), int(network.broadcast_address)
+        names: set[str] = set()
+        for length in range(network.prefixlen + 1):
+            shift = bits - length
+            names.update(self._by_prefix.get((version, length, first >> shift << shift), ()))
+        firsts = self._firsts[version]
+        low, high = bisect_left(firsts, first), bisect_right(firsts, last)
+        names.update(name for _, name in self._spans[version][low:high])
+        return names
+
+
+def ports_readable(rule: SecurityGroupRule) -> bool:
+    """Whether `covers_probe` can answer for this rule whatever the probe (no template, known protocol and ports)."""
+    protocol = normalise_protocol(rule.protocol)
+    if rule.service_template or protocol is None:
+        return False
+    if protocol not in PORTED_PROTOCOLS:
+        return True
+    try:
+        parse_ports(rule.port)
+    except ValueError:
+        return False
+    return True
+
+
+def could_admit(rules: Sequence[SecurityGroupRule], index: AddressIndex,
+                counts: Callable[[list[Network]], bool] = lambda networks: True) -> set[str] | None:
+    """The names in `index` that `admits_addresses(rules, …, counts=counts)` could answer other than DENIED for.
+
+    Every other name is denied for every probe: only readable DROPs and ACCEPTs that do not count touch it. None when
+    no name can be ruled out (a rule whose source is unknown could be about any address).
+    """
+    names: set[str] = set()
+    for rule in rules:
+        if rule.source_security_group_id and not rule.address_template:
+            continue
+        if unresolved_source(rule) is not None:
+            return None
+        networks = rule_networks(rule)
+        action = rule.action.strip().upper()
+        if action in ("ACCEPT", "DROP") and ports_readable(rule) and (action == "DROP" or not counts(networks)):
+            continue
+        for network in networks:
+            names |= index.overlapping(network)
+    return names
 
 
 def _overlap(blocks: Iterable[Network], network: Network) -> list[Network]:

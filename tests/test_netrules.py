@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 from dr_audit.estate import SecurityGroupRule
 from dr_audit.netrules import (
     ANY_IPV4,
+    AddressIndex,
     Admission,
     Probe,
     admits_addresses,
     admits_group,
+    could_admit,
     covers_probe,
     parse_network,
     parse_ports,
@@ -118,3 +120,47 @@ def test_evaluation_matches_brute_force_first_match(rules, port, block):
     probe = Probe("tcp", port)
     verdict = admits_addresses(rules, probe, [ipaddress.ip_network(block)])
     assert verdict.admitted == brute_force(rules, probe, block)
+
+
+# Small address space so generated rules and ranges overlap often: 10.0.0.0/8 cut at a few prefix lengths.
+_blocks = st.builds(lambda a, b, p: str(ipaddress.ip_network(f"10.{a}.{b}.0/{p}", strict=False)),
+                    st.integers(0, 3), st.integers(0, 3), st.sampled_from([8, 14, 16, 22, 24, 28]))
+_sources = st.one_of(_blocks, st.just("0.0.0.0/0"), st.just("not-a-cidr"),
+                     st.builds(lambda: {"address_template": "ipm-1"}), st.builds(lambda: {"sg": "sg-x"}))
+_rules = st.lists(st.builds(
+    lambda action, protocol, port, source: SecurityGroupRule(
+        action=action, protocol=protocol, port=port,
+        **({"address_template": source["address_template"]} if isinstance(source, dict) and "address_template"
+           in source else {"source_security_group_id": source["sg"]} if isinstance(source, dict) else
+           {"cidr": source})),
+    st.sampled_from(["ACCEPT", "DROP", "ACCEPT", "LOG"]), st.sampled_from(["tcp", "udp", "ALL", "icmp", "xyz"]),
+    st.sampled_from(["22", "3306", "1-1024", "ALL", "bad"]), _sources), max_size=6)
+_ranges = st.dictionaries(st.sampled_from(["a", "b", "c", "d", "e"]), st.lists(_blocks, min_size=1, max_size=2),
+                          max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ranges=_ranges, probe=_blocks)
+def test_the_address_index_finds_exactly_the_overlapping_ranges(ranges, probe):
+    named = {name: [parse_network(c) for c in cidrs] for name, cidrs in ranges.items()}
+    network = parse_network(probe)
+    expected = {name for name, blocks in named.items() if any(b.overlaps(network) for b in blocks)}
+    assert AddressIndex(named).overlapping(network) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(rules=_rules, ranges=_ranges, ignore_internet=st.booleans())
+def test_ranges_ruled_out_are_denied_for_every_probe(rules, ranges, ignore_internet):
+    named = {name: [parse_network(c) for c in cidrs] for name, cidrs in ranges.items()}
+
+    def counts(networks):
+        return not (ignore_internet and any(n.prefixlen == 0 for n in networks))
+
+    candidates = could_admit(rules, AddressIndex(named), counts)
+    if candidates is None:
+        return
+    for name, blocks in named.items():
+        if name in candidates:
+            continue
+        for probe in traffic_probes(rules):
+            assert admits_addresses(rules, probe, blocks, counts=counts).admission is Admission.DENIED
