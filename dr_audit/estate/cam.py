@@ -9,6 +9,7 @@ from pydantic import Field
 
 from ..fields import new_list
 from .base import Model, Resource
+from .index import Indexed
 
 
 class AccessKey(Model):
@@ -104,7 +105,7 @@ class CamAccount(Resource):
 Principal = CamUser | CamGroup | CamRole
 
 
-class CamState(Model):
+class CamState(Indexed):
     accounts: list[CamAccount] = Field(default_factory=new_list)
     users: list[CamUser] = Field(default_factory=new_list)
     groups: list[CamGroup] = Field(default_factory=new_list)
@@ -112,16 +113,10 @@ class CamState(Model):
     policies: list[CamPolicy] = Field(default_factory=new_list)
 
     def policy(self, account: str, policy_id: str) -> CamPolicy | None:
-        for policy in self.policies:
-            if policy.account == account and policy.policy_id == policy_id:
-                return policy
-        return None
+        return self._first("policies", self.policies, lambda p: (p.account, p.policy_id), (account, policy_id))
 
     def group(self, account: str, group_id: str) -> CamGroup | None:
-        for group in self.groups:
-            if group.account == account and group.group_id == group_id:
-                return group
-        return None
+        return self._first("groups", self.groups, lambda g: (g.account, g.group_id), (account, group_id))
 
     def effective_policy_ids(self, principal: CamUser | CamGroup | CamRole) -> list[str]:
         """Direct attachments plus, for users, those inherited through groups (order kept, no repeats)."""

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from ..fields import new_dict, new_list
 from .base import Model, Resource
+from .index import Indexed
 
 
 class Disk(Resource):
@@ -80,15 +81,17 @@ class Snapshot(Resource):
         return self.snapshot_id
 
 
-class CbsState(Model):
+class CbsState(Indexed):
     disks: list[Disk] = Field(default_factory=new_list)
     policies: list[SnapshotPolicy] = Field(default_factory=new_list)
     # Collectors keep the newest snapshot of each disk plus every cross-region copy, not the whole history.
     snapshots: list[Snapshot] = Field(default_factory=new_list)
 
     def policies_of(self, disk: Disk) -> list[SnapshotPolicy]:
-        bound = set(disk.policy_ids)
-        return [p for p in self.policies if p.account == disk.account and p.policy_id in bound]
+        """The policies bound to the disk, in the order the estate lists them."""
+        by_id = self._grouped("policies", self.policies, lambda p: (p.account, p.policy_id))
+        found = {id(p): p for policy_id in disk.policy_ids for p in by_id.get((disk.account, policy_id), ())}
+        return self._in_order("policy_positions", self.policies, list(found.values()))
 
     def snapshots_of(self, disk_id: str) -> list[Snapshot]:
-        return [s for s in self.snapshots if s.disk_id == disk_id]
+        return list(self._grouped("snapshots", self.snapshots, lambda s: s.disk_id).get(disk_id, ()))

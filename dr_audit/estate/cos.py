@@ -13,6 +13,7 @@ from pydantic import Field
 from ..fields import new_dict, new_list
 from .base import Model, Resource
 from .cloudaudit import AuditTrack
+from .index import Indexed
 
 if TYPE_CHECKING:
     from ..scope import Scope
@@ -111,14 +112,11 @@ class Bucket(Resource):
         return self.name
 
 
-class CosState(Model):
+class CosState(Indexed):
     buckets: list[Bucket] = Field(default_factory=new_list)
 
     def bucket(self, name: str) -> Bucket | None:
-        for bucket in self.buckets:
-            if bucket.name == name:
-                return bucket
-        return None
+        return self._first("buckets", self.buckets, lambda b: b.name, name)
 
     def appids(self) -> set[str]:
         """The APPIDs of the accounts whose buckets this estate listed."""

@@ -7,7 +7,8 @@ from datetime import datetime
 from pydantic import Field
 
 from ..fields import new_dict, new_list
-from .base import Model, Resource
+from .base import Resource
+from .index import Indexed
 
 
 class Instance(Resource):
@@ -33,11 +34,8 @@ class Instance(Resource):
         return self.instance_id
 
 
-class CvmState(Model):
+class CvmState(Indexed):
     instances: list[Instance] = Field(default_factory=new_list)
 
     def instance(self, instance_id: str) -> Instance | None:
-        for instance in self.instances:
-            if instance.instance_id == instance_id:
-                return instance
-        return None
+        return self._first("instances", self.instances, lambda i: i.instance_id, instance_id)

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from ..fields import new_dict, new_list
 from .base import Model, Resource
+from .index import Indexed
 
 
 class Vpc(Resource):
@@ -97,20 +98,15 @@ class Ccn(Resource):
         return self.ccn_id
 
 
-class VpcState(Model):
+class VpcState(Indexed):
     vpcs: list[Vpc] = Field(default_factory=new_list)
     security_groups: list[SecurityGroup] = Field(default_factory=new_list)
     peerings: list[Peering] = Field(default_factory=new_list)
     ccns: list[Ccn] = Field(default_factory=new_list)
 
     def vpc(self, vpc_id: str) -> Vpc | None:
-        for vpc in self.vpcs:
-            if vpc.vpc_id == vpc_id:
-                return vpc
-        return None
+        return self._first("vpcs", self.vpcs, lambda v: v.vpc_id, vpc_id)
 
     def security_group(self, security_group_id: str) -> SecurityGroup | None:
-        for group in self.security_groups:
-            if group.security_group_id == security_group_id:
-                return group
-        return None
+        return self._first("security_groups", self.security_groups, lambda g: g.security_group_id,
+                           security_group_id)
