@@ -330,7 +330,7 @@ class SeparationOfDutiesParams(CheckParams):
 )
 def separation_of_duties(estate: Estate, params: SeparationOfDutiesParams) -> Iterator[Result]:
     evaluator = cam_policy.Evaluator(estate.cam)
-    domains = data_domains(estate, params)
+    duties = Duties.of(data_domains(estate, params))
     # Principals holding the same policies get the same verdict: judge each distinct set of policies once.
     verdicts: dict[tuple[object, ...], tuple[str, str, dict[str, object]]] = {}
     for principal in principals(estate):
@@ -339,7 +339,7 @@ def separation_of_duties(estate: Estate, params: SeparationOfDutiesParams) -> It
             continue
         signature = evaluator.signature(principal)
         if signature not in verdicts:
-            verdicts[signature] = _duties_verdict(evaluator, principal, domains)
+            verdicts[signature] = duties.verdict(evaluator, principal)
         status, message, evidence = verdicts[signature]
         if status == "FAIL":
             yield Result.fail(principal, message, kind=kind(principal), **evidence)
@@ -349,33 +349,61 @@ def separation_of_duties(estate: Estate, params: SeparationOfDutiesParams) -> It
             yield Result.ok(principal, message, kind=kind(principal), **evidence)
 
 
-def _duties_verdict(evaluator: cam_policy.Evaluator, principal: Principal,
-                    domains: list[DataDomain]) -> tuple[str, str, dict[str, object]]:
-    """("FAIL" | "ERROR" | "PASS", message, evidence) for one principal's permissions over every data domain."""
-    all_data = tuple(dict.fromkeys(a for d in domains for t in d.data for a in t.actions))
-    all_backup = tuple(dict.fromkeys(a for d in domains for t in d.backups for a in t.actions))
-    # Most principals hold no destructive right at all: settle them without walking every resource.
-    if not domains or (evaluator.decide_any(principal, all_data, cam_policy.SOME_RESOURCE)[0].allowed is False
-                       or evaluator.decide_any(principal, all_backup, cam_policy.SOME_RESOURCE)[0].allowed is False):
-        return "PASS", "", {"domains": len(domains)}
-    unknown: tuple[str, Decision | None] | None = None
-    for domain in domains:
-        data_ok, data_how, data_decision = _can_destroy(evaluator, principal, domain.data)
-        if data_ok is False:
-            continue
-        backup_ok, backup_how, backup_decision = _can_destroy(evaluator, principal, domain.backups)
-        if data_ok and backup_ok and data_decision is not None and backup_decision is not None:
-            via = sorted({*data_decision.allowed_by, *backup_decision.allowed_by})
-            message = f"can destroy {domain.name} ({data_how}) and its backups ({backup_how}) through {', '.join(via)}"
-            return "FAIL", message, {"domain": domain.name, "data": data_how, "backup": backup_how, "policies": via}
-        if backup_ok is not False and unknown is None:
-            undecided = data_decision if data_ok is None else backup_decision
-            unknown = (f"{domain.name}: {data_how if data_ok is None else backup_how}", undecided)
-    if unknown is not None:
-        where, decision = unknown
-        why = decision.why_unknown if decision is not None else "unknown"
-        return "ERROR", f"cannot tell whether it can destroy {where}: {why}", {}
-    return "PASS", "", {"domains": len(domains)}
+@dataclass(frozen=True)
+class Duties:
+    """The data domains of an estate, with what every principal's verdict needs computed once.
+
+    `representatives` is the first domain of each class (same actions on resources of the same service, region and
+    owner). Principals whose policies do not tell resources apart by path (Evaluator.paths_matter) answer every
+    domain of a class alike, so for them the first stands for all: the verdict, and the domain a FAIL or ERROR
+    names, are those of the full walk.
+    """
+
+    domains: list[DataDomain]
+    representatives: list[DataDomain]
+    data_actions: tuple[str, ...]
+    backup_actions: tuple[str, ...]
+
+    @classmethod
+    def of(cls, domains: list[DataDomain]) -> Duties:
+        def classes(targets: tuple[Target, ...]) -> frozenset[tuple[object, ...]]:
+            return frozenset((t.actions, t.resource.service, t.resource.region, t.resource.owners) for t in targets)
+
+        first: dict[tuple[object, ...], DataDomain] = {}
+        for domain in domains:
+            first.setdefault((classes(domain.data), classes(domain.backups)), domain)
+        return cls(domains, list(first.values()),
+                   tuple(dict.fromkeys(a for d in domains for t in d.data for a in t.actions)),
+                   tuple(dict.fromkeys(a for d in domains for t in d.backups for a in t.actions)))
+
+    def verdict(self, evaluator: cam_policy.Evaluator, principal: Principal) -> tuple[str, str, dict[str, object]]:
+        """("FAIL" | "ERROR" | "PASS", message, evidence) for one principal's permissions over every data domain."""
+        passed: tuple[str, str, dict[str, object]] = ("PASS", "", {"domains": len(self.domains)})
+        # Most principals hold no destructive right at all: settle them without walking every resource.
+        some = cam_policy.SOME_RESOURCE
+        if not self.domains or evaluator.decide_any(principal, self.data_actions, some)[0].allowed is False \
+                or evaluator.decide_any(principal, self.backup_actions, some)[0].allowed is False:
+            return passed
+        unknown: tuple[str, Decision | None] | None = None
+        for domain in self.domains if evaluator.paths_matter(principal) else self.representatives:
+            data_ok, data_how, data_decision = _can_destroy(evaluator, principal, domain.data)
+            if data_ok is False:
+                continue
+            backup_ok, backup_how, backup_decision = _can_destroy(evaluator, principal, domain.backups)
+            if data_ok and backup_ok and data_decision is not None and backup_decision is not None:
+                via = sorted({*data_decision.allowed_by, *backup_decision.allowed_by})
+                message = (f"can destroy {domain.name} ({data_how}) and its backups ({backup_how}) "
+                           f"through {', '.join(via)}")
+                return "FAIL", message, {"domain": domain.name, "data": data_how, "backup": backup_how,
+                                         "policies": via}
+            if backup_ok is not False and unknown is None:
+                undecided = data_decision if data_ok is None else backup_decision
+                unknown = (f"{domain.name}: {data_how if data_ok is None else backup_how}", undecided)
+        if unknown is not None:
+            where, decision = unknown
+            why = decision.why_unknown if decision is not None else "unknown"
+            return "ERROR", f"cannot tell whether it can destroy {where}: {why}", {}
+        return passed
 
 
 # --------------------------------------------------------------------------------------- access key hygiene

@@ -469,6 +469,7 @@ class Evaluator:
     # Parsing documents is the costly part: once per policy, and once per principal for its list of policies.
     _views: dict[tuple[str, str], PolicyView] = field(default_factory=dict, repr=False)
     _principal_views: dict[int, tuple[Principal, list[PolicyView]]] = field(default_factory=dict, repr=False)
+    _paths_matter: dict[tuple[str, ...], bool] = field(default_factory=dict, repr=False)
 
     def policies_of(self, principal: Principal) -> list[PolicyView]:
         """Direct and inherited (through groups) policies; unreadable attachments appear as unknown policies."""
@@ -507,10 +508,30 @@ class Evaluator:
         views = self.policies_of(principal)
         return (principal.account, tuple(v.name for v in views), tuple(v.unknown_reason for v in views))
 
+    def paths_matter(self, principal: Principal) -> bool:
+        """Whether the principal's policies tell resources apart by path (a resource pattern other than `…:*`).
+
+        When they do not, any two resources of one service, region and owner get the same answer to every question.
+        """
+        views = self.policies_of(principal)
+        key = tuple(v.name for v in views)
+        found = self._paths_matter.get(key)
+        if found is None:
+            found = self._paths_matter[key] = any(
+                isinstance(parsed := _parse_pattern(pattern), tuple) and parsed[3] != "*"
+                for view in views for statement in view.statements or () for pattern in statement.resources)
+        return found
+
+    def resource_class(self, principal: Principal, resource: ResourceQuery) -> Any:
+        """What of `resource` can change the principal's answers: all of it, or only its service, region and owner."""
+        if isinstance(resource, str) or self.paths_matter(principal):
+            return str(resource)
+        return resource.service, resource.region, resource.owners
+
     def decide(self, principal: Principal, action: str, resource: ResourceQuery = EVERY_RESOURCE) -> Decision:
         views = self.policies_of(principal)
         key = (principal.account, tuple(v.name for v in views), tuple(v.unknown_reason for v in views),
-               normalise_action(action), str(resource))
+               normalise_action(action), self.resource_class(principal, resource))
         if key not in self._cache:
             self._cache[key] = decide(views, action, resource, self.context)
         return self._cache[key]
