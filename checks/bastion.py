@@ -142,6 +142,8 @@ def bastion_only_admin_path(estate: Estate, params: AdminPathParams) -> Iterator
     others = netrules.subtract_all(netrules.INTERNET, bastion_addresses)
     # Where the bastion inventory could not be read, an address rule may be the bastion's own: not a FAIL.
     blind = {gap.account: gap.describe() for gap in estate.gaps_for("dasb")}
+    # Hosts of one application share their groups: judge each (account, groups) once.
+    verdicts: dict[tuple[str, tuple[str, ...]], tuple[str, str, dict[str, Any]]] = {}
     for item in prod_instances(estate, params.scope):
         if isinstance(item, Result):
             yield item
@@ -149,42 +151,48 @@ def bastion_only_admin_path(estate: Estate, params: AdminPathParams) -> Iterator
         if reason := item.unknown("security_group_ids"):
             yield Result.error(item, reason)
             continue
-        rules = []
-        problem = None
-        for group_id in item.security_group_ids:
-            group = estate.vpc.security_group(group_id)
-            if group is None:
-                problem = f"its security group {group_id} is not in the inventory"
-            elif reason := group.unknown("ingress"):
-                problem = f"{group_id}: {reason}"
-            else:
-                rules.extend(group.ingress)
-            if problem:
-                break
-        if problem:
-            yield Result.error(item, problem)
-            continue
-        referenced = sorted({r.source_security_group_id for r in rules if r.source_security_group_id}
-                            - bastion_groups)
-        tally = netrules.Tally()
-        for port in params.admin_ports:
-            probe = netrules.Probe("tcp", port)
-            by_address = netrules.admits_addresses(rules, probe, others)
-            if by_address.admitted and item.account in blind:
-                by_address = netrules.Verdict(netrules.Admission.UNKNOWN, by_address.rule,
-                                              f"{by_address.reason} may be the bastion's ({blind[item.account]})")
-            tally.add("addresses other than the bastion's", probe, by_address)
-            for group_id in referenced:
-                tally.add(f"group {group_id}", probe, netrules.admits_group(rules, probe, group_id))
-        evidence: dict[str, Any] = {"security_groups": item.security_group_ids,
-                    "bastion_addresses": [str(a) for a in bastion_addresses], **tally.evidence()}
-        if admitted := tally.admitted_lines():
-            yield Result.fail(item, f"admin ports reachable around the bastion: {'; '.join(admitted[:3])}",
-                              **evidence)
-        elif undecided := tally.undecided_lines():
-            yield Result.error(item, f"cannot tell: {undecided[0]}", **evidence)
-        else:
-            yield Result.ok(item, **evidence)
+        key = (item.account, tuple(item.security_group_ids))
+        if key not in verdicts:
+            verdicts[key] = _admin_path(estate, item, params, bastion_groups, bastion_addresses, others,
+                                        blind.get(item.account))
+        status, message, evidence = verdicts[key]
+        yield _RESULTS[status](item, message, **evidence)
+
+
+_RESULTS = {"PASS": Result.ok, "FAIL": Result.fail, "ERROR": Result.error}
+
+
+def _admin_path(estate: Estate, item: Instance, params: AdminPathParams, bastion_groups: set[str],
+                bastion_addresses: list[netrules.Network], others: list[netrules.Network],
+                blind: str | None) -> tuple[str, str, dict[str, Any]]:
+    """(status, message, evidence) for a prod host's admin ports, from the rules of its security groups."""
+    rules = []
+    for group_id in item.security_group_ids:
+        group = estate.vpc.security_group(group_id)
+        if group is None:
+            return "ERROR", f"its security group {group_id} is not in the inventory", {}
+        if reason := group.unknown("ingress"):
+            return "ERROR", f"{group_id}: {reason}", {}
+        rules.extend(group.ingress)
+    referenced = sorted({r.source_security_group_id for r in rules if r.source_security_group_id}
+                        - bastion_groups)
+    tally = netrules.Tally()
+    for port in params.admin_ports:
+        probe = netrules.Probe("tcp", port)
+        by_address = netrules.admits_addresses(rules, probe, others)
+        if by_address.admitted and blind is not None:
+            by_address = netrules.Verdict(netrules.Admission.UNKNOWN, by_address.rule,
+                                          f"{by_address.reason} may be the bastion's ({blind})")
+        tally.add("addresses other than the bastion's", probe, by_address)
+        for group_id, verdict in sorted(netrules.admits_groups(rules, probe, referenced).items()):
+            tally.add(f"group {group_id}", probe, verdict)
+    evidence: dict[str, Any] = {"security_groups": item.security_group_ids,
+                                "bastion_addresses": [str(a) for a in bastion_addresses], **tally.evidence()}
+    if admitted := tally.admitted_lines():
+        return "FAIL", f"admin ports reachable around the bastion: {'; '.join(admitted[:3])}", evidence
+    if undecided := tally.undecided_lines():
+        return "ERROR", f"cannot tell: {undecided[0]}", evidence
+    return "PASS", "", evidence
 
 
 def _in_effect(acl: BastionAcl, estate: Estate) -> bool:

@@ -284,6 +284,11 @@ class _Doubt:
             self.may_drop = rule
             self.reason = self.reason or reason
 
+    def copy(self) -> _Doubt:
+        twin = _Doubt()
+        twin.may_admit, twin.may_drop, twin.reason = self.may_admit, self.may_drop, self.reason
+        return twin
+
     def admitted(self, rule: SecurityGroupRule, sources: Sequence[Network] = ()) -> Verdict:
         """A rule lets the traffic in, unless an unreadable rule before it might have dropped it first."""
         if self.may_drop is not None:
@@ -350,33 +355,62 @@ def admits_group(rules: Sequence[SecurityGroupRule], probe: Probe, group_id: str
     Members of a group are private addresses, so a DROP of the whole IPv4 space before a group's ACCEPT shuts them
     out; narrower DROPs are not taken as doing so (the members' addresses are not the question here).
     """
-    doubt = _Doubt()
+    return admits_groups(rules, probe, (group_id,))[group_id]
+
+
+def admits_groups(rules: Sequence[SecurityGroupRule], probe: Probe, group_ids: Iterable[str]) -> dict[str, Verdict]:
+    """`admits_group` for each of `group_ids`, in one walk of the rules.
+
+    Unreadable rules that could concern any source (address templates, an unreadable DROP of everything) count for
+    every group still undecided; those naming one group count for that group alone.
+    """
+    pending = set(group_ids)
+    shared = _Doubt()
+    own: dict[str, _Doubt] = {}
+    decided: dict[str, Verdict] = {}
+
+    def note_all(rule: SecurityGroupRule, reason: str) -> None:
+        shared.note(rule, reason)
+        for group, doubt in own.items():
+            if group in pending:
+                doubt.note(rule, reason)
+
     for rule in rules:
+        if not pending:
+            break
         covered = covers_probe(rule, probe)
         if covered is False:
             continue
         action = rule.action.strip().upper()
         if rule.address_template:
-            doubt.note(rule, unresolved_source(rule) or "")
+            note_all(rule, unresolved_source(rule) or "")
             continue
         if rule.source_security_group_id:
-            if rule.source_security_group_id != group_id:
+            group = rule.source_security_group_id
+            if group not in pending:
                 continue
+            doubt = own.setdefault(group, shared.copy())
             if covered is None or action not in ("ACCEPT", "DROP"):
                 doubt.note(rule, f"ports {rule.service_template or rule.port!r} or action cannot be read")
                 continue
-            return doubt.admitted(rule) if action == "ACCEPT" else doubt.denied()
-        if action == "DROP":
-            try:
-                networks = rule_networks(rule)
-            except ValueError:
+            decided[group] = doubt.admitted(rule) if action == "ACCEPT" else doubt.denied()
+            pending.discard(group)
+            continue
+        if action == "DROP" and ANY_IPV4 in _networks_or_none(rule):
+            if covered is None:
+                note_all(rule, f"ports {rule.service_template or rule.port!r} cannot be read")
                 continue
-            if ANY_IPV4 in networks:
-                if covered is None:
-                    doubt.note(rule, f"ports {rule.service_template or rule.port!r} cannot be read")
-                    continue
-                return doubt.denied()
-    return doubt.denied()
+            break
+    for group in pending:
+        decided[group] = own.get(group, shared).denied()
+    return decided
+
+
+def _networks_or_none(rule: SecurityGroupRule) -> list[Network]:
+    try:
+        return rule_networks(rule)
+    except ValueError:
+        return []
 
 
 def traffic_probes(rules: Iterable[SecurityGroupRule]) -> list[Probe]:

@@ -16,6 +16,7 @@ from dr_audit.netrules import (
     Probe,
     admits_addresses,
     admits_group,
+    admits_groups,
     could_admit,
     covers_probe,
     parse_network,
@@ -164,3 +165,55 @@ def test_ranges_ruled_out_are_denied_for_every_probe(rules, ranges, ignore_inter
             continue
         for probe in traffic_probes(rules):
             assert admits_addresses(rules, probe, blocks, counts=counts).admission is Admission.DENIED
+
+
+def one_group_at_a_time(rules: list[SecurityGroupRule], probe: Probe, group_id: str) -> Admission:
+    """The plain walk for one source group, as an oracle: its first readable rule, or a DROP of all IPv4, decides;
+    an unreadable rule met before that may have admitted (unless it is a DROP) or dropped (unless an ACCEPT)."""
+    may_admit = may_drop = False
+
+    def unreadable(rule: SecurityGroupRule) -> None:
+        nonlocal may_admit, may_drop
+        may_admit = may_admit or rule.action.upper() != "DROP"
+        may_drop = may_drop or rule.action.upper() != "ACCEPT"
+
+    for candidate in rules:
+        covered = covers_probe(candidate, probe)
+        if covered is False:
+            continue
+        action = candidate.action.strip().upper()
+        if candidate.address_template:
+            unreadable(candidate)
+        elif candidate.source_security_group_id == group_id:
+            if covered is None or action not in ("ACCEPT", "DROP"):
+                unreadable(candidate)
+            elif action == "ACCEPT":
+                return Admission.UNKNOWN if may_drop else Admission.ADMITTED
+            else:
+                return Admission.UNKNOWN if may_admit else Admission.DENIED
+        elif not candidate.source_security_group_id and action == "DROP" and candidate.cidr == "0.0.0.0/0":
+            if covered is None:
+                unreadable(candidate)
+            else:
+                break
+    return Admission.UNKNOWN if may_admit else Admission.DENIED
+
+
+_group_rules = st.lists(st.builds(
+    lambda action, protocol, port, source: SecurityGroupRule(
+        action=action, protocol=protocol, port=port,
+        **({"address_template": "ipm-1"} if source == "tpl" else {"source_security_group_id": source}
+           if source.startswith("sg-") else {"cidr": source})),
+    st.sampled_from(["ACCEPT", "DROP", "LOG"]), st.sampled_from(["tcp", "ALL", "udp"]),
+    st.sampled_from(["22", "1-100", "ALL", "bad"]),
+    st.sampled_from(["sg-a", "sg-b", "sg-c", "0.0.0.0/0", "10.0.0.0/8", "tpl"])), max_size=7)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rules=_group_rules, port=st.sampled_from([22, 80]))
+def test_one_walk_for_many_groups_answers_as_one_walk_per_group(rules, port):
+    probe = Probe("tcp", port)
+    together = admits_groups(rules, probe, ["sg-a", "sg-b", "sg-c"])
+    for group in ("sg-a", "sg-b", "sg-c"):
+        assert together[group].admission is one_group_at_a_time(rules, probe, group)
+        assert together[group] == admits_group(rules, probe, group)
