@@ -48,6 +48,25 @@ def finding_id(check_id: str, resource: ResourceRef) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
+# Evidence is proportional to the finding, not to the estate: a list longer than this keeps its first items and
+# says how many there were in `<key>_total`, so a report grows linearly with the findings.
+EVIDENCE_LIST_LIMIT = 50
+
+
+def capped(evidence: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """`evidence` with every list (at the top or one level down) cut to EVIDENCE_LIST_LIMIT items and counted."""
+    out: dict[str, Any] = {}
+    for key, value in evidence.items():
+        if isinstance(value, list | tuple) and len(value) > EVIDENCE_LIST_LIMIT:
+            out[key] = list(value[:EVIDENCE_LIST_LIMIT])
+            out[f"{key}_total"] = len(value)
+        elif isinstance(value, dict) and depth == 0:
+            out[key] = capped(value, 1)
+        else:
+            out[key] = value
+    return out
+
+
 class Result:
     """What a check yields for one resource. The engine adds the check's metadata to make a Finding."""
 
@@ -57,7 +76,7 @@ class Result:
         self.status = status
         self.resource = resource.ref() if isinstance(resource, Resource) else resource
         self.message = message
-        self.evidence = evidence
+        self.evidence = capped(evidence) if evidence else evidence
 
     @classmethod
     def ok(cls, resource: Resource | ResourceRef, message: str = "", **evidence: Any) -> Result:

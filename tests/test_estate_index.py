@@ -37,3 +37,4 @@ def test_a_caller_changing_the_answer_does_not_change_the_estate():
     cbs = CbsState(snapshots=[Snapshot(account="a", snapshot_id="s1", disk_id="d1", created_at=WHEN)])
     cbs.snapshots_of("d1").clear()
     assert len(cbs.snapshots_of("d1")) == 1
+

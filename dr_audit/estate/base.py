@@ -53,7 +53,9 @@ class Resource(Model):
     def ref(self) -> ResourceRef:
         # Under a plan the cloud id is often unknown until apply; the Terraform address names the resource instead.
         resource_id = self.origin.address if self.origin is not None else self.resource_id
-        return ResourceRef(type=self.RESOURCE_TYPE, id=resource_id, region=self.region, account=self.account)
+        # Every field is already a validated str of this model: skip validating them again, once per finding.
+        return ResourceRef.model_construct(type=self.RESOURCE_TYPE, id=resource_id, region=self.region,
+                                           account=self.account)
 
     def unknown(self, *attributes: str) -> str | None:
         """The reason the first of `attributes` could not be read, or None when all were read."""
