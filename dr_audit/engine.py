@@ -1,7 +1,9 @@
 """The engine: runs a promise pack's checks over an Estate and turns their results into findings, failing closed.
 
 A check never sees the network. What the Estate could not read becomes ERROR here, before and after the check runs:
-a service that was not collected, a (service, region) whose inventory failed, or a check that crashed.
+a service that was not collected, a (service, region) whose inventory failed, or a check that crashed. A check that
+examined nothing PASSes only when that emptiness was read completely, and an estate that names no account PASSes
+nothing.
 """
 
 from __future__ import annotations
@@ -87,10 +89,32 @@ def _judge(spec: CheckSpec, estate: Estate, params: CheckParams, outcome: CheckO
     merged = _merge(judged)
     outcome.examined = len(merged)
     if not merged and not gaps:
-        outcome.note = "nothing to examine: the estate has no such resources"
-        merged = [Result.ok(account_ref(account), "no resources of this kind exist (0 examined)", examined=0)
-                  for account in accounts]
-    return results + merged
+        outcome.note = "0 examined: the estate has no such resources"
+        merged = [_vacuous(spec, account) for account in accounts]
+    results += merged
+    if not estate.accounts:
+        results = [_unattributed(result) for result in results]
+    return results
+
+
+def _vacuous(spec: CheckSpec, account: str) -> Result:
+    """The result of a check that found nothing to examine in an account.
+
+    Only reached when every service it requires was collected and no read of them failed, so the emptiness was
+    read completely; the message says so, because a PASS over nothing is easy to mistake for a PASS over something.
+    """
+    inventories = ", ".join(spec.requires) or "none"
+    return Result.ok(account_ref(account), f"0 examined: no resources of this kind exist (every inventory it needs "
+                     f"was read completely: {inventories})", examined=0, inventories=list(spec.requires))
+
+
+def _unattributed(result: Result) -> Result:
+    """Without an identified account nothing proves whose estate was read, so a PASS is not evidence."""
+    if result.status is not Status.PASS:
+        return result
+    reason = "the estate identifies no account, so no result can PASS"
+    message = f"{reason} (the check found: {result.message})" if result.message else reason
+    return Result.error(result.resource, message, **result.evidence)
 
 
 def _merge(results: list[Result]) -> list[Result]:

@@ -78,7 +78,35 @@ def test_a_crashing_check_is_an_error_never_a_pass():
 def test_nothing_to_examine_passes_with_a_zero_count_only_when_readable():
     evaluation = run(make_estate(), spec("c"))
     assert [f.status.value for f in evaluation.findings] == ["PASS"]
-    assert evaluation.outcomes[0].examined == 0 and evaluation.findings[0].evidence == {"examined": 0}
+    assert evaluation.outcomes[0].examined == 0 and evaluation.findings[0].evidence["examined"] == 0
+    assert evaluation.findings[0].message.startswith("0 examined")
+
+
+def test_nothing_to_examine_is_an_error_when_any_account_could_not_be_read():
+    # A gap in another account still means the emptiness was not read completely for every account in scope.
+    estate = make_estate(accounts=[ACCOUNT, "200000000002"], gaps=[gap("cbs").model_copy(update={"account": "200000000002"})])
+    findings = run(estate, spec("c")).findings
+    assert [f.status.value for f in findings] == ["ERROR"]
+    assert "could not be read" in findings[0].message
+
+
+def test_nothing_to_examine_in_a_service_not_collected_is_an_error_naming_it():
+    findings = run(make_estate(services=["cvm"]), spec("c")).findings
+    assert [f.status.value for f in findings] == ["ERROR"]
+    assert "cbs was not collected" in findings[0].message
+
+
+def test_an_estate_naming_no_account_passes_nothing_but_keeps_its_failures():
+    estate = make_estate(accounts=[], cbs=CbsState(disks=[disk("d-good"), disk("d-bad", bad="1")]))
+    findings = {f.resource.id: f for f in run(estate, spec("c")).findings}
+    assert findings["d-bad"].status.value == "FAIL"
+    assert findings["d-good"].status.value == "ERROR"
+    assert "identifies no account" in findings["d-good"].message
+
+
+def test_an_estate_naming_no_account_with_nothing_to_examine_is_an_error():
+    findings = run(make_estate(accounts=[]), spec("c")).findings
+    assert [f.status.value for f in findings] == ["ERROR"]
 
 
 def test_duplicate_results_merge_worst_first_and_ids_are_stable():

@@ -9,13 +9,26 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
 from ..errors import BadInput
 from ..fields import new_list
-from .base import Gap, Model, Origin, Resource, ResourceRef, account_ref
+from .base import (
+    ABSENT_FROM_SNAPSHOT,
+    DAYS,
+    DEADLINE,
+    STRICT_SNAPSHOT,
+    TIMESTAMP,
+    Gap,
+    Model,
+    Origin,
+    Plausible,
+    Resource,
+    ResourceRef,
+    account_ref,
+)
 from .cam import AccessKey, CamAccount, CamGroup, CamPolicy, CamRole, CamState, CamUser, mask_key_id
 from .cbs import CbsState, Disk, Snapshot, SnapshotPolicy, SnapshotSchedule
 from .cdb import BackupConfig, CdbState, DrLink, MysqlBackup, MysqlInstance, RemoteBackupConfig, RemoteCopy
@@ -86,20 +99,49 @@ class Estate(Model):
             raise EstateError(
                 f"{path}: snapshot schema_version {version!r} is not supported (expected {SCHEMA_VERSION})"
             )
+        if "collected_at" not in data:
+            raise EstateError(f"{path}: invalid snapshot: collected_at is missing, so no age in it can be judged")
         try:
-            return cls.model_validate(data)
+            estate = cls.model_validate(data, context={STRICT_SNAPSHOT: True})
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
             raise EstateError(f"{path}: invalid snapshot at {where}: {first['msg']}") from None
+        if why := TIMESTAMP.violation(estate.collected_at):
+            raise EstateError(f"{path}: invalid snapshot: collected_at is implausible ({why})")
+        estate.gaps.extend(absent_section_gaps(data, estate))
+        return estate
+
+
+def absent_section_gaps(data: dict[str, Any], estate: Estate) -> list[Gap]:
+    """A Gap for each part of a snapshot that is absent, so the checks needing it answer ERROR.
+
+    Absent is not empty: only a present, empty list says "none". A missing service section or inventory list was
+    not collected; a missing `gaps` list leaves every read's outcome unknown.
+    """
+    missing: list[tuple[str, str]] = []
+    for service in estate.services:
+        section = data.get(service)
+        if not isinstance(section, dict):
+            missing.append((service, f"section {service!r}"))
+            continue
+        state = type(getattr(estate, service))
+        missing += [(service, f"{service}.{name}") for name in state.model_fields if name not in section]
+    if "gaps" not in data:
+        missing += [(service, "the list of failed reads ('gaps')") for service in estate.services]
+    accounts = estate.accounts or [""]
+    return [Gap(account=account, service=service, operation="read snapshot", code="AbsentFromSnapshot",
+                message=f"{what} is {ABSENT_FROM_SNAPSHOT}, so it was not collected")
+            for service, what in missing for account in accounts]
 
 
 __all__ = [
-    "SCHEMA_VERSION", "SERVICES", "AccessKey", "AuditTrack", "BackupConfig", "BastionAcl", "BastionDevice",
+    "ABSENT_FROM_SNAPSHOT", "DAYS", "DEADLINE", "SCHEMA_VERSION", "SERVICES", "STRICT_SNAPSHOT", "TIMESTAMP",
+    "AccessKey", "AuditTrack", "BackupConfig", "BastionAcl", "BastionDevice",
     "BastionResource", "Bucket", "BucketAcl", "CamAccount", "CamGroup", "CamPolicy", "CamRole", "CamState", "CamUser",
     "Ccn", "CcnAttachment", "CbsState", "CdbState", "CloudAuditState", "CosState", "CvmState", "DasbState", "Disk",
     "DrLink", "DrillRecord", "DrillState", "Estate", "EstateError", "Gap", "Instance", "LifecycleRule", "Model",
-    "MysqlBackup", "MysqlInstance", "ObjectLock", "OffsiteCopy", "OffsiteState", "Origin", "Peering",
+    "MysqlBackup", "MysqlInstance", "ObjectLock", "OffsiteCopy", "OffsiteState", "Origin", "Peering", "Plausible",
     "RemoteBackupConfig", "RemoteCopy", "Replication", "ReplicationRule", "Resource", "ResourceRef", "SecurityGroup",
     "SecurityGroupRule", "Snapshot", "SnapshotPolicy", "SnapshotSchedule", "Transition", "Vpc", "VpcState",
     "account_ref", "mask_key_id",

@@ -2,11 +2,61 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import UnionType
+from typing import Any, ClassVar, Self, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from ..fields import new_dict
+
+# The validation context key under which Estate.load asks models to read strictly: a field absent from the
+# snapshot is unknown, not its default. Collectors and plans build models with partial kwargs and never set it.
+STRICT_SNAPSHOT = "strict_snapshot"
+ABSENT_FROM_SNAPSHOT = "absent from snapshot"
+
+
+@dataclass(frozen=True, slots=True)
+class Plausible:
+    """The documented or physical range of a value that decides a verdict, declared next to its field.
+
+    A value outside it is not evidence: the enclosing resource records it in `unreadable` (so checks answer ERROR
+    naming the field and value). On a list field the bounds apply to every element.
+    """
+
+    low: float | datetime | None = None
+    high: float | datetime | None = None
+
+    def violation(self, value: Any) -> str | None:
+        """Why `value` is out of range, or None when it is plausible (None itself is "not reported", not wrong)."""
+        if value is None:
+            return None
+        if isinstance(value, list | tuple):
+            return next((why for item in value if (why := self.violation(item))), None)
+        if isinstance(value, bool) or not isinstance(value, int | float | datetime):
+            return None
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)  # compared as UTC; checks reject naive times on their own
+        if isinstance(value, float) and value != value:
+            return f"{value!r}, not a number"
+        if self.low is not None and value < self.low:
+            return f"{_shown(value)}, below {_shown(self.low)}"
+        if self.high is not None and value > self.high:
+            return f"{_shown(value)}, above {_shown(self.high)}"
+        return None
+
+
+def _shown(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else repr(value)
+
+
+# Bounds shared by many fields. No cloud record predates 2000; nothing observed is dated after 2100.
+DAYS = Plausible(0, 36500)  # a retention or age in days: at most a century
+TIMESTAMP = Plausible(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+# A deadline (expiry, validity end) may be set far ahead; only its lower end is physical.
+DEADLINE = Plausible(datetime(2000, 1, 1, tzinfo=UTC), None)
 
 
 class Model(BaseModel):
@@ -64,6 +114,27 @@ class Resource(Model):
                 return f"{attribute}: {self.unreadable[attribute]}"
         return None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _absent_is_unknown(cls, data: Any, info: ValidationInfo) -> Any:
+        """Under strict snapshot reading, every defaulted field absent here (or in a nested model) is unknown."""
+        if not (info.context or {}).get(STRICT_SNAPSHOT) or not isinstance(data, dict):
+            return data
+        absent = dict(_absent_fields(cls, data))
+        if not absent:
+            return data
+        unreadable = dict(data.get("unreadable") or {})
+        for top, path in absent.items():
+            unreadable.setdefault(top, ABSENT_FROM_SNAPSHOT if path == top else f"{path} {ABSENT_FROM_SNAPSHOT}")
+        return {**data, "unreadable": unreadable}
+
+    @model_validator(mode="after")
+    def _implausible_is_unknown(self) -> Self:
+        for top, path, why in _implausible(self, ""):
+            where = "" if path == top else f"{path} = "
+            self.unreadable.setdefault(top, f"implausible value {where}{why}")
+        return self
+
 
 class Gap(Model):
     """A read that failed for a whole (account, service, region): the inventory there is unknown."""
@@ -89,3 +160,72 @@ class Gap(Model):
 def account_ref(account: str) -> ResourceRef:
     """Account-wide checks use the account itself as the resource."""
     return ResourceRef(type="account", id=account, region="", account=account)
+
+
+# Fields that never decide a verdict on their own, so their absence from a snapshot needs no mark.
+_UNJUDGED_FIELDS = frozenset({"unreadable", "origin"})
+
+
+def _absent_fields(model: type[BaseModel], data: dict[str, Any], top: str = "",
+                   prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(top-level field, dotted path) of each defaulted field missing from `data` or from a nested model in it."""
+    for name, info in model.model_fields.items():
+        if name in _UNJUDGED_FIELDS and not top:
+            continue
+        owner = top or name
+        if name not in data:
+            if not info.is_required():
+                yield owner, f"{prefix}{name}"
+            continue
+        nested = _nested_model(info.annotation)
+        value = data[name]
+        if nested is None or value is None:
+            continue
+        if isinstance(value, dict):
+            yield from _absent_fields(nested, value, owner, f"{prefix}{name}.")
+        elif isinstance(value, list):
+            for n, item in enumerate(value):
+                if isinstance(item, dict):
+                    yield from _absent_fields(nested, item, owner, f"{prefix}{name}[{n}].")
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The (non-Resource) model a field holds, directly, optionally or as list items; None for plain values."""
+    if isinstance(annotation, type):
+        return annotation if issubclass(annotation, BaseModel) and not issubclass(annotation, Resource) else None
+    origin = get_origin(annotation)
+    if origin in (list, Union, UnionType):
+        for arg in get_args(annotation):
+            if (found := _nested_model(arg)) is not None:
+                return found
+    return None
+
+
+# Per model class: its fields with declared bounds, and the fields that can hold nested models.
+_BOUNDS: dict[type[BaseModel], tuple[tuple[tuple[str, Plausible], ...], tuple[str, ...]]] = {}
+
+
+def _bounds_of(model: type[BaseModel]) -> tuple[tuple[tuple[str, Plausible], ...], tuple[str, ...]]:
+    made = _BOUNDS.get(model)
+    if made is None:
+        bounded = tuple((name, meta) for name, info in model.model_fields.items()
+                        for meta in info.metadata if isinstance(meta, Plausible))
+        nested = tuple(name for name, info in model.model_fields.items() if _nested_model(info.annotation))
+        made = _BOUNDS[model] = (bounded, nested)
+    return made
+
+
+def _implausible(model: BaseModel, prefix: str, top: str = "") -> Iterator[tuple[str, str, str]]:
+    """(top-level field, path, why) for each value out of its declared range, nested models included."""
+    bounded, nested = _bounds_of(type(model))
+    for name, plausible in bounded:
+        value = getattr(model, name)
+        if why := plausible.violation(value):
+            yield top or name, f"{prefix}{name}", why
+    for name in nested:
+        value = getattr(model, name)
+        items = value if isinstance(value, list) else [value]
+        for n, item in enumerate(items):
+            if isinstance(item, BaseModel):
+                where = f"{prefix}{name}[{n}]." if isinstance(value, list) else f"{prefix}{name}."
+                yield from _implausible(item, where, top or name)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from ..fields import new_list
-from .base import Model, Resource
+from .base import TIMESTAMP, Model, Resource
 from .index import Indexed
 
 
@@ -17,8 +17,8 @@ class AccessKey(Model):
 
     key_id: str
     status: Literal["Active", "Inactive"]
-    created_at: datetime | None = None
-    last_used_at: datetime | None = None  # None: never used, or used before tracking began
+    created_at: Annotated[datetime | None, TIMESTAMP] = None
+    last_used_at: Annotated[datetime | None, TIMESTAMP] = None  # None: never used, or used before tracking began
 
 
 def mask_key_id(key_id: str) -> str:
@@ -54,7 +54,7 @@ class CamUser(Resource):
     login_protection: list[str] = Field(default_factory=new_list)
     action_protection: list[str] = Field(default_factory=new_list)
     access_keys: list[AccessKey] = Field(default_factory=new_list)
-    last_login_at: datetime | None = None
+    last_login_at: Annotated[datetime | None, TIMESTAMP] = None
 
     @property
     def resource_id(self) -> str:

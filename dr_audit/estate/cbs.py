@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
 from ..fields import new_dict, new_list
-from .base import Model, Resource
+from .base import DAYS, TIMESTAMP, Model, Plausible, Resource
 from .index import Indexed
 
 
@@ -34,10 +35,10 @@ class Disk(Resource):
 class SnapshotSchedule(Model):
     """One entry of AutoSnapshotPolicy.Policy[]."""
 
-    days_of_week: list[int] = Field(default_factory=new_list)  # 0 = Sunday … 6
-    days_of_month: list[int] = Field(default_factory=new_list)
-    interval_days: int | None = None
-    hours: list[int] = Field(default_factory=new_list)
+    days_of_week: Annotated[list[int], Plausible(0, 6)] = Field(default_factory=new_list)  # 0 = Sunday … 6
+    days_of_month: Annotated[list[int], Plausible(1, 31)] = Field(default_factory=new_list)
+    interval_days: Annotated[int | None, Plausible(1, 365)] = None  # documented range
+    hours: Annotated[list[int], Plausible(0, 23)] = Field(default_factory=new_list)
 
 
 class SnapshotPolicy(Resource):
@@ -48,10 +49,11 @@ class SnapshotPolicy(Resource):
     activated: bool = False
     state: str = "NORMAL"  # NORMAL / ISOLATED
     schedules: list[SnapshotSchedule] = Field(default_factory=new_list)
-    retention_days: int | None = None
-    retention_months: int | None = None
-    retention_amount: int | None = None
-    advanced_retention_days: int | None = None
+    retention_days: Annotated[int | None, DAYS] = None
+    retention_months: Annotated[int | None, Plausible(0, 1200)] = None
+    # One snapshot a day at most counts, so more than a century's worth cannot be a real setting.
+    retention_amount: Annotated[int | None, DAYS] = None
+    advanced_retention_days: Annotated[int | None, Plausible(0, 100)] = None  # documented range
     permanent: bool = False
     disk_ids: list[str] = Field(default_factory=new_list)
 
@@ -70,7 +72,7 @@ class Snapshot(Resource):
 
     snapshot_id: str
     disk_id: str
-    created_at: datetime
+    created_at: Annotated[datetime, TIMESTAMP]
     state: str = "NORMAL"
     copy_from_remote: bool = False
     copying_to_regions: list[str] = Field(default_factory=new_list)

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from ..fields import new_dict, new_list
-from .base import Model, Resource
+from .base import DAYS, TIMESTAMP, Model, Plausible, Resource
 
 
 class DrLink(Model):
     instance_id: str
     region: str
     zone: str = ""
-    sync_status: int | None = None  # 0 not synced, 1 syncing, 2 OK, 3 failed, 4 repairing
+    sync_status: Annotated[int | None, Plausible(0, 4)] = None  # 0 not synced, 1 syncing, 2 OK, 3 failed, 4 repairing
 
 
 class BackupConfig(Model):
-    backup_expire_days: int | None = None
-    binlog_expire_days: int | None = None
+    backup_expire_days: Annotated[int | None, DAYS] = None
+    binlog_expire_days: Annotated[int | None, DAYS] = None
     method: str | None = None
 
 
@@ -28,7 +28,7 @@ class RemoteBackupConfig(Model):
     backup_enabled: bool = False
     binlog_enabled: bool = False
     regions: list[str] = Field(default_factory=new_list)
-    expire_days: int | None = None
+    expire_days: Annotated[int | None, DAYS] = None
 
 
 class RemoteCopy(Model):
@@ -38,8 +38,8 @@ class RemoteCopy(Model):
 
 class MysqlBackup(Model):
     backup_id: str
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: Annotated[datetime | None, TIMESTAMP] = None
+    finished_at: Annotated[datetime | None, TIMESTAMP] = None
     status: str  # SUCCESS / FAILED / RUNNING
     way: str = "automatic"
     remote: list[RemoteCopy] = Field(default_factory=new_list)

@@ -6,12 +6,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
 from ..fields import new_dict, new_list
-from .base import Model, Resource
+from .base import DAYS, TIMESTAMP, Model, Plausible, Resource
 from .cloudaudit import AuditTrack
 from .index import Indexed
 
@@ -49,7 +49,7 @@ class Replication(Model):
 
 
 class Transition(Model):
-    days: int | None = None
+    days: Annotated[int | None, DAYS] = None
     date: str | None = None  # ISO 8601 date or date-time, as the lifecycle XML gives it
     storage_class: str
 
@@ -64,17 +64,17 @@ class LifecycleRule(Model):
     prefix: str = ""
     transitions: list[Transition] = Field(default_factory=new_list)
     noncurrent_transitions: list[Transition] = Field(default_factory=new_list)
-    expiration_days: int | None = None
+    expiration_days: Annotated[int | None, DAYS] = None
     expiration_date: str | None = None
     expired_object_delete_marker: bool = False
-    noncurrent_expiration_days: int | None = None
+    noncurrent_expiration_days: Annotated[int | None, DAYS] = None
 
 
 class ObjectLock(Model):
     enabled: bool = False
     mode: str | None = None  # COS supports COMPLIANCE only
-    days: int | None = None
-    years: int | None = None
+    days: Annotated[int | None, DAYS] = None
+    years: Annotated[int | None, Plausible(0, 100)] = None
 
     @property
     def retention_days(self) -> int:
@@ -105,7 +105,7 @@ class Bucket(Resource):
     acl: BucketAcl = Field(default_factory=BucketAcl)
     policy: dict[str, Any] | None = None  # the bucket policy document
     logging_target: str | None = None  # target bucket of access logging, None when off
-    created_at: datetime | None = None
+    created_at: Annotated[datetime | None, TIMESTAMP] = None
 
     @property
     def resource_id(self) -> str:

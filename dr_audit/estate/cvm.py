@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
 from ..fields import new_dict, new_list
-from .base import Resource
+from .base import TIMESTAMP, Resource
 from .index import Indexed
 
 
@@ -27,7 +28,7 @@ class Instance(Resource):
     public_ips: list[str] = Field(default_factory=new_list)
     tags: dict[str, str] = Field(default_factory=new_dict)
     disk_ids: list[str] = Field(default_factory=new_list)  # system disk first, then data disks
-    created_at: datetime | None = None
+    created_at: Annotated[datetime | None, TIMESTAMP] = None
 
     @property
     def resource_id(self) -> str:

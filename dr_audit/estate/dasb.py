@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
 from ..fields import new_list
-from .base import Model, Resource
+from .base import DEADLINE, Model, Resource
 
 
 class BastionResource(Resource):
@@ -17,7 +18,7 @@ class BastionResource(Resource):
     status: int | None = None  # 1 normal, 2 isolated, 3 destroyed …
     deployed: bool = False
     expired: bool = False
-    expire_at: datetime | None = None
+    expire_at: Annotated[datetime | None, DEADLINE] = None
     vpc_id: str | None = None
     subnet_id: str | None = None
     private_ips: list[str] = Field(default_factory=new_list)
@@ -68,7 +69,7 @@ class BastionAcl(Resource):
     device_ids: list[str] = Field(default_factory=new_list)
     device_group_ids: list[str] = Field(default_factory=new_list)
     accounts: list[str] = Field(default_factory=new_list)
-    validate_to: datetime | None = None
+    validate_to: Annotated[datetime | None, DEADLINE] = None
     status: int | None = None
 
     @property

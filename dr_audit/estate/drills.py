@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from ..fields import new_list
-from .base import Model, Resource
+from .base import TIMESTAMP, Model, Plausible, Resource
+
+# An RTO or RPO beyond a year of minutes is not a drill's measurement or target.
+MINUTES = Plausible(0, 366 * 24 * 60)
 
 
 class DrillRecord(Resource):
@@ -19,14 +22,15 @@ class DrillRecord(Resource):
 
     drill_id: str
     kind: Literal["monthly", "quarterly"]
-    started_at: datetime
-    finished_at: datetime | None = None
-    signed_off_at: datetime | None = None  # when the last required approver signed; None until complete
+    started_at: Annotated[datetime, TIMESTAMP]
+    finished_at: Annotated[datetime | None, TIMESTAMP] = None
+    # When the last required approver signed; None until complete.
+    signed_off_at: Annotated[datetime | None, TIMESTAMP] = None
     approvers: list[str] = Field(default_factory=new_list)
-    rto_target_minutes: float | None = None
-    rpo_target_minutes: float | None = None
-    rto_measured_minutes: float | None = None
-    rpo_measured_minutes: float | None = None
+    rto_target_minutes: Annotated[float | None, MINUTES] = None
+    rpo_target_minutes: Annotated[float | None, MINUTES] = None
+    rto_measured_minutes: Annotated[float | None, MINUTES] = None
+    rpo_measured_minutes: Annotated[float | None, MINUTES] = None
 
     @property
     def resource_id(self) -> str:

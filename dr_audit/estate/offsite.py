@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
 from ..fields import new_list
-from .base import Model, Resource
+from .base import TIMESTAMP, Model, Plausible, Resource
 from .cos import LifecycleRule, ObjectLock
 
 
@@ -32,9 +33,9 @@ class OffsiteCopy(Resource):
     versioning: str | None = None
     object_lock: ObjectLock | None = None
     lifecycle: list[LifecycleRule] = Field(default_factory=new_list)
-    newest_object_at: datetime | None = None
+    newest_object_at: Annotated[datetime | None, TIMESTAMP] = None
     newest_object_storage_class: str | None = None
-    object_count_sampled: int = 0
+    object_count_sampled: Annotated[int, Plausible(0, None)] = 0
 
     @property
     def resource_id(self) -> str:
