@@ -211,6 +211,9 @@ SNAPSHOT_BACKUP_ACTIONS = ("cbs:DeleteSnapshots",)
 BUCKET_ACTIONS = ("cos:DeleteObject", "cos:DeleteMultipleObject", "cos:DeleteBucket", "cos:PutBucketLifecycle")
 MYSQL_DATA_ACTIONS = ("cdb:IsolateDBInstance", "cdb:OfflineIsolatedInstances")
 MYSQL_BACKUP_ACTIONS = ("cdb:DeleteBackup",)
+# Every destructive right over data, and over copies (a DR instance is a copy), for domains the estate cannot list.
+ALL_DATA_ACTIONS = (*CVM_DATA_ACTIONS, *DISK_DATA_ACTIONS, *BUCKET_ACTIONS, *MYSQL_DATA_ACTIONS)
+ALL_BACKUP_ACTIONS = (*SNAPSHOT_BACKUP_ACTIONS, *BUCKET_ACTIONS, *MYSQL_BACKUP_ACTIONS, *MYSQL_DATA_ACTIONS)
 
 
 @dataclass(frozen=True)
@@ -297,6 +300,22 @@ def data_domains(estate: Estate, params: CheckParams) -> list[DataDomain]:
     return domains
 
 
+def domain_doubts(estate: Estate, params: CheckParams) -> list[str]:
+    """Why some data domain may be missing from data_domains: a resource whose production status, placement or
+    backups are unknown might form one, so no principal able to destroy data and backups can be cleared."""
+    scope = params.scope
+    doubts = [f"disk {d.disk_id} {r}" for d in estate.cbs.disks
+              if (r := d.unknown("tags", "instance_id", "region", "snapshots"))]
+    doubts += [f"instance {i.instance_id} {r}" for i in estate.cvm.instances if (r := i.unknown("tags", "name"))]
+    doubts += [f"snapshot {s.snapshot_id} {r}" for s in estate.cbs.snapshots if (r := s.unknown("region"))]
+    roles = estate.cos.roles(scope, estate.cloudaudit.tracks)
+    doubts += [f"bucket {b.name}: {why}" for b, why in roles.undetermined]
+    doubts += [f"bucket {b.name} {r}" for b in estate.cos.buckets if (r := b.unknown("replication", "region"))]
+    doubts += [f"MySQL {db.instance_id} {r}" for db in estate.cdb.instances
+               if (r := db.unknown("role", "tags", "name", "region", "dr_links"))]
+    return doubts
+
+
 def _can_destroy(evaluator: cam_policy.Evaluator, principal: Principal,
                  targets: tuple[Target, ...]) -> tuple[bool | None, str, Decision | None]:
     """Can the principal destroy at least one target? With the first proof (or the first unknown) found."""
@@ -330,7 +349,7 @@ class SeparationOfDutiesParams(CheckParams):
 )
 def separation_of_duties(estate: Estate, params: SeparationOfDutiesParams) -> Iterator[Result]:
     evaluator = cam_policy.Evaluator(estate.cam)
-    duties = Duties.of(data_domains(estate, params))
+    duties = Duties.of(data_domains(estate, params), domain_doubts(estate, params))
     # Principals holding the same policies get the same verdict: judge each distinct set of policies once.
     verdicts: dict[tuple[object, ...], tuple[str, str, dict[str, object]]] = {}
     for principal in principals(estate):
@@ -363,9 +382,10 @@ class Duties:
     representatives: list[DataDomain]
     data_actions: tuple[str, ...]
     backup_actions: tuple[str, ...]
+    doubts: tuple[str, ...] = ()  # why a domain may be missing (domain_doubts)
 
     @classmethod
-    def of(cls, domains: list[DataDomain]) -> Duties:
+    def of(cls, domains: list[DataDomain], doubts: list[str] | None = None) -> Duties:
         def classes(targets: tuple[Target, ...]) -> frozenset[tuple[object, ...]]:
             return frozenset((t.actions, t.resource.service, t.resource.region, t.resource.owners) for t in targets)
 
@@ -374,15 +394,19 @@ class Duties:
             first.setdefault((classes(domain.data), classes(domain.backups)), domain)
         return cls(domains, list(first.values()),
                    tuple(dict.fromkeys(a for d in domains for t in d.data for a in t.actions)),
-                   tuple(dict.fromkeys(a for d in domains for t in d.backups for a in t.actions)))
+                   tuple(dict.fromkeys(a for d in domains for t in d.backups for a in t.actions)),
+                   tuple(doubts or ()))
 
     def verdict(self, evaluator: cam_policy.Evaluator, principal: Principal) -> tuple[str, str, dict[str, object]]:
         """("FAIL" | "ERROR" | "PASS", message, evidence) for one principal's permissions over every data domain."""
         passed: tuple[str, str, dict[str, object]] = ("PASS", "", {"domains": len(self.domains)})
         # Most principals hold no destructive right at all: settle them without walking every resource.
         some = cam_policy.SOME_RESOURCE
-        if not self.domains or evaluator.decide_any(principal, self.data_actions, some)[0].allowed is False \
-                or evaluator.decide_any(principal, self.backup_actions, some)[0].allowed is False:
+        data_actions = ALL_DATA_ACTIONS if self.doubts else self.data_actions
+        backup_actions = ALL_BACKUP_ACTIONS if self.doubts else self.backup_actions
+        if (not self.domains and not self.doubts) \
+                or evaluator.decide_any(principal, data_actions, some)[0].allowed is False \
+                or evaluator.decide_any(principal, backup_actions, some)[0].allowed is False:
             return passed
         unknown: tuple[str, Decision | None] | None = None
         for domain in self.domains if evaluator.paths_matter(principal) else self.representatives:
@@ -403,6 +427,10 @@ class Duties:
             where, decision = unknown
             why = decision.why_unknown if decision is not None else "unknown"
             return "ERROR", f"cannot tell whether it can destroy {where}: {why}", {}
+        if self.doubts:
+            more = f" (and {len(self.doubts) - 1} more)" if len(self.doubts) > 1 else ""
+            return "ERROR", (f"can destroy some data and some backups, and not every production data domain is "
+                             f"known: {self.doubts[0]}{more}"), {"unknown_domains": list(self.doubts)}
         return passed
 
 

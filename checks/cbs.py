@@ -14,6 +14,11 @@ class DailySnapshotParams(CheckParams):
     min_retention_days: int = Field(7, ge=1)
 
 
+# What decides whether a bound policy keeps daily snapshots long enough.
+POLICY_FIELDS = ("activated", "state", "schedules", "retention_days", "retention_months", "retention_amount",
+                 "advanced_retention_days", "permanent")
+
+
 def runs_daily(policy: SnapshotPolicy) -> bool:
     return any(
         set(range(7)) <= set(s.days_of_week) or s.interval_days == 1 for s in policy.schedules
@@ -34,8 +39,9 @@ def retention_days(policy: SnapshotPolicy) -> float:
 
 
 def cvm_disks(estate: Estate) -> Iterator[Disk]:
-    """Disks attached to a CVM instance: the ones the promise is about."""
-    return (d for d in estate.cbs.disks if d.instance_id)
+    """Disks attached to a CVM instance (the ones the promise is about), and disks whose instance is unknown: those
+    may be attached, so the checks answer ERROR for them rather than leave them out."""
+    return (d for d in estate.cbs.disks if d.instance_id or d.unknown("instance_id"))
 
 
 @check(
@@ -51,12 +57,15 @@ def cvm_disks(estate: Estate) -> Iterator[Disk]:
 )
 def daily_snapshot_policy(estate: Estate, params: DailySnapshotParams) -> Iterator[Result]:
     for disk in cvm_disks(estate):
-        if reason := disk.unknown("policy_ids"):
+        if reason := disk.unknown("instance_id", "policy_ids"):
             yield Result.error(disk, reason)
             continue
         policies = estate.cbs.policies_of(disk)
         if missing := set(disk.policy_ids) - {p.policy_id for p in policies}:
             yield Result.error(disk, f"bound policy {', '.join(sorted(missing))} could not be read")
+            continue
+        if unreadable := [f"policy {p.policy_id} {r}" for p in policies if (r := p.unknown(*POLICY_FIELDS))]:
+            yield Result.error(disk, unreadable[0])
             continue
         usable = [p for p in policies if p.activated and p.state == "NORMAL" and runs_daily(p)]
         if not policies:
@@ -113,14 +122,15 @@ def snapshot_fresh(estate: Estate, params: SnapshotFreshParams) -> Iterator[Resu
     now = estate.collected_at
     rpo = timedelta(hours=params.rpo_hours)
     for disk in cvm_disks(estate):
-        if reason := disk.unknown("snapshots"):
+        if reason := disk.unknown("instance_id", "region", "snapshots"):
             yield Result.error(disk, reason)
             continue
         # Only snapshots in the disk's own region: a cross-region copy's CreateTime is when it was copied, later
         # than the recovery point of the data it holds.
         local = [s for s in estate.cbs.snapshots_of(disk.disk_id)
                  if s.account == disk.account and s.region == disk.region and not s.copy_from_remote]
-        if unreadable := [r for s in local if (r := s.unknown("created_at", "state"))]:
+        if unreadable := [r for s in estate.cbs.snapshots_of(disk.disk_id)
+                          if (r := s.unknown("account", "region", "copy_from_remote", "created_at", "state"))]:
             yield Result.error(disk, unreadable[0])
             continue
         completed = [s for s in local if s.state == "NORMAL"]
@@ -166,11 +176,13 @@ def is_prod_disk(estate: Estate, disk: Disk, params: CheckParams) -> bool | str:
     """Whether the disk serves production (its own tags or its instance's), or why that cannot be told."""
     if not disk.unknown("tags") and params.scope.is_prod(disk.tags):
         return True
+    if reason := disk.unknown("instance_id"):
+        return f"its instance, and so its environment, is unknown: {reason}"
     if disk.instance_id:
         instance = estate.cvm.instance(disk.instance_id)
         if instance is None:
             return f"instance {disk.instance_id} is not in the CVM inventory, so its environment is unknown"
-        if reason := instance.unknown("tags"):
+        if reason := instance.unknown("tags", "name"):
             return f"instance {disk.instance_id} {reason}"
         if params.scope.is_prod(instance.tags, instance.name):
             return True
@@ -202,10 +214,14 @@ def snapshot_cross_region_copy(estate: Estate, params: CrossRegionCopyParams) ->
             continue
         if not prod:
             continue
-        if reason := disk.unknown("snapshots"):
+        if reason := disk.unknown("region", "snapshots"):
             yield Result.error(disk, reason)
             continue
         snapshots = [s for s in estate.cbs.snapshots_of(disk.disk_id) if s.account == disk.account]
+        if unreadable := [f"snapshot {s.snapshot_id} {r}" for s in snapshots
+                          if (r := s.unknown("region", "created_at", "state", "copying_to_regions"))]:
+            yield Result.error(disk, unreadable[0])
+            continue
         fresh_regions: dict[str, str] = {}  # region -> snapshot id of a completed copy inside the window
         stale: dict[str, float] = {}  # region -> age in hours of its newest (too old) copy
         problems: list[str] = []

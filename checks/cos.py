@@ -125,7 +125,7 @@ def cross_region_replication(estate: Estate, params: ReplicationParams) -> Itera
     yield from undetermined_errors(roles)
     required = params.regions_required()
     for bucket in roles.protected:
-        if reason := bucket.unknown("replication"):
+        if reason := bucket.unknown("replication", "region"):
             yield Result.error(bucket, reason)
             continue
         rules = bucket.replication.rules if bucket.replication else []

@@ -79,8 +79,10 @@ def group_environments(estate: Estate, scope: Scope) -> dict[str, set[str]]:
 def environment_isolation(estate: Estate, params: IsolationParams) -> Iterator[Result]:
     scope = params.scope
     members: dict[str, list] = {vpc.vpc_id: [] for vpc in estate.vpc.vpcs}
+    placeless: dict[str, list[str]] = {}  # account -> instances whose VPC is unknown: any VPC of it may hold them
     for instance in estate.cvm.instances:
         if reason := instance.unknown("vpc_id"):
+            placeless.setdefault(instance.account, []).append(f"{instance.instance_id} ({reason})")
             yield Result.error(instance, f"cannot tell which VPC it is in: {reason}")
         elif instance.vpc_id and instance.vpc_id not in members:
             yield Result.error(instance, f"its VPC {instance.vpc_id} is not in the VPC inventory")
@@ -93,6 +95,7 @@ def environment_isolation(estate: Estate, params: IsolationParams) -> Iterator[R
         own = None if own_unknown else vpc_env(scope, vpc)
         if own:
             by_env.setdefault(own, []).append(vpc.vpc_id)
+        unreadable += [f"{stray}, whose VPC is unknown" for stray in placeless.get(vpc.account, [])]
         for instance in members[vpc.vpc_id]:
             if reason := instance.unknown("tags"):
                 unreadable.append(f"{instance.instance_id} ({reason})")
@@ -204,7 +207,10 @@ def no_cross_environment_ingress(estate: Estate, params: CrossEnvironmentIngress
     non_prod_cidrs: dict[str, list[netrules.Network]] = {}
     unjudged: list[str] = []  # non-prod VPCs whose ranges are unknown
     for vpc in estate.vpc.vpcs:
-        env = None if vpc.unknown("tags") else vpc_env(scope, vpc)
+        if vpc.unknown("tags"):
+            unjudged.append(vpc.vpc_id)  # it may be non-prod, with ranges prod groups must be judged against
+            continue
+        env = vpc_env(scope, vpc)
         if env and env != "prod":
             # A non-prod range the audit cannot read could be admitted anywhere: say so rather than skip it.
             if reason := vpc.unknown("cidr", "extra_cidrs"):
