@@ -6,7 +6,6 @@ longer applies, and one that matches no FAIL is stale; both are listed in the re
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import BadInput
+from .globs import glob_matches
 from .inputs import read_text, yaml_error
 from .report import summarise
 
@@ -66,13 +66,10 @@ class Waiver(BaseModel):
 
 
 def resource_matches(pattern: str, resource_id: str) -> bool:
-    """Exact id, or a glob where only * and ? are wild: Terraform's `[0]` stays literal, and it is never a substring."""
-    if pattern == resource_id:
-        return True
-    if "*" not in pattern and "?" not in pattern:
-        return False
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, resource_id, flags=re.DOTALL) is not None
+    """Exact id, or a glob where only * and ? are wild: Terraform's `[0]` stays literal, and it is never a substring.
+
+    The glob is compiled once per pattern and matched without backtracking, so no waiver can stall a run."""
+    return pattern == resource_id or glob_matches(pattern, resource_id)
 
 
 @dataclass

@@ -79,6 +79,18 @@ def test_resource_patterns_are_exact_or_globs_never_substrings():
     assert not resource_matches("tencentcloud_cbs_storage.data[0]", "tencentcloud_cbs_storage.data0")
 
 
+def test_a_pathological_glob_waives_exactly_what_it_matches(tmp_path):
+    # `*?` eight times then X took 20 s against a 58-character address with a backtracking regex (issue 11).
+    pattern = "*?" * 8 + "X"
+    waivers = load_waivers(waiver_file(tmp_path, "waivers:\n" + entry(resource=pattern)), max_days=90, today=TODAY)
+    unmatched = "tencentcloud_cos_bucket.media_archive_primary_replica_abcd"
+    matched = "tencentcloud_cos_bucket.media_archive_primary_replica_X"
+    doc = report(*[("cos_versioning_enabled", address, "FAIL") for address in (unmatched, matched, "1234567X")])
+    apply_waivers(doc, waivers, today=TODAY)
+    assert len(unmatched) == 58
+    assert [f["status"] for f in doc["findings"]] == ["FAIL", "WAIVED", "FAIL"]
+
+
 def test_account_and_region_narrow_a_waiver(tmp_path):
     waivers = load_waivers(waiver_file(tmp_path, "waivers:\n" + entry(region="ap-beijing")), 90, today=TODAY)
     doc = report(("cos_versioning_enabled", "tencentcloud_cos_bucket.media", "FAIL"))
