@@ -479,7 +479,8 @@ def access_key_hygiene(estate: Estate, params: AccessKeyParams) -> Iterator[Resu
         unknown: list[str] = []
         for key in active:
             last = key.last_used_at or key.created_at  # never used: unused since it was created
-            if last is None:
+            # A time after the collection is not an observation (a unit or time zone misread): it proves no use.
+            if last is None or last - estate.collected_at > timedelta(hours=1):
                 unknown.append(key.key_id)
             elif estate.collected_at - last >= limit:
                 days = (estate.collected_at - last).days

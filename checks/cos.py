@@ -253,7 +253,7 @@ def cold_routes(bucket: Bucket, fed_by: list[ReplicationRule], max_days: int,
         routes.append(f"replicated in as {', '.join(sorted({r.storage_class or '' for r in fed_by}))}")
     elif fed_by and any(rule.cold for rule in fed_by):
         misses.append("only some replication rules into it write a cold storage class")
-    for rule in bucket.lifecycle:
+    for rule in [] if bucket.unknown("lifecycle") else bucket.lifecycle:  # an unknown lifecycle proves no route
         label = f"lifecycle rule {rule.id or '(no id)'}"
         for kind, transitions in (("current", rule.transitions), ("noncurrent", rule.noncurrent_transitions)):
             for t in transitions:

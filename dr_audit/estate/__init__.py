@@ -99,14 +99,14 @@ class Estate(Model):
             raise EstateError(
                 f"{path}: snapshot schema_version {version!r} is not supported (expected {SCHEMA_VERSION})"
             )
-        if "collected_at" not in data:
-            raise EstateError(f"{path}: invalid snapshot: collected_at is missing, so no age in it can be judged")
         try:
             estate = cls.model_validate(data, context={STRICT_SNAPSHOT: True})
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
             raise EstateError(f"{path}: invalid snapshot at {where}: {first['msg']}") from None
+        if "collected_at" not in data:
+            raise EstateError(f"{path}: invalid snapshot: collected_at is missing, so no age in it can be judged")
         if why := TIMESTAMP.violation(estate.collected_at):
             raise EstateError(f"{path}: invalid snapshot: collected_at is implausible ({why})")
         estate.gaps.extend(absent_section_gaps(data, estate))

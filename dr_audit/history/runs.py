@@ -43,7 +43,9 @@ def fill_drills(estate: Estate, options: RunOptions) -> Estate:
             Gap(account=account, service="drills", operation="read history store", code="HistoryUnavailable",
                 message=str(exc)) for account in (estate.accounts or [""])]
         return estate.model_copy(update={"drills": DrillState(), "gaps": gaps})
-    return estate.model_copy(update={"drills": DrillState(records=records)})
+    # The store was read, so a drills gap carried in (a snapshot without its drills section) no longer applies.
+    return estate.model_copy(update={"drills": DrillState(records=records),
+                                     "gaps": [gap for gap in estate.gaps if gap.service != "drills"]})
 
 
 def record_report(report: dict[str, Any], options: RunOptions) -> Recorded:

@@ -1,0 +1,147 @@
+"""Snapshots are read strictly: what is absent was not collected, and only a present, empty list means "none"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dr_audit.engine import evaluate
+from dr_audit.estate import (
+    ABSENT_FROM_SNAPSHOT,
+    Bucket,
+    CbsState,
+    CosState,
+    Disk,
+    Estate,
+    EstateError,
+    ObjectLock,
+    SnapshotPolicy,
+    SnapshotSchedule,
+)
+from dr_audit.findings import Status
+from dr_audit.packs import load_pack
+from dr_audit.scenarios import build
+
+from .conftest import ACCOUNT, NOW, make_estate, run_check
+
+
+@pytest.fixture(scope="module")
+def scenario() -> dict[str, Any]:
+    """The weimob-2020 scenario as a snapshot document (built directly: no emulator needed to test loading)."""
+    estate = build("weimob-2020", now=NOW).model_copy(update={"source": "snapshot"})
+    return json.loads(estate.to_json())
+
+
+def load(tmp_path: Path, document: dict[str, Any]) -> Estate:
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return Estate.load(path)
+
+
+def statuses(registry, estate: Estate, prefix: str = "") -> dict[tuple[str, str], Status]:
+    pack = load_pack(None, registry)
+    return {(f.check_id, f.resource.id): f.status for f in evaluate(estate, pack, registry).findings
+            if f.check_id.startswith(prefix)}
+
+
+def test_a_snapshot_of_only_a_schema_version_is_bad_input(tmp_path):
+    with pytest.raises(EstateError, match="collected_at is missing"):
+        load(tmp_path, {"schema_version": 1})
+
+
+def test_a_snapshot_with_no_sections_passes_nothing(tmp_path, registry):
+    estate = load(tmp_path, {"schema_version": 1, "collected_at": NOW.isoformat(), "accounts": [ACCOUNT]})
+    found = statuses(registry, estate)
+    assert found and Status.PASS not in found.values()
+    assert {g.service for g in estate.gaps} >= {"cam", "cbs", "cos", "cdb", "vpc", "cvm", "dasb", "cloudaudit"}
+
+
+def test_a_missing_section_makes_its_checks_error_not_pass(tmp_path, registry, scenario):
+    full = statuses(registry, load(tmp_path, scenario), "cam_")
+    assert Status.PASS in full.values()
+    without = load(tmp_path, {k: v for k, v in scenario.items() if k != "cam"})
+    found = statuses(registry, without, "cam_")
+    assert found and set(found.values()) == {Status.ERROR}
+    assert any("section 'cam'" in g.message for g in without.gaps_for("cam"))
+
+
+def test_a_missing_inventory_inside_a_section_is_a_gap_naming_it(tmp_path, registry, scenario):
+    document = json.loads(json.dumps(scenario))
+    del document["cam"]["users"]
+    estate = load(tmp_path, document)
+    assert [g.message for g in estate.gaps_for("cam")] == [f"cam.users is {ABSENT_FROM_SNAPSHOT}, so it was not "
+                                                           "collected"]
+    assert Status.PASS not in statuses(registry, estate, "cam_").values()
+
+
+def test_only_a_present_empty_list_means_none(tmp_path, registry):
+    estate = make_estate(cbs=CbsState(disks=[]))
+    path = tmp_path / "empty.json"
+    estate.save(path)
+    findings = run_check(registry, "cbs_daily_snapshot_policy", Estate.load(path))
+    assert [(f.status, f.message[:10]) for f in findings] == [(Status.PASS, "0 examined")]
+    document = json.loads(path.read_text())
+    del document["cbs"]["disks"]
+    findings = run_check(registry, "cbs_daily_snapshot_policy", load(tmp_path, document))
+    assert [f.status for f in findings] == [Status.ERROR] and "cbs.disks" in findings[0].message
+
+
+def test_a_missing_list_of_failed_reads_leaves_every_service_unknown(tmp_path, registry, scenario):
+    estate = load(tmp_path, {k: v for k, v in scenario.items() if k != "gaps"})
+    assert {g.service for g in estate.gaps} == set(estate.services)
+    assert Status.PASS not in statuses(registry, estate).values()
+
+
+def test_an_estate_naming_no_account_passes_nothing(tmp_path, registry, scenario):
+    full = statuses(registry, load(tmp_path, scenario))
+    estate = load(tmp_path, {**scenario, "accounts": []})
+    found = statuses(registry, estate)
+    assert Status.PASS not in found.values()
+    for check_id in ("cloudaudit_tracking_enabled", "drill_monthly_cadence", "drill_quarterly_cadence",
+                     "drill_objectives_met"):
+        assert any(c == check_id for c, _ in found), check_id
+    # FAILs of resources are still evidence of a broken promise: they stay (account-wide checks iterate the
+    # accounts the estate names, so theirs have no account to stand on).
+    failed = {k for k, s in full.items() if s is Status.FAIL and k[1] != ACCOUNT}
+    assert failed and failed <= {k for k, s in found.items() if s is Status.FAIL}
+
+
+def test_a_field_absent_from_a_snapshot_resource_is_unknown_not_its_default(tmp_path, registry):
+    daily = SnapshotSchedule(days_of_week=list(range(7)))
+    estate = make_estate(cbs=CbsState(
+        disks=[Disk(account=ACCOUNT, region="ap-shanghai", disk_id="disk-1", instance_id="ins-1", policy_ids=["p"])],
+        policies=[SnapshotPolicy(account=ACCOUNT, region="ap-shanghai", policy_id="p", activated=True,
+                                 schedules=[daily], retention_days=7)]))
+    path = tmp_path / "full.json"
+    estate.save(path)
+    assert [f.status for f in run_check(registry, "cbs_daily_snapshot_policy", Estate.load(path))] == [Status.PASS]
+    document = json.loads(path.read_text())
+    del document["cbs"]["disks"][0]["instance_id"]
+    loaded = load(tmp_path, document)
+    assert loaded.cbs.disks[0].unreadable == {"instance_id": ABSENT_FROM_SNAPSHOT}
+    findings = run_check(registry, "cbs_daily_snapshot_policy", loaded)
+    assert [f.status for f in findings] == [Status.ERROR] and "instance_id: absent from snapshot" in findings[0].message
+
+
+def test_a_nested_field_absent_makes_its_resource_field_unknown(tmp_path, registry):
+    bucket = Bucket(account=ACCOUNT, region="ap-shanghai", name="orders-1250000001", versioning="Enabled",
+                    tags={"dr-audit:role": "backup"}, object_lock=ObjectLock(enabled=True, mode="COMPLIANCE", days=30))
+    path = tmp_path / "bucket.json"
+    make_estate(cos=CosState(buckets=[bucket])).save(path)
+    assert [f.status for f in run_check(registry, "cos_object_lock_enabled", Estate.load(path))] == [Status.PASS]
+    document = json.loads(path.read_text())
+    del document["cos"]["buckets"][0]["object_lock"]["days"]
+    loaded = load(tmp_path, document).cos.buckets[0]
+    assert loaded.unknown("object_lock") == f"object_lock: object_lock.days {ABSENT_FROM_SNAPSHOT}"
+    findings = run_check(registry, "cos_object_lock_enabled", load(tmp_path, document))
+    assert [(f.resource.id, f.status) for f in findings] == [("orders-1250000001", Status.ERROR)]
+
+
+def test_models_built_with_partial_arguments_outside_snapshots_keep_their_defaults():
+    # Collectors and plans build models from what they read; only snapshot loading reads absence as unknown.
+    disk = Disk(account=ACCOUNT, disk_id="disk-1")
+    assert disk.unreadable == {} and disk.policy_ids == []
+    assert Disk.model_validate({"account": ACCOUNT, "disk_id": "disk-1"}).unreadable == {}
