@@ -36,7 +36,9 @@ def render(report: dict[str, Any], *, max_rows: int = 500, **_: Any) -> str:
     written = 0
     for promise, group in grouped_by_promise(findings):
         actionable = [f for f in group if f["status"] != "PASS"]
-        lines.append(f"## {promise}: {len(actionable)} to act on, {len(group) - len(actionable)} passed")
+        vacuous = sum(1 for f in group if f["status"] == "PASS" and (f.get("evidence") or {}).get("examined") == 0)
+        lines.append(f"## {promise}: {len(actionable)} to act on, {len(group) - len(actionable)} passed"
+                     + (f" ({vacuous} of them 0 examined)" if vacuous else ""))
         lines.append("")
         if actionable:
             lines += ["| status | severity | check | resource | message | remediation |", "|---|---|---|---|---|---|"]

@@ -27,7 +27,10 @@ def render(report: dict[str, Any], *, colour: bool = False, show_pass: bool = Fa
     for promise, group in grouped_by_promise(report["findings"]):
         shown = group if show_pass else [f for f in group if f["status"] != "PASS"]
         passed = sum(1 for f in group if f["status"] == "PASS")
-        table = Table(title=f"{promise}  ({len(group) - passed} to act on, {passed} passed)", title_justify="left",
+        # A PASS over nothing must not read like a PASS over something.
+        vacuous = sum(1 for f in group if f["status"] == "PASS" and (f.get("evidence") or {}).get("examined") == 0)
+        passed_text = f"{passed} passed" + (f", {vacuous} of them 0 examined" if vacuous else "")
+        table = Table(title=f"{promise}  ({len(group) - passed} to act on, {passed_text})", title_justify="left",
                       show_lines=False, expand=True)
         table.add_column("status", no_wrap=True)
         table.add_column("sev", no_wrap=True)
@@ -42,7 +45,7 @@ def render(report: dict[str, Any], *, colour: bool = False, show_pass: bool = Fa
         if shown:
             console.print(table)
         else:
-            console.print(f"[bold]{promise}[/]  all {passed} passed: " + ", ".join(
+            console.print(f"[bold]{promise}[/]  all {passed_text}: " + ", ".join(
                 sorted({titles.get(f['check_id'], f['check_id']) for f in group})))
     summary = report["summary"]
     console.print()
