@@ -23,6 +23,7 @@ from dr_audit.api import (
     ResourceRef,
     Result,
     Transition,
+    cam_policy,
     check,
 )
 
@@ -401,7 +402,9 @@ NON_RESTRICTING_CONDITION_KEYS = frozenset({
     "aws:referer", "qcs:referer", "cos:referer",
     "aws:useragent", "qcs:useragent", "cos:useragent",
 })
-WRITE_ACTION_WORDS = ("*", "put", "post", "delete", "append", "abort", "restore", "copy", "upload")
+# The documented ways a bucket policy names everyone: `*` (alone or as a list entry), the anyone and anonymous
+# principals. Compared whole, never as substrings: `uin/anyone-backup` is one named user.
+PUBLIC_PRINCIPALS = frozenset({"*", "qcs::cam::anyone:anyone", "qcs::cam::anonymous:anonymous"})
 
 
 class PolicyUnreadable(ValueError):
@@ -428,8 +431,29 @@ def strings_in(value: Any) -> Iterator[str]:
 
 
 def names_anyone(principal: Any) -> bool:
-    """`*`, {"AWS": "*"}, {"qcs": ["qcs::cam::anyone:anyone"]} and anonymous principals all mean the world."""
-    return any(s.strip() == "*" or "anyone" in s.lower() or "anonymous" in s.lower() for s in strings_in(principal))
+    """`*`, {"AWS": "*"}, {"qcs": ["*"]}, {"qcs": ["qcs::cam::anyone:anyone"]} and the anonymous principal all mean
+    the world; so does `qcs::cam::<owner>:<member>` whose owner is no particular account (a wildcard)."""
+    for text in strings_in(principal):
+        name = text.strip().lower()
+        if name in PUBLIC_PRINCIPALS:
+            return True
+        parts = name.split(":")  # qcs::cam::<owner>:<member>
+        owner = parts[4] if len(parts) == 6 and parts[:4] == ["qcs", "", "cam", ""] else None
+        if owner is not None and ("*" in owner or owner in ("anyone", "anonymous")):
+            return True
+    return False
+
+
+def policy_access(statement: dict[str, Any]) -> tuple[list[str], str]:
+    """(the action patterns, "write" or "read"): write when any pattern could match a COS write action. NotAction
+    grants every action it does not name, new ones included, so it writes unless it excludes the whole service."""
+    excluded = field_of(statement, "notaction")
+    if excluded is not None and field_of(statement, "action") is None:
+        patterns = sorted(strings_in(excluded))
+        whole = any(cam_policy.normalise_action(p) in ("*", "*:*", "cos:*") for p in patterns)
+        return [f"all but {p}" for p in patterns], "read" if whole else "write"
+    patterns = sorted(strings_in(field_of(statement, "action") or "*"))
+    return patterns, "write" if any(cam_policy.may_write_cos(p) for p in patterns) else "read"
 
 
 def restricting(condition: Any) -> bool:
@@ -450,17 +474,23 @@ def public_statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
         statements = [statements]
     if not isinstance(statements, list):
         raise PolicyUnreadable("the policy has no statement list")
+    # A principal may be given once for the whole document (CAM policy grammar) instead of per statement.
+    shared_principal = field_of(policy, "principal")
     found = []
     for index, statement in enumerate(statements):
         if not isinstance(statement, dict):
             raise PolicyUnreadable(f"statement {index} is not a JSON object")
         if str(field_of(statement, "effect") or "").lower() != "allow":
             continue
+        principal = field_of(statement, "principal")
+        principal = shared_principal if principal is None else principal
+        not_principal = field_of(statement, "notprincipal")
+        if principal is None and not_principal is None:
+            raise PolicyUnreadable(f"statement {index} names no principal, so whom it allows is unknown")
         # Allow with NotPrincipal grants everyone but the named few.
-        to_anyone = names_anyone(field_of(statement, "principal")) or field_of(statement, "notprincipal") is not None
+        to_anyone = not_principal is not None or names_anyone(principal)
         if to_anyone and not restricting(field_of(statement, "condition")):
-            actions = sorted(strings_in(field_of(statement, "action") or field_of(statement, "notaction") or "*"))
-            access = "write" if any(w in a.lower() for a in actions for w in WRITE_ACTION_WORDS) else "read"
+            actions, access = policy_access(statement)
             found.append({"statement": index, "actions": actions, "access": access})
     return found
 

@@ -75,6 +75,56 @@ def spellings(action: str) -> list[str]:
     return [f"{alias}:{name}" for alias in SERVICE_ALIASES.get(service, (service,))]
 
 
+# COS API actions (Tencent's COS action list, the names bucket policies use after `name/cos:`), by whether they
+# change data or configuration. Reads get, head, list or query; everything else writes.
+COS_READ_ACTIONS: tuple[str, ...] = (
+    "GetService", "HeadBucket", "GetBucket", "GetBucketObjectVersions", "ListMultipartUploads", "ListParts",
+    "GetObject", "HeadObject", "OptionsObject", "SelectObjectContent", "GetObjectACL", "GetObjectTagging",
+    "GetObjectRetention", "GetBucketACL", "GetBucketCORS", "GetBucketLifecycle", "GetBucketPolicy",
+    "GetBucketReferer", "GetBucketVersioning", "GetBucketReplication", "GetBucketLogging", "GetBucketTagging",
+    "GetBucketWebsite", "GetBucketInventory", "ListBucketInventoryConfigurations", "GetBucketEncryption",
+    "GetBucketDomain", "GetBucketOrigin", "GetBucketIntelligentTiering", "GetBucketAccelerate",
+    "GetBucketObjectLockConfiguration", "GetBucketDomainCertificate",
+)
+COS_WRITE_ACTIONS: tuple[str, ...] = (
+    "PutBucket", "DeleteBucket", "PutObject", "PostObject", "AppendObject", "PutObjectCopy", "DeleteObject",
+    "DeleteMultipleObject", "InitiateMultipartUpload", "UploadPart", "UploadPartCopy", "CompleteMultipartUpload",
+    "AbortMultipartUpload", "PostObjectRestore", "PutObjectACL", "PutObjectTagging", "DeleteObjectTagging",
+    "PutObjectRetention", "PutBucketACL", "PutBucketCORS", "DeleteBucketCORS", "PutBucketLifecycle",
+    "DeleteBucketLifecycle", "PutBucketPolicy", "DeleteBucketPolicy", "PutBucketReferer", "PutBucketVersioning",
+    "PutBucketReplication", "DeleteBucketReplication", "PutBucketLogging", "PutBucketTagging", "DeleteBucketTagging",
+    "PutBucketWebsite", "DeleteBucketWebsite", "PutBucketInventory", "DeleteBucketInventory", "PutBucketEncryption",
+    "DeleteBucketEncryption", "PutBucketDomain", "DeleteBucketDomain", "PutBucketOrigin", "DeleteBucketOrigin",
+    "PutBucketIntelligentTiering", "PutBucketAccelerate", "PutBucketObjectLockConfiguration",
+    "PutBucketDomainCertificate", "DeleteBucketDomainCertificate",
+)
+# Bucket policies written for the S3-compatible API name the same operations under `s3:`.
+COS_POLICY_SERVICES = ("cos", "s3")
+_READ_VERBS = ("get", "head", "list", "options", "select")
+_COS_READS = frozenset(a.lower() for a in COS_READ_ACTIONS)
+_COS_WRITES = frozenset(a.lower() for a in COS_WRITE_ACTIONS)
+
+
+def may_write_cos(pattern: str) -> bool:
+    """Could this action pattern of a bucket policy allow a COS write?
+
+    A wildcard counts only if it matches a write action of the catalogue (`cos:GetObject*` reads, `cos:*Object`
+    writes). A name the catalogue does not know writes unless it starts with a read verb; a feature set
+    (`permid/...`) or a pattern without a service cannot be expanded, so it may write.
+    """
+    if _feature_set(pattern):
+        return True
+    text = normalise_action(pattern)
+    service, colon, name = text.partition(":")
+    if not colon:  # `*` alone is every action; anything else is no action name we can read
+        return True
+    if "*" in text:
+        return any(action_matches(pattern, f"{svc}:{action}") for svc in COS_POLICY_SERVICES for action in _COS_WRITES)
+    if service not in COS_POLICY_SERVICES or name in _COS_READS:
+        return False
+    return name in _COS_WRITES or not name.startswith(_READ_VERBS)
+
+
 # --------------------------------------------------------------------------------------------------- patterns
 
 

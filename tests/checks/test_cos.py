@@ -1,3 +1,5 @@
+import pytest
+
 from dr_audit.estate import (
     AuditTrack,
     Bucket,
@@ -301,6 +303,76 @@ def test_public_write_policy_is_named_as_write(registry):
                                                     "action": ["name/cos:PutObject"]})))
     [finding] = run_check(registry, "cos_not_public", estate)
     assert finding.status.value == "FAIL" and "lets anyone write" in finding.message
+
+
+def public_access(registry, actions, key: str = "action") -> tuple[str, str]:
+    """(status, access) of cos_not_public for one anyone-statement with these actions (or not-actions)."""
+    statement = {"effect": "allow", "principal": ANYONE_QCS, key: actions, "resource": ["*"]}
+    [finding] = run_check(registry, "cos_not_public", cos(bucket("open", policy=policy(statement))))
+    return finding.status.value, finding.evidence["policy_statements"][0]["access"]
+
+
+@pytest.mark.parametrize(("actions", "access"), [
+    (["name/cos:GetObject*"], "read"),
+    (["name/cos:GetObject", "name/cos:HeadObject", "name/cos:GetBucket"], "read"),
+    (["cos:Get*", "cos:Head*", "cos:List*"], "read"),
+    (["s3:GetObject*"], "read"),
+    (["name/cos:*Object"], "write"),  # PutObject, DeleteObject
+    (["name/cos:*"], "write"),
+    (["*"], "write"),
+    (["name/cos:Put*"], "write"),
+    (["cos:Delete*"], "write"),
+    (["name/cos:GetObject", "name/cos:PostObject"], "write"),
+    (["s3:*Object*"], "write"),
+    (["permid/123"], "write"),  # a feature set names APIs that are not published: it may include writes
+    (["name/cos:SomeFutureAction"], "write"),  # an unknown name may write
+])
+def test_wildcard_actions_are_write_only_when_they_can_match_a_write_action(registry, actions, access):
+    assert public_access(registry, actions) == ("FAIL", access)
+
+
+def test_not_action_grants_writes_unless_it_excludes_the_whole_service(registry):
+    # Everything but the named actions, including COS actions published after this catalogue: may write.
+    assert public_access(registry, ["name/cos:GetObject"], key="notaction") == ("FAIL", "write")
+    assert public_access(registry, ["name/cos:Put*", "name/cos:Delete*"], key="notaction") == ("FAIL", "write")
+    assert public_access(registry, ["name/cos:*"], key="notaction") == ("FAIL", "read")
+
+
+@pytest.mark.parametrize("principal", [
+    "*", {"qcs": ["*"]}, {"qcs": "*"}, {"qcs": ["qcs::cam::anyone:anyone"]}, {"qcs": ["QCS::CAM::ANYONE:ANYONE"]},
+    {"qcs": ["qcs::cam::anonymous:anonymous"]}, {"AWS": "*"}, {"AWS": ["arn:aws:iam::123:root", "*"]},
+    {"qcs": ["qcs::cam::uin/100000000001:uin/2", "qcs::cam::anyone:anyone"]}, {"qcs": ["qcs::cam::*:*"]},
+])
+def test_every_documented_public_principal_is_the_public(registry, principal):
+    statement = {"effect": "allow", "principal": principal, "action": ["name/cos:GetObject"], "resource": ["*"]}
+    [finding] = run_check(registry, "cos_not_public", cos(bucket("open", policy=policy(statement))))
+    assert finding.status.value == "FAIL"
+
+
+@pytest.mark.parametrize("principal", [
+    {"qcs": ["qcs::cam::uin/100000000001:uin/anyone-backup"]},
+    {"qcs": ["qcs::cam::uin/100000000001:uin/anonymous-reader"]},
+    {"qcs": ["qcs::cam::uin/100000000002:uin/100000000002"]},
+    {"qcs": ["qcs::cam::uin/100000000001:roleName/anyone"]},
+])
+def test_a_named_principal_whose_name_mentions_anyone_is_not_the_public(registry, principal):
+    statement = {"effect": "allow", "principal": principal, "action": ["name/cos:*"], "resource": ["*"]}
+    [finding] = run_check(registry, "cos_not_public", cos(bucket("shared", policy=policy(statement))))
+    assert finding.status.value == "PASS"
+
+
+def test_a_principal_given_once_for_the_whole_policy_applies_to_its_statements(registry):
+    document = {"version": "2.0", "principal": {"qcs": ["qcs::cam::anyone:anyone"]},
+                "statement": [{"effect": "allow", "action": ["name/cos:GetObject"], "resource": ["*"]}]}
+    named = document | {"principal": {"qcs": ["qcs::cam::uin/100000000001:uin/100000000002"]}}
+    estate = cos(bucket("open", policy=document), bucket("shared", policy=named))
+    assert statuses(registry, "cos_not_public", estate) == {"open": "FAIL", "shared": "PASS"}
+
+
+def test_a_statement_naming_no_principal_anywhere_cannot_be_judged(registry):
+    document = policy({"effect": "allow", "action": ["name/cos:GetObject"], "resource": ["*"]})
+    [finding] = run_check(registry, "cos_not_public", cos(bucket("odd", policy=document)))
+    assert finding.status.value == "ERROR" and "principal" in finding.message
 
 
 def test_unreadable_or_uninterpretable_access_config_is_error(registry):
