@@ -62,7 +62,10 @@ def copy_problems(copy: OffsiteCopy, params: OffsiteCopyParams, now: datetime) -
         unknown.append(reason)
     elif copy.newest_object_at is None:
         problems.append("it holds no object")
-    elif (age := now - aware(copy.newest_object_at)) > timedelta(hours=params.rpo_hours):
+    elif (age := now - aware(copy.newest_object_at)) < -timedelta(hours=1):
+        # Dated after the collection: not an observation (a clock or unit misread), so it proves no freshness.
+        unknown.append(f"its newest object is dated {copy.newest_object_at.isoformat()}, after the collection")
+    elif age > timedelta(hours=params.rpo_hours):
         problems.append(f"its newest object is {age.total_seconds() / 3600:.1f} h old (RPO {params.rpo_hours:g} h)")
     return problems, unknown
 
