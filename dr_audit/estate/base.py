@@ -206,11 +206,17 @@ _BOUNDS: dict[type[BaseModel], tuple[tuple[tuple[str, Plausible], ...], tuple[st
 
 
 def _bounds_of(model: type[BaseModel]) -> tuple[tuple[tuple[str, Plausible], ...], tuple[str, ...]]:
+    """The model's bounded fields, and its fields holding nested models that have bounds somewhere inside.
+
+    Models with nothing bounded inside (security-group rules, say) are never walked: plans hold thousands.
+    """
     made = _BOUNDS.get(model)
     if made is None:
         bounded = tuple((name, meta) for name, info in model.model_fields.items()
                         for meta in info.metadata if isinstance(meta, Plausible))
-        nested = tuple(name for name, info in model.model_fields.items() if _nested_model(info.annotation))
+        nested = tuple(name for name, info in model.model_fields.items()
+                       if (inner := _nested_model(info.annotation)) is not None and inner is not model
+                       and any(_bounds_of(inner)))
         made = _BOUNDS[model] = (bounded, nested)
     return made
 
