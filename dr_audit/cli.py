@@ -219,12 +219,15 @@ def diff(
     from .diff import diff_exit_code, diff_reports, render_diff
     from .findings import Severity
     from .history.cli import load_report_or_run
+    from .outputs import check_output_file, write_atomic
 
+    if output is not None:
+        check_output_file(output, "--output")
     result = diff_reports(load_report_or_run(str(old), history, history_url),
                           load_report_or_run(str(new), history, history_url))
     text = render_diff(result, fmt.value)
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        write_atomic(output, text)
         sys.stderr.write(f"wrote {output}\n")
     else:
         sys.stdout.write(text)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadInput
-from .findings import Severity
+from .findings import Severity, Status
 from .inputs import parse_json, read_text
 
 BAD = ("FAIL", "ERROR")
@@ -21,15 +21,42 @@ BAD = ("FAIL", "ERROR")
 def load_report(path: Path) -> dict[str, Any]:
     """A JSON report (DESIGN.md §6) from a file; anything else is one line of bad input."""
     report = parse_json(read_text(path, "report file"), path, "report")
-    if not isinstance(report, dict) or report.get("schema_version") != 1:
+    version = report.get("schema_version") if isinstance(report, dict) else None
+    if type(version) is not int or version != 1:  # `true == 1` in Python: a boolean is not a version
         raise BadInput(f"{path}: not a dr-audit JSON report with schema_version 1 "
                        "(write one with --format json)")
     findings = report.get("findings")
-    if not isinstance(findings, list) or not all(
-            isinstance(f, dict) and isinstance(f.get("id"), str) and isinstance(f.get("status"), str)
-            for f in findings):
+    if not isinstance(findings, list):
         raise BadInput(f"{path}: the report's findings are not a list of findings with id and status")
+    for position, finding in enumerate(findings):
+        if problem := finding_problem(finding):
+            raise BadInput(f"{path}: findings[{position}]: {problem}")
     return report
+
+
+STATUSES = frozenset(Status)
+SEVERITIES = frozenset(Severity)
+
+
+def finding_problem(finding: Any) -> str | None:
+    """Why a report's finding cannot be compared, or None: the fields a diff or baseline reads, of their types."""
+    if not isinstance(finding, dict):
+        return "not an object with id and status"
+    if not isinstance(finding.get("id"), str):
+        return "id is missing or not a string"
+    status = finding.get("status")
+    if not isinstance(status, str) or status not in STATUSES:
+        return f"status {str(finding.get('status'))[:40]!r} is not one of {', '.join(sorted(STATUSES))}"
+    severity = finding.get("severity", "info")
+    if not isinstance(severity, str) or severity not in SEVERITIES:
+        return f"severity {str(finding['severity'])[:40]!r} is not one of {', '.join(sorted(SEVERITIES))}"
+    for key in ("check_id", "message"):
+        if key in finding and not isinstance(finding[key], str):
+            return f"{key} is not a string"
+    resource = finding.get("resource")
+    if resource is not None and not (isinstance(resource, dict) and isinstance(resource.get("id", ""), str)):
+        return "resource is not an object with a string id"
+    return None
 
 
 @dataclass

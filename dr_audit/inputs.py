@@ -1,9 +1,26 @@
-"""Reading the user's files (snapshots, packs, plans, waivers, reports, drill plans): every failure is one line
-naming the file, raised as BadInput or the caller's subclass of it."""
+"""Reading the user's files (snapshots, packs, plans, waivers, reports, drill plans, evidence) within documented
+limits: every failure, a limit passed included, is one line naming the file, raised as BadInput or the caller's
+subclass of it.
+
+Limits (each overridable by its environment variable; DESIGN.md §12):
+
+- DR_AUDIT_MAX_FILE_MB (64): a snapshot, plan JSON, .tf file or JSON report.
+- DR_AUDIT_MAX_CONFIG_MB (4): a pack, waivers file or drill plan (YAML costs far more memory per byte than JSON).
+- DR_AUDIT_MAX_DEPTH (100): nesting of objects and lists.
+- DR_AUDIT_MAX_STRING_CHARS (1,000,000): any one string value.
+- DR_AUDIT_MAX_NAME_CHARS (1,024): an id or name (a key ending in id, name, account, region, arn, address, uin or
+  bucket, and every mapping key): these are copied into every finding about the resource.
+- Integers fit in 64 bits and numbers are finite (no NaN, Infinity or 1e400).
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,30 +29,126 @@ from .errors import BadInput
 if TYPE_CHECKING:
     import yaml
 
+MB = 1024 * 1024
+INT_BITS = 64
+# Keys whose values are identifiers or names: copied into finding ids, messages and every output format.
+NAME_SUFFIXES = ("id", "name", "account", "region", "arn", "address", "uin", "bucket")
+# YAML aliases can make a small file a tree of billions of nodes; a config file never has this many values.
+MAX_YAML_VALUES = 1_000_000
 
-def read_bytes(path: Path, what: str, error: type[BadInput] = BadInput) -> bytes:
+
+@dataclass(frozen=True)
+class Limits:
+    file_bytes: int = 64 * MB
+    config_bytes: int = 4 * MB
+    depth: int = 100
+    string_chars: int = 1_000_000
+    name_chars: int = 1024
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        default = cls()
+        return cls(file_bytes=_env_int("DR_AUDIT_MAX_FILE_MB", default.file_bytes // MB) * MB,
+                   config_bytes=_env_int("DR_AUDIT_MAX_CONFIG_MB", default.config_bytes // MB) * MB,
+                   depth=_env_int("DR_AUDIT_MAX_DEPTH", default.depth),
+                   string_chars=_env_int("DR_AUDIT_MAX_STRING_CHARS", default.string_chars),
+                   name_chars=_env_int("DR_AUDIT_MAX_NAME_CHARS", default.name_chars))
+
+
+ENV_OF = {"file_bytes": "DR_AUDIT_MAX_FILE_MB", "config_bytes": "DR_AUDIT_MAX_CONFIG_MB", "depth": "DR_AUDIT_MAX_DEPTH",
+          "string_chars": "DR_AUDIT_MAX_STRING_CHARS", "name_chars": "DR_AUDIT_MAX_NAME_CHARS"}
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
     try:
-        return path.read_bytes()
+        value = int(raw)
+    except ValueError:
+        raise BadInput(f"{name}={raw[:40]!r} is not a whole number") from None
+    if not 1 <= value <= 1_000_000_000:
+        raise BadInput(f"{name}={value} is out of range (1 to 1000000000)")
+    return value
+
+
+def limits() -> Limits:
+    return Limits.from_env()
+
+
+# -- files ------------------------------------------------------------------------------------------------------
+
+
+def read_bytes(path: Path, what: str, error: type[BadInput] = BadInput, limit: int | None = None) -> bytes:
+    """The file's bytes, if it is a regular file no larger than `limit` (DR_AUDIT_MAX_FILE_MB by default).
+
+    Opened without blocking and checked before reading: a FIFO or device would otherwise hang or never end.
+    """
+    size_limit = limit if limit is not None else limits().file_bytes
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise error(f"{path}: no such {what}") from None
     except IsADirectoryError:
         raise error(f"{path}: is a directory, not a {what}") from None
     except OSError as exc:
         raise error(f"{path}: cannot read {what}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as file:
+        try:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                raise error(f"{path}: is a directory, not a {what}")
+            if not stat.S_ISREG(mode):
+                raise error(f"{path}: is not a regular file (a FIFO, device or socket), not a {what}")
+            if os.fstat(fd).st_size > size_limit:
+                raise error(_too_large(path, what, size_limit, limit))
+            data = file.read(size_limit + 1)  # a file growing while read still stops at the limit
+        except OSError as exc:
+            raise error(f"{path}: cannot read {what}: {exc.strerror}") from None
+    if len(data) > size_limit:
+        raise error(_too_large(path, what, size_limit, limit))
+    return data
 
 
-def read_text(path: Path, what: str, error: type[BadInput] = BadInput) -> str:
+def _too_large(path: Path, what: str, size_limit: int, explicit: int | None) -> str:
+    how = f"{size_limit // MB} MB" if size_limit % MB == 0 else f"{size_limit} bytes"
+    if explicit is None:
+        return f"{path}: {what} larger than the limit of {how} (raise it with DR_AUDIT_MAX_FILE_MB)"
+    if explicit == limits().config_bytes:
+        return f"{path}: {what} larger than the limit of {how} (raise it with DR_AUDIT_MAX_CONFIG_MB)"
+    return f"{path}: {what} larger than the limit of {how}"
+
+
+def read_text(path: Path, what: str, error: type[BadInput] = BadInput, limit: int | None = None) -> str:
     try:
-        return read_bytes(path, what, error).decode("utf-8")
+        return read_bytes(path, what, error, limit).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise error(f"{path}: cannot read {what}: not UTF-8 text (byte {exc.start})") from None
 
 
-def parse_json(text: str, path: Path, what: str, error: type[BadInput] = BadInput, hint: str = "") -> Any:
+def read_config_text(path: Path, what: str, error: type[BadInput] = BadInput) -> str:
+    """A YAML file the user writes (pack, waivers, drill plan), within DR_AUDIT_MAX_CONFIG_MB."""
+    return read_text(path, what, error, limits().config_bytes)
+
+
+# -- parsed values ------------------------------------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def parse_json(text: str | bytes, path: Path, what: str, error: type[BadInput] = BadInput, hint: str = "") -> Any:
     try:
-        return json.loads(text)
+        data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise error(f"{path}: not a JSON {what} (line {exc.lineno}: {exc.msg}){hint}") from None
+    except RecursionError:
+        raise error(f"{path}: not a usable JSON {what}: nested deeper than {limits().depth} levels") from None
+    except ValueError as exc:  # an integer past Python's digit limit, or NaN/Infinity
+        raise error(f"{path}: not a usable JSON {what}: {_first_line(exc)}") from None
+    check_values(data, path, what, error)
+    return data
 
 
 def yaml_error(path: Path, exc: yaml.YAMLError) -> str:
@@ -46,10 +159,107 @@ def yaml_error(path: Path, exc: yaml.YAMLError) -> str:
     return f"{path}{where}: not valid YAML: {problem}"
 
 
+_LOADER: type | None = None
+
+
+def yaml_loader() -> type:
+    """PyYAML's safe loader, with an impossible date, an over-long integer or an overflowing number a YAML error at
+    its line rather than a crash."""
+    global _LOADER
+    if _LOADER is not None:
+        return _LOADER
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def guarded(construct: Callable[[Any, Any], Any], kind: str) -> Callable[[Any, Any], Any]:
+        def constructor(loader: Any, node: Any) -> Any:
+            try:
+                value = construct(loader, node)
+            except (ValueError, OverflowError) as exc:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{str(node.value)[:40]!r} is not a valid {kind} ({_first_line(exc)})",
+                    node.start_mark) from None
+            if isinstance(value, float) and not math.isfinite(value):
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{str(node.value)[:40]!r} is not a finite number", node.start_mark)
+            return value
+        return constructor
+
+    for tag, kind in (("timestamp", "date or time"), ("int", "integer"), ("float", "number")):
+        method = getattr(yaml.SafeLoader, f"construct_yaml_{tag}")
+        Loader.add_constructor(f"tag:yaml.org,2002:{tag}", guarded(method, kind))
+    _LOADER = Loader
+    return Loader
+
+
 def parse_yaml(text: str | bytes, path: Path, error: type[BadInput] = BadInput) -> Any:
     import yaml  # only when YAML is read: a plan's reader in its child process needs JSON and HCL alone
 
     try:
-        return yaml.safe_load(text)
+        data = yaml.load(text, Loader=yaml_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise error(yaml_error(path, exc)) from None
+    except RecursionError:
+        raise error(f"{path}: not usable YAML: nested deeper than {limits().depth} levels") from None
+    check_values(data, path, "YAML file", error, max_values=MAX_YAML_VALUES)
+    return data
+
+
+def check_values(data: Any, path: Path, what: str, error: type[BadInput] = BadInput,
+                 max_values: int | None = None) -> None:
+    """Refuse what no real file holds and what would cost unbounded memory or time later: nesting past the depth
+    limit, integers past 64 bits, NaN and infinities, strings past the string limit, ids and names past the name
+    limit, and (for YAML, whose aliases share nodes) more values than `max_values`."""
+    lim = limits()
+    bound = 1 << (INT_BITS - 1)
+    stack: list[tuple[Any, int, str]] = [(data, 1, "")]
+    seen = 0
+    while stack:
+        value, depth, key = stack.pop()
+        seen += 1
+        if max_values is not None and seen > max_values:
+            raise error(f"{path}: {what} expands to more than {max_values} values (YAML aliases?)")
+        if isinstance(value, str):
+            if len(value) > lim.string_chars:
+                raise error(f"{path}: {_at(key)}a string of {len(value)} characters, over the limit of "
+                            f"{lim.string_chars} (DR_AUDIT_MAX_STRING_CHARS)")
+            if len(value) > lim.name_chars and _is_name(key):
+                raise error(f"{path}: {_at(key)}an id or name of {len(value)} characters, over the limit of "
+                            f"{lim.name_chars} (DR_AUDIT_MAX_NAME_CHARS)")
+        elif isinstance(value, dict):
+            if depth > lim.depth:
+                raise error(f"{path}: {what} nested deeper than {lim.depth} levels (DR_AUDIT_MAX_DEPTH)")
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    stack.append((k, depth + 1, ""))  # YAML allows numbers, dates and more as keys
+                    k = ""
+                elif len(k) > lim.name_chars:
+                    raise error(f"{path}: a key of {len(k)} characters, over the limit of {lim.name_chars} "
+                                "(DR_AUDIT_MAX_NAME_CHARS)")
+                stack.append((v, depth + 1, k))
+        elif isinstance(value, list):
+            if depth > lim.depth:
+                raise error(f"{path}: {what} nested deeper than {lim.depth} levels (DR_AUDIT_MAX_DEPTH)")
+            stack.extend((item, depth + 1, key) for item in value)
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            if not -bound <= value < bound:
+                raise error(f"{path}: {_at(key)}an integer beyond {INT_BITS} bits")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise error(f"{path}: {_at(key)}a number that is not finite")
+
+
+def _is_name(key: str) -> bool:
+    return key.replace("_", "").replace("-", "").lower().endswith(NAME_SUFFIXES)
+
+
+def _at(key: str) -> str:
+    return f"{key[:60]}: " if key else ""
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__

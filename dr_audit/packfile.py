@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadInput
-from .inputs import parse_yaml, read_bytes
+from .inputs import limits, parse_yaml, read_bytes
 from .resources import bundled_dir
 
 DEFAULT_PACK = "weimob-2020"
@@ -45,5 +45,5 @@ def pack_path(name_or_path: str | None) -> Path:
 def read_pack(name_or_path: str | None) -> PackDocument:
     """The pack's file read and parsed; a missing file or invalid YAML is PackError naming the file."""
     path = pack_path(name_or_path)
-    raw = read_bytes(path, "pack file", PackError)
+    raw = read_bytes(path, "pack file", PackError, limits().config_bytes)
     return PackDocument(path, raw, parse_yaml(raw, path, PackError))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,11 @@ from .findings import Severity
 from .packfile import PackDocument, PackError, read_pack
 from .registry import CheckParams, CheckSpec, Registry, RegistryError
 from .scope import Scope
+
+MAX_WAIVER_DAYS = 3650  # ten years: a longer acceptance is no expiry at all
+# Check parameters are counts, days, hours and ratios: past this (274 years in days) a value is a typo, and days
+# counted back from today would leave the calendar.
+MAX_PARAM_NUMBER = 100_000
 
 
 class PackCheck(BaseModel):
@@ -31,7 +37,7 @@ class PromisePack(BaseModel):
     description: str = ""
     promises: dict[str, str] = Field(default_factory=dict)
     scope: Scope = Field(default_factory=Scope)
-    max_waiver_days: int = Field(default=90, ge=1)
+    max_waiver_days: int = Field(default=90, ge=1, le=MAX_WAIVER_DAYS)
     checks: dict[str, PackCheck] = Field(default_factory=dict)
 
     # Filled by load_pack, not part of the file.
@@ -81,11 +87,31 @@ def load_pack(name_or_path: str | None, registry: Registry, document: PackDocume
             raise PackError(f"{path}: checks.{check_id}.params.{_first_error(exc)}") from None
         if "scope" in entry.params:
             raise PackError(f"{path}: checks.{check_id}.params.scope: set the scope once, at the top of the pack")
+        if where := _implausible_number(pack.resolved[check_id].model_dump(exclude={"scope"})):
+            raise PackError(f"{path}: checks.{check_id}.params.{where}: a number that is not finite or beyond "
+                            f"{MAX_PARAM_NUMBER}")
     for check_id, entry in pack.checks.items():
         promise = entry.promise or registry.get(check_id).promise
         if pack.promises and promise not in pack.promises:
             raise PackError(f"{path}: checks.{check_id}: promise {promise!r} is not among the pack's promises")
     return pack
+
+
+def _implausible_number(value: Any, where: str = "") -> str | None:
+    """The path of the first non-finite or absurdly large number (strings such as "1e400" become floats)."""
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = enumerate(value)
+    else:
+        if isinstance(value, int | float) and not isinstance(value, bool) and (
+                not math.isfinite(value) or abs(value) > MAX_PARAM_NUMBER):
+            return where or "(value)"
+        return None
+    for key, item in items:
+        if found := _implausible_number(item, f"{where}.{key}" if where else str(key)):
+            return found
+    return None
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -15,7 +15,9 @@ from .engine import evaluate
 from .errors import BadInput
 from .estate import Estate
 from .findings import Severity, Status
+from .history.location import check_driver, store_named
 from .options import RunOptions
+from .outputs import check_outputs, write_atomic
 from .packfile import PackDocument
 from .packs import PromisePack, load_pack
 from .registry import Registry, load_registry
@@ -83,6 +85,9 @@ def prepare(options: RunOptions, registry: Registry | None = None,
     `read_pack` gives the pack's file already read (`dr-audit plan` reads it in a child process).
     """
     validate_formats(options)
+    check_outputs(options)
+    if store_named(options.history, options.history_url):
+        check_driver(options.history, options.history_url)  # SQLite, the default, needs no driver of its own
     registry = registry or load_registry(options.checks_dirs)
     pack = load_pack(options.pack, registry, read_pack() if read_pack is not None else None)
     for check_id in options.only:
@@ -98,7 +103,7 @@ def execute(options: RunOptions, registry: Registry | None = None) -> Outcome:
 
     estate = fill_drills(acquire_estate(options), options)  # live/snapshot drills come from the history store
     if options.save_snapshot is not None:
-        estate.save(options.save_snapshot)
+        write_atomic(options.save_snapshot, estate.to_json(), "--save-snapshot")
     return evaluate_and_write(estate, pack, registry, options, started)
 
 
@@ -137,8 +142,12 @@ def finish(report: dict[str, Any], pack: PromisePack, options: RunOptions) -> Ou
         apply_baseline(report, load_report(options.baseline))
     from .history.runs import record_report
 
-    recorded = record_report(report, options)  # a store failure is reported after the outputs are written
-    outcome = write_outputs(report, options, **recorded.render_options)
+    written: list[Outcome] = []
+    # Outputs first, then the history store: a run whose outputs failed is not recorded, and a store failure is
+    # reported after the outputs are written.
+    recorded = record_report(report, options, lambda render_options: written.append(
+        write_outputs(report, options, **render_options)))
+    outcome = written[0]
     outcome.notes = notes
     outcome.run_id, outcome.history_error = recorded.run_id, recorded.error
     return outcome
@@ -150,15 +159,20 @@ def write_outputs(report: dict[str, Any], options: RunOptions, **render_options:
     # Under --baseline only findings new or regressed since the baseline decide the exit code.
     outcome = Outcome(report, exit_code_for(gating_findings(report), options.fail_on))
     if options.output_dir is not None:
-        options.output_dir.mkdir(parents=True, exist_ok=True)
-        for fmt in options.formats:
+        # Every format rendered before any file is written: a renderer that fails leaves no partial set.
+        texts = {fmt: render(report, fmt, **render_options) for fmt in options.formats}
+        try:
+            options.output_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BadInput(f"--output-dir {options.output_dir}: cannot create it: {exc.strerror}") from None
+        for fmt, text in texts.items():
             path = options.output_dir / f"dr-audit.{EXTENSIONS[fmt]}"
-            path.write_text(render(report, fmt, **render_options), encoding="utf-8")
+            write_atomic(path, text, "--output-dir")
             outcome.written.append(path)
         return outcome
     fmt = options.formats[0]
     if options.output is not None:
-        options.output.write_text(render(report, fmt, **render_options), encoding="utf-8")
+        write_atomic(options.output, render(report, fmt, **render_options))
         outcome.written.append(options.output)
         return outcome
     outcome.stdout = render(report, fmt, colour=options.colour, **render_options)

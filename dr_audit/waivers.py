@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import BadInput
 from .globs import glob_matches
-from .inputs import read_text, yaml_error
+from .inputs import check_values, read_config_text, yaml_error, yaml_loader
 from .report import summarise
 
 
@@ -35,7 +35,7 @@ class Waiver(BaseModel):
     owner: str = Field(min_length=1)
     approved_by: str = Field(min_length=1)
     ticket: str | None = None
-    expires: date
+    expires: date = Field(ge=date(2000, 1, 1), le=date(2999, 12, 31))  # beyond that it is a typo, not a plan
 
     # Filled by the loader: where the waiver was written.
     file: str = ""
@@ -81,12 +81,15 @@ class WaiverSet:
 def load_waivers(path: Path, max_days: int, today: date | None = None) -> WaiverSet:
     """Parse and validate a waivers file; every problem is one line naming the file and the line."""
     today = today or datetime.now(UTC).date()
-    text = read_text(path, "waivers file", WaiverError)
+    text = read_config_text(path, "waivers file", WaiverError)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)  # kept for the line of each entry
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=yaml_loader())  # noqa: S506 - safe: impossible dates are errors at their line
     except yaml.YAMLError as exc:
         raise WaiverError(yaml_error(path, exc)) from None
+    except RecursionError:
+        raise WaiverError(f"{path}: not usable YAML: nested too deeply") from None
+    check_values(data, path, "waivers file", WaiverError, max_values=100_000)
     if data is None:
         return WaiverSet(path)
     entries, entry_nodes = _entries(path, data, node)

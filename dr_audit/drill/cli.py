@@ -161,14 +161,17 @@ def report(
 ) -> None:
     """The sign-off report: scope, targets vs measured RTO/RPO, steps and evidence, findings, approvals."""
     from ..history import HistoryStore
+    from ..outputs import check_output_file, write_atomic
     from .report import render_drill
 
+    if output is not None:
+        check_output_file(output, "--output")
     with HistoryStore.open(history, history_url) as store:
         text = render_drill(store, drill_id, fmt.value)
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_atomic(output, text)
         sys.stderr.write(f"wrote {output}\n")
 
 

@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..errors import BadInput
 from ..fields import new_list
-from ..inputs import parse_yaml, read_text
+from ..inputs import parse_yaml, read_config_text
 from ..resources import bundled_dir
 
 AUTOMATED_ACTIONS = ("recovery_points", "replica_checksums")
+MAX_OBJECTIVE_MINUTES = 366 * 24 * 60
 
 
 class PlanModel(BaseModel):
@@ -22,8 +23,9 @@ class PlanModel(BaseModel):
 
 class Tier(PlanModel):
     name: str
-    rto_minutes: float = Field(gt=0)
-    rpo_minutes: float = Field(gt=0)
+    # At most a year: beyond that an objective is a typo (and 1e400 would be infinity).
+    rto_minutes: float = Field(gt=0, le=MAX_OBJECTIVE_MINUTES, allow_inf_nan=False)
+    rpo_minutes: float = Field(gt=0, le=MAX_OBJECTIVE_MINUTES, allow_inf_nan=False)
     # Globs over resource ids (disk-*, cdb-*, bucket names, target/bucket of off-site copies); empty = everything
     # not claimed by an earlier tier.
     resources: list[str] = Field(default_factory=new_list)
@@ -106,7 +108,7 @@ class DrillPlan(PlanModel):
 
 
 def load_plan(path: Path) -> DrillPlan:
-    data = parse_yaml(read_text(path, "drill plan"), path)
+    data = parse_yaml(read_config_text(path, "drill plan"), path)
     if not isinstance(data, dict):
         raise BadInput(f"{path}: a drill plan is a YAML mapping (kind, scope, tiers, steps, approvers)")
     try:

@@ -23,7 +23,8 @@ from typing import Any
 from ..errors import BadInput
 from ..estate import DrillRecord, Estate
 from ..history.chain import GENESIS, SigningKey, canonical, key_fingerprint, record_hash, signature_valid
-from ..history.store import HistoryStore, who_ran
+from ..history.store import HistoryStore, new_id, who_ran
+from ..inputs import read_bytes
 from . import evidence as gather
 from .plan import DrillPlan
 from .times import parse_stamp, stamp
@@ -48,7 +49,9 @@ def start_drill(store: HistoryStore, plan: DrillPlan, plan_text: str, estate: Es
     """Open a drill, record the findings open now, and run its automated steps; returns the drill id."""
     failure_at = datetime.now(UTC).replace(microsecond=0)
     scoped = gather.Scoped(estate, plan)
-    run_id = store.record_run(open_findings_report, kind="drill") if open_findings_report else None
+    # Its id chosen now and the run stored only once the drill's opening body is built: a failure on the way
+    # leaves no run without its drill.
+    run_id = new_id("run") if open_findings_report else None
     opened_by = who_ran()
     body: dict[str, Any] = {
         "plan": plan.model_dump(mode="json"),
@@ -61,6 +64,9 @@ def start_drill(store: HistoryStore, plan: DrillPlan, plan_text: str, estate: Es
         "run_id": run_id,
         "opened_by": opened_by,
     }
+    canonical(body)  # a body that cannot be stored fails here, before anything is
+    if open_findings_report:
+        store.record_run(open_findings_report, kind="drill", run_id=run_id)
     opened = store.open_drill(kind=plan.kind, name=plan.name or f"{plan.kind} drill", opened_by=opened_by,
                               run_id=run_id, body=body)
     drill_id = opened["drill_id"]
@@ -104,16 +110,10 @@ def record_step(store: HistoryStore, drill_id: str, step_name: str, started: dat
         raise BadInput(f"drill {drill_id} has sign-offs; its records are closed")
     files = []
     for path in evidence_files:
-        try:
-            if path.stat().st_size > MAX_EVIDENCE_BYTES:
-                raise BadInput(f"--evidence {path}: larger than {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB")
-            content = path.read_bytes()
-        except FileNotFoundError:
-            raise BadInput(f"--evidence {path}: no such file") from None
-        except IsADirectoryError:
-            raise BadInput(f"--evidence {path}: is a directory, not a file") from None
-        except OSError as exc:
-            raise BadInput(f"--evidence {path}: cannot read: {exc.strerror}") from None
+        try:  # a regular file within the limit: a FIFO or /dev/zero would hang or exhaust memory
+            content = read_bytes(path, "evidence file", limit=MAX_EVIDENCE_BYTES)
+        except BadInput as exc:
+            raise BadInput(f"--evidence {exc}") from None
         files.append((path.name, content))
     items: list[tuple[str, dict[str, Any]]] = []
     digests = []

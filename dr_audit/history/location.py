@@ -46,3 +46,30 @@ def history_url(path: Path | None = None, url: str | None = None) -> str:
         return env_url
     target = path if path is not None else default_history_path()
     return f"sqlite:///{Path(target).expanduser().absolute()}"
+
+
+def check_driver(path: Path | None = None, url: str | None = None) -> None:
+    """The store's URL parses and its database driver imports: found before a run collects anything, not after.
+
+    PostgreSQL without a driver named means psycopg 3, as HistoryStore.open uses it.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from ..errors import BadInput
+
+    try:
+        parsed = make_url(history_url(path, url))
+    except (ArgumentError, ValueError) as exc:
+        raise BadInput(f"history store: not a usable database URL ({str(exc).splitlines()[0][:200]})") from None
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        parsed.get_dialect().import_dbapi()
+    except NoSuchModuleError:
+        raise BadInput(f"history store {shown}: no SQLAlchemy dialect for {parsed.drivername!r}") from None
+    except ImportError as exc:
+        missing = exc.name or str(exc)
+        raise BadInput(f"history store {shown}: its database driver is not installed (no module {missing!r}); "
+                       "install it, or use --history FILE for SQLite") from None

@@ -7,6 +7,7 @@ The store (and SQLAlchemy) is imported only when it is used.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from .location import store_named
 
 if TYPE_CHECKING:
     from ..options import RunOptions
+    from .store import HistoryStore
 
 # Drill records come from the history store for these sources; the demo brings its own, a plan has none.
 DRILL_SOURCES = ("live", "snapshot")
@@ -48,17 +50,45 @@ def fill_drills(estate: Estate, options: RunOptions) -> Estate:
                                      "gaps": [gap for gap in estate.gaps if gap.service != "drills"]})
 
 
-def record_report(report: dict[str, Any], options: RunOptions) -> Recorded:
-    """Store the report; on success also hand the HTML reporter the per-promise failure trend of stored runs."""
+def record_report(report: dict[str, Any], options: RunOptions,
+                  write: Callable[[dict[str, Any]], None]) -> Recorded:
+    """Write the outputs with `write(render_options)`, then store the report: a run whose outputs could not be
+    written (`write` raised) is never recorded. The HTML reporter gets the per-promise failure trend, this run
+    included, read before the run is stored."""
     kind = "plan" if report.get("run", {}).get("source") == "plan" else "run"
     if kind == "plan" and not store_named(options.history, options.history_url):
+        write({})
         return Recorded()
-    from .store import HistoryStore
+    from .store import HistoryStore, new_id
 
     try:
-        with HistoryStore.open(options.history, options.history_url) as store:
-            run_id = store.record_run(report, kind=kind)
-            trend = store.failure_trend(pack=report["run"]["pack"]) if "html" in options.formats else None
+        store = HistoryStore.open(options.history, options.history_url)
     except BadInput as exc:
+        write({})
         return Recorded(error=str(exc))
-    return Recorded(run_id=run_id, render_options={"trend": trend} if trend else {})
+    with store:
+        run_id = new_id("run")
+        try:
+            trend = _trend(store, report, run_id) if "html" in options.formats and kind == "run" else None
+        except BadInput as exc:
+            write({})
+            return Recorded(error=str(exc))
+        write({"trend": trend} if trend else {})
+        try:
+            store.record_run(report, kind=kind, run_id=run_id)
+        except BadInput as exc:
+            return Recorded(error=str(exc))
+    return Recorded(run_id=run_id)
+
+
+TREND_RUNS = 30
+
+
+def _trend(store: HistoryStore, report: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
+    """The stored runs' failures per promise, then this run's, counted as the store counts them."""
+    failures: dict[str, int] = {}
+    for finding in report["findings"]:
+        if finding["status"] == "FAIL":
+            failures[finding["promise"]] = failures.get(finding["promise"], 0) + 1
+    stored = store.failure_trend(limit=TREND_RUNS - 1, pack=report["run"]["pack"])
+    return [*stored, {"run_id": run_id, "started_at": report["run"]["started_at"], "failures": failures}]

@@ -135,7 +135,7 @@ class HistoryStore:
                     migrate(conn, migrate_to)
         except SchemaTooNew as exc:
             raise HistoryUnavailable(f"history store {shown}: {exc}") from None
-        except (ArgumentError, NoSuchModuleError) as exc:
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:  # ImportError: the driver is not installed
             raise HistoryUnavailable(f"history store {shown}: not a usable database URL ({_one_line(exc)})") from None
         except (SQLAlchemyError, OSError) as exc:
             raise HistoryUnavailable(f"history store {shown} cannot be opened: {_one_line(exc)}") from None
