@@ -125,15 +125,13 @@ def snapshot_fresh(estate: Estate, params: SnapshotFreshParams) -> Iterator[Resu
         if reason := disk.unknown("instance_id", "region", "snapshots"):
             yield Result.error(disk, reason)
             continue
-        # Only snapshots in the disk's own region: a cross-region copy's CreateTime is when it was copied, later
-        # than the recovery point of the data it holds.
-        local = [s for s in estate.cbs.snapshots_of(disk.disk_id)
-                 if s.account == disk.account and s.region == disk.region and not s.copy_from_remote]
+        # Not cross-region copies: a copy's CreateTime is when it was copied, later than its data's moment.
+        local = estate.cbs.taken_from(disk)
         if unreadable := [r for s in estate.cbs.snapshots_of(disk.disk_id)
                           if (r := s.unknown("account", "region", "copy_from_remote", "created_at", "state"))]:
             yield Result.error(disk, unreadable[0])
             continue
-        completed = [s for s in local if s.state == "NORMAL"]
+        completed = estate.cbs.recovery_points_of(disk)
         if not completed and local:
             # Snapshot states other than NORMAL are transient (CREATING, ROLLBACKING…); the estate keeps only the
             # newest snapshot, so an older completed one may exist unseen.

@@ -93,9 +93,9 @@ def recovery_points(scoped: Scoped, failure_at: datetime, reader: ObjectReader |
     for disk in estate.cbs.disks:
         if not scoped.includes(disk.account, disk.region):
             continue
-        gap = _gap_reason(estate, "cbs", disk.account, disk.region)
-        snaps = [s for s in estate.cbs.snapshots_of(disk.disk_id) if s.state == "NORMAL" and s.account == disk.account]
-        newest = max(snaps, key=lambda s: s.created_at, default=None)
+        gap = disk.unknown("snapshots") or _gap_reason(estate, "cbs", disk.account, disk.region)
+        # The recovery points cbs_snapshot_fresh judges: a cross-region copy would date the data too late.
+        newest = max(estate.cbs.recovery_points_of(disk), key=lambda s: s.created_at, default=None)
         if newest is None:
             add("cbs.disk", disk.disk_id, disk.account, disk.region, "cbs.snapshot", None, None,
                 gap or "no snapshot of this disk exists")
