@@ -145,3 +145,16 @@ def test_models_built_with_partial_arguments_outside_snapshots_keep_their_defaul
     disk = Disk(account=ACCOUNT, disk_id="disk-1")
     assert disk.unreadable == {} and disk.policy_ids == []
     assert Disk.model_validate({"account": ACCOUNT, "disk_id": "disk-1"}).unreadable == {}
+
+
+def test_a_resource_without_its_record_of_failed_reads_is_unknown_throughout(tmp_path, registry):
+    disk = Disk(account=ACCOUNT, region="ap-shanghai", disk_id="disk-1", instance_id="ins-1",
+                unreadable={"policy_ids": "AuthFailure: denied"})
+    path = tmp_path / "disk.json"
+    make_estate(cbs=CbsState(disks=[disk])).save(path)
+    assert [f.status for f in run_check(registry, "cbs_daily_snapshot_policy", Estate.load(path))] == [Status.ERROR]
+    document = json.loads(path.read_text())
+    del document["cbs"]["disks"][0]["unreadable"]
+    loaded = load(tmp_path, document)
+    assert {"policy_ids", "instance_id", "tags"} <= set(loaded.cbs.disks[0].unreadable)
+    assert [f.status for f in run_check(registry, "cbs_daily_snapshot_policy", loaded)] == [Status.ERROR]

@@ -16,6 +16,7 @@ from ..fields import new_dict
 # snapshot is unknown, not its default. Collectors and plans build models with partial kwargs and never set it.
 STRICT_SNAPSHOT = "strict_snapshot"
 ABSENT_FROM_SNAPSHOT = "absent from snapshot"
+UNREADABLE_NOT_RECORDED = "unknown: the snapshot does not record which of this resource's reads failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,10 @@ class Resource(Model):
         """Under strict snapshot reading, every defaulted field absent here (or in a nested model) is unknown."""
         if not (info.context or {}).get(STRICT_SNAPSHOT) or not isinstance(data, dict):
             return data
+        if "unreadable" not in data:
+            # Without its record of failed reads, no field of the resource can be told read from defaulted.
+            return {**data, "unreadable": {name: UNREADABLE_NOT_RECORDED for name in cls.model_fields
+                                           if name not in _UNJUDGED_FIELDS}}
         absent = dict(_absent_fields(cls, data))
         if not absent:
             return data
