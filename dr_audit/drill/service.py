@@ -49,8 +49,7 @@ def start_drill(store: HistoryStore, plan: DrillPlan, plan_text: str, estate: Es
     """Open a drill, record the findings open now, and run its automated steps; returns the drill id."""
     failure_at = datetime.now(UTC).replace(microsecond=0)
     scoped = gather.Scoped(estate, plan)
-    # Its id chosen now and the run stored only once the drill's opening body is built: a failure on the way
-    # leaves no run without its drill.
+    # The run is stored with the drill, in its transaction: a failure on the way leaves neither.
     run_id = new_id("run") if open_findings_report else None
     opened_by = who_ran()
     body: dict[str, Any] = {
@@ -64,11 +63,8 @@ def start_drill(store: HistoryStore, plan: DrillPlan, plan_text: str, estate: Es
         "run_id": run_id,
         "opened_by": opened_by,
     }
-    canonical(body)  # a body that cannot be stored fails here, before anything is
-    if open_findings_report:
-        store.record_run(open_findings_report, kind="drill", run_id=run_id)
     opened = store.open_drill(kind=plan.kind, name=plan.name or f"{plan.kind} drill", opened_by=opened_by,
-                              run_id=run_id, body=body)
+                              run_id=run_id, body=body, report=open_findings_report)
     drill_id = opened["drill_id"]
     for step in plan.steps:
         if step.type != "automated":
@@ -111,7 +107,7 @@ def record_step(store: HistoryStore, drill_id: str, step_name: str, started: dat
     files = []
     for path in evidence_files:
         try:  # a regular file within the limit: a FIFO or /dev/zero would hang or exhaust memory
-            content = read_bytes(path, "evidence file", limit=MAX_EVIDENCE_BYTES)
+            content = read_bytes(path, "file", limit=MAX_EVIDENCE_BYTES)
         except BadInput as exc:
             raise BadInput(f"--evidence {exc}") from None
         files.append((path.name, content))

@@ -176,6 +176,11 @@ class HistoryStore:
                    run_id: str | None = None) -> str:
         """Store a report document (DESIGN.md §6) and its findings in one transaction; returns the run id."""
         run_id = run_id or new_id("run")
+        with self._write("record the run") as conn:
+            self._insert_run(conn, run_id, report, kind, who)
+        return run_id
+
+    def _insert_run(self, conn: Connection, run_id: str, report: dict[str, Any], kind: str, who: str | None) -> None:
         run = report["run"]
         findings = report.get("findings", [])
         head = {key: value for key, value in report.items() if key != "findings"}
@@ -187,23 +192,21 @@ class HistoryStore:
             "report_json": json.dumps(head, ensure_ascii=False), "finding_count": len(findings),
         }
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        with self._write("record the run") as conn:
-            conn.execute(insert(schema.runs), row)
-            if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-                _copy_findings(conn, run_id, findings, dumps)
-                return run_id
-            for start in range(0, len(findings), BATCH):
-                rows = []
-                for seq, f in enumerate(findings[start:start + BATCH], start):
-                    res = f["resource"]
-                    rows.append({
-                        "run_id": run_id, "seq": seq, "finding_id": f["id"], "check_id": f["check_id"],
-                        "status": f["status"], "severity": f["severity"], "promise": f["promise"],
-                        "resource_type": res["type"], "resource_id": res["id"], "region": res.get("region", ""),
-                        "account": res.get("account", ""), "body_json": dumps(f),
-                    })
-                conn.execute(insert(schema.findings), rows)
-        return run_id
+        conn.execute(insert(schema.runs), row)
+        if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+            _copy_findings(conn, run_id, findings, dumps)
+            return
+        for start in range(0, len(findings), BATCH):
+            rows = []
+            for seq, f in enumerate(findings[start:start + BATCH], start):
+                res = f["resource"]
+                rows.append({
+                    "run_id": run_id, "seq": seq, "finding_id": f["id"], "check_id": f["check_id"],
+                    "status": f["status"], "severity": f["severity"], "promise": f["promise"],
+                    "resource_type": res["type"], "resource_id": res["id"], "region": res.get("region", ""),
+                    "account": res.get("account", ""), "body_json": dumps(f),
+                })
+            conn.execute(insert(schema.findings), rows)
 
     def list_runs(self, limit: int = 50, kind: str | None = None) -> list[dict[str, Any]]:
         r = schema.runs
@@ -254,11 +257,14 @@ class HistoryStore:
     # -- drills -------------------------------------------------------------------------------------------------
 
     def open_drill(self, *, kind: str, name: str, opened_by: str, run_id: str | None, body: dict[str, Any],
-                   drill_id: str | None = None) -> dict[str, Any]:
-        """Create a drill and its first record ("opened") in one transaction."""
+                   drill_id: str | None = None, report: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Create a drill and its first record ("opened") in one transaction, with `report` stored as run `run_id`
+        in the same one: never a run without its drill, nor a drill without its run."""
         drill_id = drill_id or new_id("drill")
         now = utc_text()
         with self._write("open the drill") as conn:
+            if report is not None and run_id is not None:
+                self._insert_run(conn, run_id, report, "drill", None)
             conn.execute(insert(schema.drills), {
                 "id": drill_id, "kind": kind, "name": name, "opened_at": now, "opened_by": opened_by,
                 "run_id": run_id, "record_count": 0, "head_hash": GENESIS})
