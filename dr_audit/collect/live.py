@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 from ..estate import Estate, Gap, mask_key_id
@@ -82,47 +83,93 @@ def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats 
     regional = {"cvm": cvm.collect, "cbs": cbs.collect, "vpc": vpc.collect, "cdb": cdb.collect,
                 "dasb": dasb.collect}
 
-    def start_account(secrets: Secrets) -> None:
+    def start_account(secrets: Secrets, where: AccountProgress) -> None:
         client = ApiClient(secrets, endpoint=Endpoint(config.endpoint_url), limiter=limiter, retry=config.retry,
                            timeout=config.timeout, stats=stats)
         account = identify(client, harvest)
         if account is None:
             return
-        client.account = account
+        where.account = client.account = account
+        with harvest.lock:
+            estate.accounts.append(account)
         regions = config.regions or list_regions(client, account, harvest)
         run = AccountRun(client=client, account=account, regions=regions, tasks=tasks, harvest=harvest)
         with harvest.lock:
-            estate.accounts.append(account)
             estate.regions.extend(r for r in regions if r not in estate.regions)
-        cam.collect(run)
-        cloudaudit.collect(run)
-        CosCollector(run, CosSource(config.cos_endpoint_url), config.timeout).collect()
-        for region in regions:
-            for service in REGIONAL_SERVICES:
-                regional[service](run, region)
+        starts: list[tuple[str, str, Callable[[], None]]] = [
+            ("cam", "", lambda: cam.collect(run)),
+            ("cloudaudit", "", lambda: cloudaudit.collect(run)),
+            ("cos", "", lambda: CosCollector(run, CosSource(config.cos_endpoint_url), config.timeout).collect()),
+        ]
+        starts += [(service, region, partial(regional[service], run, region))
+                   for region in regions for service in REGIONAL_SERVICES]
+        for service, region, start in starts:
+            try:
+                start()
+            except Exception as exc:  # one collector's bug costs its own (account, service, region), no more
+                harvest.gap(crash_gap(exc, secrets, account, service, region))
 
     with _progress(config, stats, tasks) as tick:
         try:
             for secrets in accounts:
-                tasks.spawn("accounts", start_account, secrets)
+                where = AccountProgress(unidentified_label(secrets))
+                tasks.spawn("accounts", start_account, secrets, where,
+                            on_crash=partial(account_crashed, harvest, secrets, where))
             # Off-site targets belong to the pack, not to an account: read once, alongside the accounts.
             for target in config.offsite_targets:
                 OffsiteCollector(tasks, harvest, target, config.offsite_secrets, config.timeout).collect()
             tasks.wait(tick=tick)
         finally:
             tasks.close()
-    for crash in tasks.crashes:  # a collector bug must not read as an empty, readable inventory
-        for service in ACCOUNT_SERVICES:
-            estate.gaps.append(Gap(account=estate.accounts[0] if estate.accounts else "", service=service,
-                                   operation="collect", code="CollectorError",
-                                   message=f"{type(crash).__name__}: {crash}"[:300]))
+    for crash in tasks.crashes:  # a handler that itself failed: nobody knows where, so no account is known
+        for account in estate.accounts or ["unattributed"]:
+            for service in estate.services:
+                estate.gaps.append(crash_gap(crash, None, account, service, ""))
+        if not estate.accounts:
+            estate.accounts.append("unattributed")
     resolve_destination_regions(estate.cos.buckets)
     tidy(estate)
     return estate
 
 
+@dataclass
+class AccountProgress:
+    """Whose collection a task is running: the keys' label until the account is identified, then the account."""
+
+    account: str
+
+
+def unidentified_label(secrets: Secrets) -> str:
+    """The name an account goes by when its keys cannot say whose it is: enough to recognise them, no more."""
+    return f"unidentified:{mask_key_id(secrets.secret_id)}"
+
+
+def crash_gap(exc: BaseException, secrets: Secrets | None, account: str, service: str, region: str) -> Gap:
+    message = f"{type(exc).__name__}: {exc}"
+    if secrets is not None:  # an exception may quote what it was given; keys never reach a report
+        for secret in (secrets.secret_key, secrets.token, secrets.secret_id):
+            if secret:
+                message = message.replace(secret, mask_key_id(secret))
+    return Gap(account=account, service=service, region=region, operation="collect", code="CollectorError",
+               message=message[:300])
+
+
+def account_crashed(harvest: object, secrets: Secrets, where: AccountProgress, exc: BaseException) -> None:
+    """A crash outside any one service (identifying the account, listing its regions): everything of that
+    account is unknown, and the account stays in the estate so its checks say ERROR rather than vanish."""
+    from .tencent.common import Harvest
+
+    assert isinstance(harvest, Harvest)
+    with harvest.lock:
+        if where.account not in harvest.estate.accounts:
+            harvest.estate.accounts.append(where.account)
+        harvest.estate.gaps.extend(crash_gap(exc, secrets, where.account, service, "")
+                                   for service in harvest.estate.services)
+
+
 def identify(client: ApiClient, harvest: object) -> str | None:
-    """The account id of these keys; when even that fails, gaps for every service of an unnamed account."""
+    """The account id of these keys. When even that fails, the keys' label joins the estate with a gap for every
+    service it covers (drills and off-site copies too): nothing can PASS or FAIL for an account nobody can name."""
     from .credentials import account_id
     from .tencent.common import Harvest
 
@@ -130,12 +177,14 @@ def identify(client: ApiClient, harvest: object) -> str | None:
     try:
         return account_id(client)
     except CallError as error:
-        label = f"unidentified:{mask_key_id(client.secrets.secret_id)}"
+        label = unidentified_label(client.secrets)
+        message = (f"the account of keys {mask_key_id(client.secrets.secret_id)} could not be identified: "
+                   f"{error.message}")
         with harvest.lock:
             harvest.estate.accounts.append(label)
-            for service in ACCOUNT_SERVICES:
+            for service in harvest.estate.services:
                 harvest.estate.gaps.append(Gap(account=label, service=service, region="", operation=error.action,
-                                               code=error.code, message=error.message))
+                                               code=error.code, message=message))
         return None
 
 

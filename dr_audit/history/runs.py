@@ -45,9 +45,11 @@ def fill_drills(estate: Estate, options: RunOptions) -> Estate:
             Gap(account=account, service="drills", operation="read history store", code="HistoryUnavailable",
                 message=str(exc)) for account in (estate.accounts or [""])]
         return estate.model_copy(update={"drills": DrillState(), "gaps": gaps})
-    # The store was read, so a drills gap carried in (a snapshot without its drills section) no longer applies.
-    return estate.model_copy(update={"drills": DrillState(records=records),
-                                     "gaps": [gap for gap in estate.gaps if gap.service != "drills"]})
+    # The store was read, so a gap about reading drills carried in (a snapshot without its drills section, a store
+    # unavailable then) no longer applies; one for an account that could not be identified still does.
+    kept = [gap for gap in estate.gaps
+            if gap.service != "drills" or gap.operation not in ("read snapshot", "read history store")]
+    return estate.model_copy(update={"drills": DrillState(records=records), "gaps": kept})
 
 
 def record_report(report: dict[str, Any], options: RunOptions,
