@@ -146,7 +146,8 @@ def parse_json(text: str | bytes, path: Path, what: str, error: type[BadInput] =
     except RecursionError:
         raise error(f"{path}: not a usable JSON {what}: nested deeper than {limits().depth} levels") from None
     except ValueError as exc:  # an integer past Python's digit limit, or NaN/Infinity
-        raise error(f"{path}: not a usable JSON {what}: {_first_line(exc)}") from None
+        problem = "an integer of thousands of digits" if "digits" in str(exc) else _first_line(exc)
+        raise error(f"{path}: not a usable JSON {what}: {problem} (integers must fit in {INT_BITS} bits)") from None
     check_values(data, path, what, error)
     return data
 
@@ -253,7 +254,59 @@ def check_values(data: Any, path: Path, what: str, error: type[BadInput] = BadIn
 
 
 def _is_name(key: str) -> bool:
-    return key.replace("_", "").replace("-", "").lower().endswith(NAME_SUFFIXES)
+    word = key.replace("_", "").replace("-", "").lower()
+    return word.endswith(NAME_SUFFIXES) or word.endswith(PLURAL_NAME_SUFFIXES)
+
+
+PLURAL_NAME_SUFFIXES = tuple(f"{suffix}s" for suffix in NAME_SUFFIXES) + ("addresses",)
+
+
+def check_shape(data: Any, shape: Any, path: Path, what: str, error: type[BadInput] = BadInput,
+                where: str = "") -> None:
+    """Refuse a document whose parts a reader walks are of the wrong type, naming the first such part.
+
+    `shape` is a type (or tuple of types) the value must be; a dict of key -> shape for an object (a key ending in
+    "!" must be present, others may be absent or null; the key "*" alone: every value of a map); a one-item list
+    [shape] for a list of such items; or None for anything. A zero-argument function returning a shape stands for
+    it in recursive documents (modules within modules).
+    """
+    stack: list[tuple[Any, Any, str]] = [(data, shape, where)]
+    while stack:
+        value, expected, at = stack.pop()
+        if callable(expected) and not isinstance(expected, type):
+            expected = expected()
+        if expected is None:
+            continue
+        label = at or "(top level)"
+        if isinstance(expected, dict):
+            if not isinstance(value, dict):
+                raise error(f"{path}: {label}: expected an object in a {what}, found {_kind(value)}")
+            if "*" in expected:  # a map: every value of this shape
+                stack.extend((item, expected["*"], f"{at}.{key}" if at else str(key)) for key, item in value.items())
+                continue
+            for key, part in expected.items():
+                name, required = key.rstrip("!"), key.endswith("!")
+                if value.get(name) is None:
+                    if required:
+                        raise error(f"{path}: {label}: {name} is missing from a {what}")
+                    continue
+                stack.append((value[name], part, f"{at}.{name}" if at else name))
+        elif isinstance(expected, list):
+            if not isinstance(value, list):
+                raise error(f"{path}: {label}: expected a list in a {what}, found {_kind(value)}")
+            stack.extend((item, expected[0], f"{at}[{i}]") for i, item in enumerate(value))
+        elif not isinstance(value, expected) or (isinstance(value, bool) and expected in (int, float, (int, str))):
+            raise error(f"{path}: {label}: expected {_type_names(expected)} in a {what}, found {_kind(value)}")
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number",
+            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _type_names(expected: Any) -> str:
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(_kind(kind()) if kind is not type(None) else "null" for kind in kinds)
 
 
 def _at(key: str) -> str:

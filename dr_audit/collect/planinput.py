@@ -12,6 +12,7 @@ from pathlib import Path
 from ..errors import BadInput
 from .background import Background
 from .hcl import ParsedFile, directory_resources, parse_files
+from .planshape import check_plan_shape
 from .tfinput import TfResource, load_plan, plan_index, plan_resources
 
 
@@ -34,6 +35,7 @@ def read_input(path: Path, parsed: Mapping[str, ParsedFile] | None = None) -> Pl
     if not path.exists():
         raise BadInput(f"{path}: no such plan file or directory")
     plan = load_plan(path)
+    check_plan_shape(plan, path)
     index = plan_index(plan)
     after = plan_resources(plan, file=str(path), index=index)
     before = plan_resources(plan, prior=True, file=str(path), index=index) if plan.get("prior_state") else []
