@@ -129,7 +129,7 @@ def test_removing_any_section_or_field_never_moves_a_finding_to_pass(demo_snapsh
     for path in paths:
         found = list(holders(demo_snapshot, path))
         # The element whose resource has a FAIL or ERROR in the full run, else the first one.
-        single = next((pos for pos, held in found if _names_any(held, worst)), found[0][0])
+        single = next((pos for pos, _ in found if _names_any(_resource_at(demo_snapshot, pos), worst)), found[0][0])
         for label, positions in (("everywhere", {pos for pos, _ in found}), ("once", {single})):
             if label == "once" and len(found) == 1:
                 continue
@@ -162,8 +162,17 @@ def _moved(key: tuple[str, str, str, str], full: dict[tuple[str, str, str, str],
     return before is not Status.PASS
 
 
-def _names_any(held: dict[str, Any], ids: set[str]) -> bool:
-    return any(isinstance(value, str) and value in ids for value in held.values())
+def _resource_at(snapshot: dict[str, Any], position: Path_) -> dict[str, Any]:
+    """The resource (an element of a section's inventory) that holds `position`, or {} above that level."""
+    if len(position) < 3:
+        return {}
+    section, inventory, index = position[:3]
+    resource = snapshot[section][inventory][int(index)]
+    return resource if isinstance(resource, dict) else {}
+
+
+def _names_any(resource: dict[str, Any], ids: set[str]) -> bool:
+    return any(isinstance(value, str) and value in ids for value in resource.values())
 
 
 @pytest.mark.parametrize("scenario", sorted(EXPECTED_FULL_EXIT))
