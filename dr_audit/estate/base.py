@@ -88,6 +88,8 @@ class Resource(Model):
 
     `unreadable` maps an attribute name to the reason it could not be read (a denied call, a throttled-out read,
     or "unknown until apply" under a plan). Checks that need such an attribute answer ERROR for this resource.
+    Two validators add to it: a value outside its field's `Plausible` bounds ("implausible value …", always), and,
+    only when Estate.load reads a snapshot, each field absent from it ("absent from snapshot").
     """
 
     RESOURCE_TYPE: ClassVar[str] = "resource"
