@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 from pathlib import Path
 
 from ..errors import BadInput
@@ -88,16 +89,37 @@ def base_secrets(profile: str | None) -> Secrets:
     return found
 
 
+class RoleUnavailable(Exception):
+    """A role that could not be assumed (denied, missing, unreachable): its account cannot be read this run."""
+
+    def __init__(self, role_arn: str, error: CallError) -> None:
+        super().__init__(f"{role_arn}: {error.code}: {error.message}")
+        self.role_arn, self.error = role_arn, error
+
+    @property
+    def account(self) -> str:
+        """The account the ARN names (uin/<account>), or the ARN itself when it names none we can read."""
+        found = ROLE_ACCOUNT.match(self.role_arn.strip())
+        return found["account"] if found else f"unidentified:{self.role_arn.strip()}"
+
+
+ROLE_ACCOUNT = re.compile(r"^qcs::cam::uin/(?P<account>\d+):", re.IGNORECASE)
+
+
 def assume_role(client: ApiClient, role_arn: str, duration_seconds: int = 7200) -> Secrets:
-    """Temporary keys for `role_arn`, through STS AssumeRole signed with the base keys."""
+    """Temporary keys for `role_arn`, through STS AssumeRole signed with the base keys. An ARN STS calls malformed
+    is bad input; any other failure raises RoleUnavailable, for that account's checks to say ERROR."""
     try:
         response = client.call("sts", "AssumeRole", {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME,
                                                      "DurationSeconds": duration_seconds}, region="ap-guangzhou")
     except CallError as error:
-        raise BadInput(f"--role-arn {role_arn}: cannot assume the role: {error.code}: {error.message}") from None
+        if error.code.startswith("InvalidParameter"):
+            raise BadInput(f"--role-arn {role_arn}: cannot assume the role: {error.code}: {error.message}") from None
+        raise RoleUnavailable(role_arn, error) from None
     keys = response.get("Credentials") or {}
     if not keys.get("TmpSecretId") or not keys.get("TmpSecretKey"):
-        raise BadInput(f"--role-arn {role_arn}: STS answered without temporary credentials")
+        raise RoleUnavailable(role_arn, CallError("sts", "AssumeRole", "", "MalformedResponse",
+                                                  "STS answered without temporary credentials"))
     return Secrets(keys["TmpSecretId"], keys["TmpSecretKey"], keys.get("Token"))
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ..estate import Estate, Gap, mask_key_id
 from ..scope import OffsiteTarget
-from .client import ApiClient, CallError, CallStats, Endpoint, RateLimiter, RetryPolicy, Secrets
+from .client import ApiClient, CallError, CallStats, Endpoint, RateLimiter, RetryPolicy, Secrets, scrub
 from .tasks import TaskGroup
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class CollectConfig:
 
 def collect_live(options: RunOptions) -> Estate:
     """`dr-audit run` against live accounts: credentials by the SDK chain, one account per --role-arn."""
-    from .credentials import assume_role, base_secrets
+    from .credentials import RoleUnavailable, assume_role, base_secrets
 
     config = CollectConfig(endpoint_url=options.endpoint_url, cos_endpoint_url=options.cos_endpoint_url,
                            regions=list(options.regions), offsite_targets=pack_offsite_targets(options),
@@ -58,7 +58,19 @@ def collect_live(options: RunOptions) -> Estate:
     stats = CallStats()
     assumer = ApiClient(base, endpoint=Endpoint(config.endpoint_url), retry=config.retry, timeout=config.timeout,
                         stats=stats)
-    return collect([assume_role(assumer, arn) for arn in options.role_arns], config)
+    keys: list[Secrets] = []
+    unavailable: list[RoleUnavailable] = []
+    for arn in options.role_arns:
+        try:
+            keys.append(assume_role(assumer, arn))
+        except RoleUnavailable as exc:  # denied or unreachable: that account is unread, the others still count
+            unavailable.append(exc)
+    estate = collect(keys, config)
+    for failed in unavailable:
+        record_unreadable_account(estate, failed.account, failed.error,
+                                  f"the role {failed.role_arn} could not be assumed: {failed.error.message}")
+    estate.gaps.sort(key=lambda g: (g.account, g.service, g.region, g.operation))
+    return estate
 
 
 def pack_offsite_targets(options: RunOptions) -> list[OffsiteTarget]:
@@ -145,13 +157,9 @@ def unidentified_label(secrets: Secrets) -> str:
 
 
 def crash_gap(exc: BaseException, secrets: Secrets | None, account: str, service: str, region: str) -> Gap:
-    message = f"{type(exc).__name__}: {exc}"
-    if secrets is not None:  # an exception may quote what it was given; keys never reach a report
-        for secret in (secrets.secret_key, secrets.token, secrets.secret_id):
-            if secret:
-                message = message.replace(secret, mask_key_id(secret))
+    # An exception may quote what it was given: scrubbed, so keys never reach a report.
     return Gap(account=account, service=service, region=region, operation="collect", code="CollectorError",
-               message=message[:300])
+               message=scrub(f"{type(exc).__name__}: {exc}", secrets))
 
 
 def account_crashed(harvest: object, secrets: Secrets, where: AccountProgress, exc: BaseException) -> None:
@@ -177,15 +185,19 @@ def identify(client: ApiClient, harvest: object) -> str | None:
     try:
         return account_id(client)
     except CallError as error:
-        label = unidentified_label(client.secrets)
-        message = (f"the account of keys {mask_key_id(client.secrets.secret_id)} could not be identified: "
-                   f"{error.message}")
         with harvest.lock:
-            harvest.estate.accounts.append(label)
-            for service in harvest.estate.services:
-                harvest.estate.gaps.append(Gap(account=label, service=service, region="", operation=error.action,
-                                               code=error.code, message=message))
+            record_unreadable_account(harvest.estate, unidentified_label(client.secrets), error,
+                                      f"the account of keys {mask_key_id(client.secrets.secret_id)} could not be "
+                                      f"identified: {error.message}")
         return None
+
+
+def record_unreadable_account(estate: Estate, account: str, error: CallError, message: str) -> None:
+    """An account none of whose data could be read joins the estate with a gap for every service it covers."""
+    if account not in estate.accounts:
+        estate.accounts.append(account)
+    estate.gaps.extend(Gap(account=account, service=service, region="", operation=error.action, code=error.code,
+                           message=message) for service in estate.services)
 
 
 def list_regions(client: ApiClient, account: str, harvest: object) -> list[str]:

@@ -175,3 +175,48 @@ def test_a_crash_before_the_account_is_known_is_blamed_on_those_keys(two_account
     assert {g.service for g in estate.gaps if g.account == label} == set(estate.services)
     assert {g.code for g in estate.gaps if g.account == label} == {"CollectorError"}
     assert not [g for g in estate.gaps if g.account == FIRST and g.service != "cos"]
+
+
+# --- roles that cannot be assumed ---------------------------------------------------------------------------------
+
+
+def run_with_roles(cloud: EmulatedCloud, tmp_path: Path, monkeypatch, endpoint: str, *arns: str) -> tuple[int, dict]:
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", DEMO_SECRET_ID)
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", cloud.front.principals[DEMO_SECRET_ID].secret_key)
+    out = tmp_path / "report.json"
+    argv = ["run", "--pack", str(pack_without_reachable_offsite(tmp_path)), "--endpoint-url", endpoint,
+            "--cos-endpoint-url", closed_port_url(), "--region", "ap-shanghai", "--format", "json",
+            "--output", str(out), "--history", str(tmp_path / "history.db")]
+    for arn in arns:
+        argv += ["--role-arn", arn]
+    code = main(argv)
+    return code, json.loads(out.read_text()) if out.exists() else {}
+
+
+def test_a_role_that_cannot_be_assumed_leaves_its_account_in_error_and_the_others_judged(
+        two_accounts, tmp_path, monkeypatch):
+    cloud, _keys, scenario = two_accounts
+    missing = "qcs::cam::uin/300000000009:roleName/auditor"
+    code, report = run_with_roles(cloud, tmp_path, monkeypatch, cloud.endpoint_url,
+                                  f"qcs::cam::uin/{FIRST}:roleName/{scenario.cam.roles[0].name}", missing)
+    assert code != 2  # not bad input: the first account is judged (one region of it, so some FAILs)
+    assert sorted(report["run"]["accounts"]) == sorted([FIRST, "300000000009"])
+    assert_every_check_errs_for([f for f in report["findings"] if f["resource"]["account"] != FIRST],
+                                "300000000009", "RoleNotExist")
+    assert "PASS" in {f["status"] for f in report["findings"] if f["resource"]["account"] == FIRST}
+
+
+def test_roles_behind_an_unreachable_sts_are_errors_not_bad_input(two_accounts, tmp_path, monkeypatch):
+    cloud, _keys, _scenario = two_accounts
+    code, report = run_with_roles(cloud, tmp_path, monkeypatch, closed_port_url(),
+                                  f"qcs::cam::uin/{FIRST}:roleName/auditor")
+    assert code == EXIT_ERROR
+    assert_every_check_errs_for(report["findings"], FIRST, "ClientNetworkError")
+
+
+def test_a_role_arn_sts_calls_malformed_is_bad_input(two_accounts, tmp_path, monkeypatch, capsys):
+    cloud, _keys, _scenario = two_accounts
+    code, report = run_with_roles(cloud, tmp_path, monkeypatch, cloud.endpoint_url, "not-an-arn")
+    err = capsys.readouterr().err
+    assert code == 2 and report == {}
+    assert "--role-arn not-an-arn" in err and len(err.strip().splitlines()) == 1
