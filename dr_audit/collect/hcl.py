@@ -53,6 +53,30 @@ def has_unknown(value: Any) -> bool:
     return any_leaf(value, _is_unknown)
 
 
+def split_unknown(value: Any) -> tuple[Any, Any]:
+    """(the value as a plan's JSON would hold it, its `after_unknown` shape) for a value with unknowns inside.
+
+    As in a plan, an unknown object member is left out, an unknown list element is null, and the shape is True at
+    each unknown value, so one unresolved variable in a nested block leaves the rest of the attribute known.
+    """
+    if value is UNKNOWN_VALUE:
+        return None, True
+    if isinstance(value, dict):
+        known: dict[str, Any] = {}
+        shape: dict[str, Any] = {}
+        for key, item in value.items():
+            item_value, item_shape = split_unknown(item)
+            if item_shape is not True:
+                known[key] = item_value
+            if item_shape:
+                shape[key] = item_shape
+        return known, shape
+    if isinstance(value, list):
+        pairs = [split_unknown(item) for item in value]
+        return [item for item, _ in pairs], [item_shape or False for _, item_shape in pairs]
+    return value, False
+
+
 @dataclass
 class _Declared:
     """One resource block as written, before evaluation."""
@@ -351,6 +375,7 @@ def directory_resources(directory: Path, parsed: Mapping[str, ParsedFile] | None
         for index, context in _instances(item, evaluator):
             values: dict[str, Any] = {}
             unknown: set[str] = set()
+            leaves: dict[str, Any] = {}
             refs: dict[str, list[str]] = {}
             countable = "count" in item.body or "for_each" in item.body
             for attribute, raw in item.body.items():
@@ -362,8 +387,14 @@ def directory_resources(directory: Path, parsed: Mapping[str, ParsedFile] | None
                     value = [v for v in value if isinstance(v, dict)]
                 if evaluator.references:
                     refs[attribute] = list(dict.fromkeys(evaluator.references))
-                if has_unknown(value) or (countable and index is None):
+                if countable and index is None:
+                    unknown.add(attribute)  # how many instances, and which, is itself unknown
+                elif has_unknown(value):
+                    known, shape = split_unknown(value)
                     unknown.add(attribute)
+                    leaves[attribute] = shape
+                    if shape is not True:
+                        values[attribute] = known
                 else:
                     values[attribute] = value
             suffix = "" if index is None else f"[{index}]" if isinstance(index, int) else f'["{index}"]'
@@ -372,6 +403,7 @@ def directory_resources(directory: Path, parsed: Mapping[str, ParsedFile] | None
             # Attributes Terraform computes (the cloud id) are unknown until apply, as in a plan that creates them.
             unknown.add("id")
             resources.append(TfResource(address=address, type=item.type, name=item.name, values=values,
-                                        module=item.module, index=index, unknown=unknown, refs=refs, region=region,
+                                        module=item.module, index=index, unknown=unknown, unknown_leaves=leaves,
+                                        refs=refs, region=region,
                                         file=item.file, line=item.line))
     return resources

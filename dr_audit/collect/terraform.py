@@ -55,6 +55,8 @@ UNKNOWN = "unknown until apply"
 NOT_DECLARED = "not declared in the Terraform configuration"
 # A plan names no account; every finding from it is filed under this one.
 PLAN_ACCOUNT = "terraform"
+# Identifiers the cloud assigns when it creates a resource.
+_ASSIGNED_IDS = frozenset({"id", "uin", "uid"})
 # --- building the Estate ------------------------------------------------------------------------------------------
 
 
@@ -65,6 +67,7 @@ class _Index:
         self.by_base: dict[str, list[TfResource]] = defaultdict(list)
         self.by_type: dict[str, list[TfResource]] = defaultdict(list)
         self._values: dict[tuple[str, str], dict[str, TfResource]] = {}
+        self._unknown: dict[tuple[str, str], bool] = {}
         for resource in resources:
             self.by_base[resource.base_address].append(resource)
             self.by_type[resource.type].append(resource)
@@ -81,6 +84,16 @@ class _Index:
             self._values[(resource_type, key)] = index
         return index
 
+    def _unknown_value(self, resource_type: str, key: str) -> bool:
+        """Whether a resource of the type has a chosen (not cloud-assigned) `key` unknown until apply."""
+        if key in _ASSIGNED_IDS:
+            return False  # an id the cloud assigns on creation cannot be one the configuration already names
+        found = self._unknown.get((resource_type, key))
+        if found is None:
+            found = self._unknown[(resource_type, key)] = any(
+                not r.known(key) for r in self.by_type.get(resource_type, []))
+        return found
+
     def targets(self, source: TfResource, attribute: str, types: tuple[str, ...],
                 keys: tuple[str, ...] = ("id",)) -> tuple[list[tuple[TfResource, str]], list[str]] | None:
         """([(resource, attribute read)], [known values matching no resource]), or None when it cannot be told."""
@@ -94,6 +107,8 @@ class _Index:
                               if (hit := self._by_value(t, k).get(item)) is not None), None)
                 if match is not None:
                     found.append((match, ""))
+                elif any(self._unknown_value(t, k) for t in types for k in keys):
+                    return None  # the value may be that of a resource whose own value is not known yet
                 else:
                     external.append(item)
             return found, external
@@ -128,10 +143,31 @@ def ident(resource: TfResource) -> str:
     return str(value) if value not in (None, "") and resource.known("id") else resource.address
 
 
+# Keys inside nested blocks that only label what they sit in (a lifecycle or replication rule's id, a rule's
+# description, the index the cloud assigns): unknown, they leave the verdicts on the block known.
+_LABELS = frozenset({"id", "description", "policy_index", "remark"})
+
+
+def _decisive_unknown(node: Any, inside: bool = False) -> bool:
+    """Whether an `after_unknown` shape marks a value unknown other than a label of a nested block."""
+    if node is True:
+        return True
+    if isinstance(node, dict):
+        return any(_decisive_unknown(v, True) for k, v in node.items() if not (inside and k in _LABELS))
+    if isinstance(node, list):
+        return any(_decisive_unknown(v, True) for v in node)
+    return False
+
+
+def _unknown_in(resource: TfResource, attribute: str) -> bool:
+    """Whether the attribute holds an unknown value that decides something (see `_LABELS` for what does not)."""
+    return not resource.known(attribute) and _decisive_unknown(resource.unknown_leaves.get(attribute, True))
+
+
 def _mark(model: Resource, resource: TfResource, mapping: dict[str, tuple[str, ...]]) -> None:
-    """Record every Estate attribute whose Terraform attributes are unknown until apply."""
+    """Record every Estate attribute whose Terraform attributes hold a deciding value unknown until apply."""
     for estate_attribute, tf_attributes in mapping.items():
-        if any(not resource.known(a) for a in tf_attributes):
+        if any(_unknown_in(resource, a) for a in tf_attributes):
             model.unreadable[estate_attribute] = UNKNOWN
 
 
@@ -361,9 +397,12 @@ class _Builder:
 
     def _instance_disk(self, r: TfResource, instance: Instance, part: str, disk_id: Any, usage: str) -> Disk:
         address = f"{r.address}.{part}"
-        return Disk(disk_id=str(disk_id) if disk_id else address, usage=usage, instance_id=instance.instance_id,
+        disk = Disk(disk_id=str(disk_id) if disk_id else address, usage=usage, instance_id=instance.instance_id,
                     attached=True, zone=instance.zone, tags=dict(instance.tags), account=self.account,
                     region=r.region, origin=Origin(address=address, file=r.file, line=r.line))
+        # What the disk takes from its instance is unknown where the instance's is.
+        disk.unreadable.update({a: why for a in ("tags", "zone") if (why := instance.unreadable.get(a))})
+        return disk
 
     def _snapshot_bindings(self, estate: Estate, disks_of_instance: dict[str, list[Disk]]) -> None:
         disk_types = ("tencentcloud_cbs_storage", "tencentcloud_instance")
@@ -472,24 +511,39 @@ class _Builder:
             targets.append(group)
         for group in targets:
             for direction in ("ingress", "egress"):
-                if r.type != "tencentcloud_security_group_rule" and not r.known(direction):
+                if r.type != "tencentcloud_security_group_rule" and r.wholly_unknown(direction):
                     group.unreadable[direction] = UNKNOWN
                     continue
                 getattr(group, direction).extend(self._rules(r, direction))
 
     def _rules(self, r: TfResource, direction: str) -> list[SecurityGroupRule]:
         if r.type == "tencentcloud_security_group_rule":
-            if str(r.get("type", "")).lower() != direction:
+            # A rule whose direction is unknown is judged in both: it may be either.
+            if r.known("type") and str(r.get("type", "")).lower() != direction:
                 return []
             template = r.block("address_template")
-            return [SecurityGroupRule(
+            rule = SecurityGroupRule(
                 protocol=str(r.get("ip_protocol", "ALL")).upper(), port=str(r.get("port_range", "ALL")).upper(),
                 cidr=r.get("cidr_ip"), source_security_group_id=self._one_id(r, "source_sgid",
                                                                               "tencentcloud_security_group"),
                 address_template=template.get("template_id") or template.get("group_id"),
-                action=str(r.get("policy", "ACCEPT")).upper(), description=str(r.get("description", "")))]
+                action=str(r.get("policy", "ACCEPT")).upper(), description=str(r.get("description", "")))
+            if not r.known("cidr_ip") or not r.known("address_template") or (
+                    not r.known("source_sgid") and rule.source_security_group_id is None):
+                rule.cidr = rule.source_security_group_id = None
+                rule.address_template = UNKNOWN
+            if not r.known("ip_protocol") or not r.known("port_range"):
+                rule.protocol = rule.port = UNKNOWN
+            if not r.known("policy"):
+                rule.action = UNKNOWN
+            return [rule]
         rules = []
-        for entry in r.get(direction, []):
+        for position, entry in enumerate(r.get(direction, [])):
+            if entry is None or r.type == "tencentcloud_security_group_lite_rule" and r.unknown_at(direction, position):
+                # The whole entry is unknown: it may admit or drop anything, wherever it stands in the order.
+                rules.append(SecurityGroupRule(protocol=UNKNOWN, port=UNKNOWN, address_template=UNKNOWN,
+                                               action=UNKNOWN))
+                continue
             if r.type == "tencentcloud_security_group_lite_rule":
                 # [action]#[source]#[port]#[protocol], source being a CIDR, a group id or an address template.
                 action, source, port, protocol = (str(entry).split("#") + ["", "", "", ""])[:4]
@@ -512,6 +566,7 @@ class _Builder:
                     service_template=entry.get("service_template_id") or entry.get("service_template_group") or None,
                     action=str(entry.get("action") or "ACCEPT").upper(),
                     description=str(entry.get("description") or ""))
+                _unknown_rule_parts(rule, r, direction, position)
             rules.append(rule)
         return rules
 
@@ -525,7 +580,8 @@ class _Builder:
                               "logging_target": ("log_enable", "log_target_bucket")})
             bucket.versioning = "Enabled" if r.get("versioning_enable") else "Suspended"
             bucket.replication = self._replication(r, bucket)
-            bucket.lifecycle = [self._lifecycle(rule) for rule in r.get("lifecycle_rules", [])]
+            # An entry unknown as a whole is null in the list; the mark above already says the lifecycle is unknown.
+            bucket.lifecycle = [self._lifecycle(rule) for rule in r.get("lifecycle_rules", []) if rule]
             lock = r.block("object_lock_configuration")
             if lock:
                 rule = (lock.get("rule") or [{}])[0] or {}
@@ -547,6 +603,8 @@ class _Builder:
             return None
         replication = Replication(role=str(r.get("replica_role", "")))
         for rule in rules:
+            if not rule:
+                continue  # unknown as a whole: `replication` is already marked unknown
             destination = str(rule.get("destination_bucket") or "")
             match = re.match(r"qcs::cos:([^:]*):[^:]*:(.+)$", destination)
             if match is None:
@@ -568,10 +626,10 @@ class _Builder:
             id=str(rule.get("id") or ""), enabled=True, prefix=str(rule.get("filter_prefix") or ""),
             transitions=[Transition(days=_int(t.get("days")), date=t.get("date") or None,
                                     storage_class=str(t.get("storage_class")))
-                         for t in rule.get("transition") or []],
+                         for t in rule.get("transition") or [] if t],
             noncurrent_transitions=[Transition(days=_int(t.get("non_current_days")),
                                                storage_class=str(t.get("storage_class")))
-                                    for t in rule.get("non_current_transition") or []],
+                                    for t in rule.get("non_current_transition") or [] if t],
             expiration_days=_int(expiration.get("days")), expiration_date=expiration.get("date") or None,
             expired_object_delete_marker=bool(expiration.get("delete_marker", False)),
             noncurrent_expiration_days=_int(noncurrent.get("non_current_days")))
@@ -631,7 +689,11 @@ class _Builder:
                 event_names=_strs(r.get("event_names")), storage_type=storage.get("storage_type"),
                 storage_region=storage.get("storage_region"), storage_name=storage.get("storage_name"),
                 storage_prefix=storage.get("storage_prefix"), **self.common(r))
-            _mark(track, r, {"storage_name": ("storage",), "status": ("status",)})
+            _mark(track, r, {"status": ("status",), "action_type": ("action_type",),
+                             "resource_type": ("resource_type",), "event_names": ("event_names",)})
+            for part in ("storage_type", "storage_region", "storage_name", "storage_prefix"):
+                if r.unknown_at("storage", 0, part) or r.unknown_at("storage", part) or r.wholly_unknown("storage"):
+                    track.unreadable[part] = UNKNOWN
             self._add(estate.cloudaudit.tracks, r, track)
 
     def dasb(self, estate: Estate) -> None:
@@ -700,6 +762,29 @@ class _Builder:
         if targets is None:
             return []
         return [self._ident_of(t) for t, _ in targets[0]] + targets[1]
+
+
+# The parts of a rule-set entry that decide what it lets in, by the rule field that carries each. A value unknown
+# until apply is written into that field as UNKNOWN, which the rule evaluation reads as unreadable (a protocol or
+# port it cannot parse, an action neither ACCEPT nor DROP, a source given only as an unresolved template), so only
+# the traffic that rule could decide is in doubt; the other rules of the set, and the description or computed
+# policy_index of this one, are judged as known.
+_RULE_SOURCE = ("cidr_block", "ipv6_cidr_block", "source_security_id", "address_template_id",
+                "address_template_group")
+_RULE_PORTS = ("protocol", "port", "service_template_id", "service_template_group")
+
+
+def _unknown_rule_parts(rule: SecurityGroupRule, r: TfResource, direction: str, position: int) -> None:
+    if not r.unknown_at(direction, position):
+        return
+    if any(r.unknown_at(direction, position, key) for key in _RULE_SOURCE):
+        rule.cidr = rule.ipv6_cidr = rule.source_security_group_id = None
+        rule.address_template = UNKNOWN
+    if any(r.unknown_at(direction, position, key) for key in _RULE_PORTS):
+        rule.protocol = rule.port = UNKNOWN
+        rule.service_template = None
+    if r.unknown_at(direction, position, "action"):
+        rule.action = UNKNOWN
 
 
 # The field of each model that other resources use to point at it (a user is pointed at by its uin).

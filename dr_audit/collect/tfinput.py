@@ -49,7 +49,10 @@ class TfResource:
     values: dict[str, Any]
     module: str = ""  # module.a.module.b, "" for the root module
     index: int | str | None = None
-    unknown: set[str] = field(default_factory=set)  # top-level attributes unknown until apply
+    unknown: set[str] = field(default_factory=set)  # top-level attributes holding any value unknown until apply
+    # Where inside each of those attributes: `after_unknown`'s shape below it, True at each unknown value (the
+    # attribute itself True when wholly unknown). The known rest of a partly unknown attribute stays in `values`.
+    unknown_leaves: dict[str, Any] = field(default_factory=dict)
     refs: dict[str, list[str]] = field(default_factory=dict)  # attribute -> referenced resource addresses (no index)
     region: str = ""
     file: str | None = None
@@ -61,7 +64,28 @@ class TfResource:
         return f"{self.module}.{self.type}.{self.name}" if self.module else f"{self.type}.{self.name}"
 
     def known(self, attribute: str) -> bool:
+        """Whether every value inside the attribute is known (see `unknown_at` for one part of it)."""
         return attribute not in self.unknown
+
+    def unknown_at(self, attribute: str, *path: str | int) -> bool:
+        """Whether any value at or below `path` inside the attribute (a key or list position each step) is unknown."""
+        if attribute not in self.unknown:
+            return False
+        node = self.unknown_leaves.get(attribute, True)
+        for step in path:
+            if node is True:
+                return True
+            if isinstance(node, dict):
+                node = node.get(step, False)
+            elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+                node = node[step]
+            else:
+                return False
+        return any_leaf(node, _is_true)
+
+    def wholly_unknown(self, attribute: str) -> bool:
+        """Whether the attribute as a whole is unknown, not only some values inside it."""
+        return attribute in self.unknown and self.unknown_leaves.get(attribute, True) is True
 
     def get(self, attribute: str, default: Any = None) -> Any:
         value = self.values.get(attribute)
@@ -207,10 +231,11 @@ def _is_true(value: Any) -> bool:
     return value is True
 
 
-def _unknown_attributes(after_unknown: Any) -> set[str]:
+def _unknown_leaves(after_unknown: Any) -> dict[str, Any]:
+    """The attributes of `after_unknown` holding some unknown value, with where inside them (see TfResource)."""
     if not isinstance(after_unknown, dict):
-        return set()
-    return {key for key, value in after_unknown.items() if any_leaf(value, _is_true)}
+        return {}
+    return {key: value for key, value in after_unknown.items() if any_leaf(value, _is_true)}
 
 
 def _module_resources(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -260,10 +285,11 @@ def plan_resources(plan: dict[str, Any], *, prior: bool = False, file: str | Non
         module = _module_of(address, resource_type)
         base = f"{module}.{resource_type}.{raw.get('name')}" if module else f"{resource_type}.{raw.get('name')}"
         configured = config.get(base)
-        unknown = set() if prior else _unknown_attributes(changes.get(address, {}).get("after_unknown"))
+        leaves = {} if prior else _unknown_leaves(changes.get(address, {}).get("after_unknown"))
         resources.append(TfResource(
             address=address, type=resource_type, name=str(raw.get("name")), module=module, index=raw.get("index"),
-            values=dict(raw.get("values") or {}), unknown=unknown, refs=configured.refs if configured else {},
+            values=dict(raw.get("values") or {}), unknown=set(leaves), unknown_leaves=leaves,
+            refs=configured.refs if configured else {},
             region=_region_for(configured.provider_key if configured else "tencentcloud", regions), file=file,
         ))
     return resources
