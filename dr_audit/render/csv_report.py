@@ -6,14 +6,10 @@ import csv
 import io
 from typing import Any
 
+from .escape import csv_cell
+
 COLUMNS = ("id", "check_id", "status", "severity", "promise", "resource_type", "resource_id", "region", "account",
            "change", "baseline", "waiver_expires", "waiver_owner", "message", "remediation")
-
-
-def _safe(value: Any) -> str:
-    """Keep spreadsheet programs from running a cell as a formula (a resource name could start with `=`)."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def render(report: dict[str, Any], **_: Any) -> str:
@@ -26,5 +22,5 @@ def render(report: dict[str, Any], **_: Any) -> str:
                resource["id"], resource.get("region", ""), resource.get("account", ""), f.get("change", ""),
                f.get("baseline", ""), waiver.get("expires", ""), waiver.get("owner", ""), f.get("message", ""),
                f.get("remediation", ""))
-        writer.writerow([_safe(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return buffer.getvalue()

@@ -8,7 +8,6 @@ report too.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
@@ -17,6 +16,7 @@ from markupsafe import Markup, escape
 
 from ..resources import bundled_dir
 from .common import _promise_key
+from .escape import json_dumps, markdown_code, markdown_text, template_value, visible
 
 STATUSES = ("FAIL", "ERROR", "WAIVED", "MANUAL", "PASS")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -29,21 +29,16 @@ def environment() -> Environment:
     only when their name says .html."""
     env = Environment(loader=FileSystemLoader(str(bundled_dir("reports"))),
                       autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["md"] = markdown_cell
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      finalize=template_value)  # no control character reaches a page, whatever the template forgot
+    env.filters["md"] = markdown_text
+    env.filters["code"] = markdown_code
     return env
-
-
-def markdown_cell(value: Any) -> str:
-    """A value safe inside a Markdown table cell: no pipes, newlines or raw HTML."""
-    text = str("" if value is None else value)
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
-            .replace(">", "&gt;"))
 
 
 def script_json(data: Any) -> Markup:
     """JSON to place inside <script type="application/json">: nothing in it can end the element."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = json_dumps(data, separators=(",", ":"))
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return Markup(text)  # noqa: S704 - escaped above for the script-data context
@@ -55,7 +50,7 @@ def compact_findings(findings: list[dict[str, Any]]) -> dict[str, Any]:
     index: dict[str, int] = {}
 
     def ref(value: Any) -> int:
-        text = "" if value is None else str(value)
+        text = visible(value, keep="\n\t")  # shown through textContent, so only controls need care
         found = index.get(text)
         if found is None:
             found = index[text] = len(strings)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .escape import json_dumps, json_text
+
 
 def _dump(value: Any, indent: str) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
+    return json_dumps(value, indent=2).replace("\n", "\n" + indent)
 
 
 def render(report: dict[str, Any], **_: Any) -> str:
@@ -19,7 +21,7 @@ def render(report: dict[str, Any], **_: Any) -> str:
     for key, value in report.items():
         if key == "findings" and value:
             encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode  # one encoder for all rows
-            rows = ",\n".join("    " + encode(f) for f in value)
+            rows = json_text(",\n".join("    " + encode(f) for f in value))
             parts.append(f'  "findings": [\n{rows}\n  ]')
         else:
             parts.append(f"  {json.dumps(key)}: {_dump(value, '  ')}")

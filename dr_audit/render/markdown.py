@@ -5,18 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from .common import CHANGE_ORDER, STATUS_ORDER, grouped_by_promise
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+from .escape import markdown_code, markdown_text
 
 
 def render(report: dict[str, Any], *, max_rows: int = 500, **_: Any) -> str:
     run, summary = report["run"], report["summary"]
     lines = [
-        f"# dr-audit: {run['pack']} ({run['source']})",
+        f"# dr-audit: {markdown_text(run['pack'])} ({markdown_text(run['source'])})",
         "",
-        " · ".join(f"**{status}** {count}" for status, count in summary.items()),
+        " · ".join(f"**{markdown_text(status)}** {count}" for status, count in summary.items()),
         "",
     ]
     findings = report["findings"]
@@ -28,8 +25,9 @@ def render(report: dict[str, Any], *, max_rows: int = 500, **_: Any) -> str:
         # A PR comment shows what needs a look: every non-PASS, and the passes this change brought about.
         shown = [f for f in findings if f["status"] != "PASS" or f.get("change") == "improved"]
         for f in shown[:max_rows]:
-            lines.append(f"| {f.get('change', '')} | {f['status']} | {f['severity']} | `{f['check_id']}` | "
-                         f"`{_cell(f['resource']['id'])}` | {_cell(f['message'])} |")
+            lines.append(f"| {markdown_text(f.get('change', ''))} | {markdown_text(f['status'])} | "
+                         f"{markdown_text(f['severity'])} | {markdown_code(f['check_id'])} | "
+                         f"{markdown_code(f['resource']['id'])} | {markdown_text(f['message'])} |")
         if len(shown) > max_rows:
             lines.append(f"\n_Only the first {max_rows} findings are shown; see the JSON report for all._")
         return "\n".join(lines + _waiver_lines(report)) + "\n"
@@ -37,7 +35,7 @@ def render(report: dict[str, Any], *, max_rows: int = 500, **_: Any) -> str:
     for promise, group in grouped_by_promise(findings):
         actionable = [f for f in group if f["status"] != "PASS"]
         vacuous = sum(1 for f in group if f["status"] == "PASS" and (f.get("evidence") or {}).get("examined") == 0)
-        lines.append(f"## {promise}: {len(actionable)} to act on, {len(group) - len(actionable)} passed"
+        lines.append(f"## {markdown_text(promise)}: {len(actionable)} to act on, {len(group) - len(actionable)} passed"
                      + (f" ({vacuous} of them 0 examined)" if vacuous else ""))
         lines.append("")
         if actionable:
@@ -48,8 +46,9 @@ def render(report: dict[str, Any], *, max_rows: int = 500, **_: Any) -> str:
                 written += 1
                 res = f["resource"]
                 where = "/".join(part for part in (res.get("account", ""), res.get("region", "")) if part)
-                lines.append(f"| {f['status']} | {f['severity']} | `{f['check_id']}` | `{_cell(res['id'])}` {where} | "
-                             f"{_cell(f['message'])} | {_cell(f.get('remediation', ''))} |")
+                lines.append(f"| {markdown_text(f['status'])} | {markdown_text(f['severity'])} | "
+                             f"{markdown_code(f['check_id'])} | {markdown_code(res['id'])} {markdown_text(where)} | "
+                             f"{markdown_text(f['message'])} | {markdown_text(f.get('remediation', ''))} |")
             lines.append("")
     if written >= max_rows:
         lines.append(f"_Only the first {max_rows} findings are shown; see the JSON report for all._")
@@ -62,6 +61,7 @@ def _waiver_lines(report: dict[str, Any]) -> list[str]:
     lines = []
     for kind, why in (("expired", "expired: the FAIL is reported again"), ("stale", "stale: matches no FAIL")):
         for w in waivers.get(kind, []):
-            lines.append(f"- `{w['check']}` on `{_cell(w['resource'])}` (owner {_cell(w['owner'])}, expires "
-                         f"{w['expires']}): {why}")
+            lines.append(f"- {markdown_code(w['check'], in_table=False)} on "
+                         f"{markdown_code(w['resource'], in_table=False)} (owner {markdown_text(w['owner'])}, "
+                         f"expires {markdown_text(w['expires'])}): {why}")
     return ["", "**Waivers needing attention**", "", *lines] if lines else []

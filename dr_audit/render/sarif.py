@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from .escape import json_dumps, sarif_markdown, sarif_text, visible
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/dr-audit/dr-audit"
@@ -23,9 +24,11 @@ def _rule(check: dict[str, Any], remediation: str) -> dict[str, Any]:
     rule: dict[str, Any] = {
         "id": check["id"],
         "name": "".join(part.capitalize() for part in check["id"].split("_")),
-        "shortDescription": {"text": check["title"]},
-        "fullDescription": {"text": check.get("risk") or check["title"]},
-        "help": {"text": help_text, "markdown": f"**{check['title']}**\n\n{help_text}"},
+        # Message strings: plain text where a viewer may still find embedded links, GFM where it renders Markdown.
+        "shortDescription": {"text": sarif_text(check["title"])},
+        "fullDescription": {"text": sarif_text(check.get("risk") or check["title"])},
+        "help": {"text": sarif_text(help_text),
+                 "markdown": f"**{sarif_markdown(check['title'])}**\n\n{sarif_markdown(help_text)}"},
         "defaultConfiguration": {"level": LEVEL.get(severity, "warning")},
         "properties": {"tags": ["security", "disaster-recovery", check.get("promise", "")],
                        "security-severity": SECURITY_SEVERITY.get(severity, "5.0"), "precision": "high",
@@ -46,7 +49,7 @@ def _result(finding: dict[str, Any], rule_index: int, input_file: str | None) ->
         # SARIF allows a level other than "none" only for kind "fail".
         "kind": "fail" if status in ("FAIL", "WAIVED") else "open" if status == "ERROR" else "review",
         "level": LEVEL.get(finding["severity"], "warning") if status in ("FAIL", "WAIVED") else "none",
-        "message": {"text": f"{resource['id']}: {text}"},
+        "message": {"text": sarif_text(f"{resource['id']}: {text}")},
         "partialFingerprints": {"drAuditFindingId/v1": finding["id"]},
         "properties": {"status": status, "severity": finding["severity"], "promise": finding.get("promise", ""),
                        "resourceType": resource.get("type", ""), "region": resource.get("region", ""),
@@ -55,7 +58,8 @@ def _result(finding: dict[str, Any], rule_index: int, input_file: str | None) ->
     for key in ("change", "baseline"):
         if key in finding:
             result["properties"][key] = finding[key]
-    location: dict[str, Any] = {"logicalLocations": [{"fullyQualifiedName": resource["id"], "kind": "resource"}]}
+    location: dict[str, Any] = {"logicalLocations": [{"fullyQualifiedName": visible(resource["id"]),
+                                                      "kind": "resource"}]}
     where = finding.get("location") or {}
     artifact = where.get("file") or input_file
     if artifact:
@@ -67,8 +71,9 @@ def _result(finding: dict[str, Any], rule_index: int, input_file: str | None) ->
     waiver = finding.get("waiver")
     if status == "WAIVED" and waiver:
         result["suppressions"] = [{"kind": "external", "status": "accepted",
-                                   "justification": f"{waiver.get('reason', '')} (owner {waiver.get('owner', '')}, "
-                                                    f"expires {waiver.get('expires', '')})"}]
+                                   "justification": visible(f"{waiver.get('reason', '')} (owner "
+                                                            f"{waiver.get('owner', '')}, expires "
+                                                            f"{waiver.get('expires', '')})", keep="\n")}]
     return result
 
 
@@ -98,4 +103,4 @@ def render(report: dict[str, Any], **_: Any) -> str:
             "properties": {"summary": report["summary"]},
         }],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_dumps(document, indent=2) + "\n"

@@ -8,8 +8,10 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .common import grouped_by_promise
+from .escape import terminal, terminal_text
 
 STYLE = {"PASS": "green", "FAIL": "bold red", "ERROR": "yellow", "WAIVED": "cyan", "MANUAL": "magenta"}
 
@@ -18,10 +20,13 @@ def render(report: dict[str, Any], *, colour: bool = False, show_pass: bool = Fa
            report_path: str | None = None, **_: Any) -> str:
     buffer = io.StringIO()
     width = width or shutil.get_terminal_size((140, 40)).columns
-    console = Console(file=buffer, force_terminal=colour, no_color=not colour, width=width, highlight=False)
+    console = Console(file=buffer, force_terminal=colour, no_color=not colour, width=width, highlight=False,
+                      markup=False, emoji=False)  # a stray string is still never read as markup
     run = report["run"]
-    console.print(f"[bold]dr-audit[/] pack {run['pack']} · {run['source']} · account(s) "
-                  f"{', '.join(run['accounts']) or '-'} · region(s) {', '.join(run['regions']) or '-'}")
+    # Every value below comes from the estate or a file: it is added as Text, never parsed as markup.
+    console.print(Text.assemble(("dr-audit", "bold"), f" pack {terminal(run['pack'])} · {terminal(run['source'])} · "
+                                f"account(s) {', '.join(map(terminal, run['accounts'])) or '-'} · region(s) "
+                                f"{', '.join(map(terminal, run['regions'])) or '-'}"))
     console.print()
     titles = {c["id"]: c["title"] for c in report.get("checks", [])}
     for promise, group in grouped_by_promise(report["findings"]):
@@ -30,7 +35,8 @@ def render(report: dict[str, Any], *, colour: bool = False, show_pass: bool = Fa
         # A PASS over nothing must not read like a PASS over something.
         vacuous = sum(1 for f in group if f["status"] == "PASS" and (f.get("evidence") or {}).get("examined") == 0)
         passed_text = f"{passed} passed" + (f", {vacuous} of them 0 examined" if vacuous else "")
-        table = Table(title=f"{promise}  ({len(group) - passed} to act on, {passed_text})", title_justify="left",
+        table = Table(title=terminal_text(f"{promise}  ({len(group) - passed} to act on, {passed_text})"),
+                      title_justify="left",
                       show_lines=False, expand=True)
         table.add_column("status", no_wrap=True)
         table.add_column("sev", no_wrap=True)
@@ -40,21 +46,25 @@ def render(report: dict[str, Any], *, colour: bool = False, show_pass: bool = Fa
         for f in shown:
             res = f["resource"]
             where = " ".join(part for part in (res.get("region", ""),) if part)
-            table.add_row(f"[{STYLE[f['status']]}]{f['status']}[/]", f["severity"], f["check_id"],
-                          f"{res['id']}" + (f" ({where})" if where else ""), f["message"])
+            table.add_row(terminal_text(f["status"], STYLE.get(f["status"], "")), terminal_text(f["severity"]),
+                          terminal_text(f["check_id"]),
+                          terminal_text(f"{res['id']}" + (f" ({where})" if where else "")), terminal_text(f["message"]))
         if shown:
             console.print(table)
         else:
-            console.print(f"[bold]{promise}[/]  all {passed_text}: " + ", ".join(
-                sorted({titles.get(f['check_id'], f['check_id']) for f in group})))
+            console.print(Text.assemble((terminal(promise), "bold"), f"  all {passed_text}: " + ", ".join(
+                sorted({terminal(titles.get(f['check_id'], f['check_id'])) for f in group}))))
     summary = report["summary"]
     console.print()
-    console.print("  ".join(f"[{STYLE[s]}]{s} {n}[/]" for s, n in summary.items()))
+    parts: list[str | tuple[str, str]] = []
+    for status, count in summary.items():
+        parts += [(f"{terminal(status)} {count}", STYLE.get(status, "")), "  "]
+    console.print(Text.assemble(*parts[:-1]))
     not_applicable = [c["id"] for c in report.get("checks", []) if not c["applicable"]]
     if not_applicable:
-        console.print(f"not applicable to this source: {', '.join(not_applicable)}")
+        console.print(Text(f"not applicable to this source: {', '.join(map(terminal, not_applicable))}"))
     if report_path:
-        console.print(f"full report: {report_path}")
+        console.print(Text(f"full report: {terminal(report_path)}"))
     else:
         console.print("full report: rerun with --format json --output report.json (or --format html)")
     return buffer.getvalue()
