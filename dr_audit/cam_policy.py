@@ -131,7 +131,7 @@ def may_write_cos(pattern: str) -> bool:
 def glob_match(pattern: str, text: str, *, ignore_case: bool = False) -> bool:
     """`*` matches any run of characters (including none); nothing else is special. Without backtracking: a policy
     full of stars costs no more than a plain one."""
-    return glob_matches(pattern, text, single=False, ignore_case=ignore_case)
+    return glob_matches(pattern, text, False, ignore_case)
 
 
 def normalise_action(action: str) -> str:
