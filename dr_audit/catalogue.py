@@ -16,8 +16,11 @@ def catalogue_rows(registry: Registry) -> list[dict[str, object]]:
 
 
 def markdown_catalogue(registry: Registry) -> str:
+    from .render.escape import markdown_code, markdown_text  # checks from --checks-dir are the user's text
+
     lines = ["| id | promise | severity | what must hold |", "|---|---|---|---|"]
-    lines += [f"| `{s.id}` | {s.promise} | {s.severity.value} | {s.title} |" for s in registry]
+    lines += [f"| {markdown_code(s.id)} | {markdown_text(s.promise)} | {s.severity.value} | {markdown_text(s.title)} |"
+              for s in registry]
     return "\n".join(lines) + "\n"
 
 
@@ -28,7 +31,9 @@ def render_catalogue(registry: Registry, fmt: str) -> str:
         return markdown_catalogue(registry)
     width = max((len(s.id) for s in registry), default=10)
     lines = [f"{'id':<{width}}  {'promise':<7}  {'severity':<8}  title"]
-    lines += [f"{s.id:<{width}}  {s.promise:<7}  {s.severity.value:<8}  {s.title}" for s in registry]
+    from .render.escape import terminal
+
+    lines += [terminal(f"{s.id:<{width}}  {s.promise:<7}  {s.severity.value:<8}  {s.title}") for s in registry]
     lines.append(f"{len(registry)} checks")
     return "\n".join(lines) + "\n"
 

@@ -90,19 +90,23 @@ def _colour() -> bool:
 
 def _finish(outcome: "Outcome") -> NoReturn:
     """Print what the run produced, then exit with its code (2 if the history store could not record it)."""
+    from .render.escape import terminal
+
     if outcome.stdout:
         sys.stdout.write(outcome.stdout)
     for path in outcome.written:
-        sys.stderr.write(f"wrote {path}\n")
+        sys.stderr.write(f"wrote {terminal(path)}\n")
     for note in outcome.notes:
-        sys.stderr.write(f"dr-audit: note: {note}\n")
+        sys.stderr.write(f"dr-audit: note: {terminal(note)}\n")
     if outcome.history_error:  # the report is out; now say the run could not be recorded
         _fail(outcome.history_error)
     raise typer.Exit(outcome.exit_code)
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    sys.stderr.write(f"dr-audit: error: {message}\n")
+    from .render.escape import terminal  # a message may echo a name from a file or the cloud
+
+    sys.stderr.write(f"dr-audit: error: {terminal(message)}\n")
     raise typer.Exit(code)
 
 
@@ -220,6 +224,7 @@ def diff(
     from .findings import Severity
     from .history.cli import load_report_or_run
     from .outputs import check_output_file, write_atomic
+    from .render.escape import terminal
 
     if output is not None:
         check_output_file(output, "--output")
@@ -228,7 +233,7 @@ def diff(
     text = render_diff(result, fmt.value)
     if output is not None:
         write_atomic(output, text)
-        sys.stderr.write(f"wrote {output}\n")
+        sys.stderr.write(f"wrote {terminal(output)}\n")
     else:
         sys.stdout.write(text)
     raise typer.Exit(diff_exit_code(result, Severity(fail_on.value)))
@@ -237,11 +242,15 @@ def diff(
 @app.command("auditor-policy")
 def auditor_policy(
     output: Annotated[Path | None, typer.Option(help="Write the policy here instead of stdout.")] = None,
+    role_arn: Annotated[
+        list[str] | None, typer.Option("--role-arn", help="Allow sts:AssumeRole on exactly this role (repeatable).")
+    ] = None,
+    drill: Annotated[bool, typer.Option("--drill", help="Add the object-metadata reads of `drill start`.")] = False,
 ) -> None:
     """Print the least-privilege CAM policy (JSON) the auditor needs: every read dr-audit makes, and nothing else."""
     from .readonly import auditor_policy_json
 
-    text = auditor_policy_json()
+    text = auditor_policy_json(role_arn or [], drill=drill)
     if output is not None:
         output.write_text(text, encoding="utf-8")
         sys.stderr.write(f"wrote {output}\n")
@@ -314,6 +323,14 @@ def main(argv: list[str] | None = None) -> int:
         gc.set_threshold(*previous)
 
 
+def _shown(message: object) -> str:
+    """A message for the terminal: it may echo a name from a file, a flag or the cloud (escaped only on this path, so
+    a normal start does not pay for the import)."""
+    from .render.escape import terminal
+
+    return terminal(message)
+
+
 def _main(argv: list[str] | None) -> int:
     from .errors import BadInput
 
@@ -324,13 +341,13 @@ def _main(argv: list[str] | None) -> int:
         return exc.exit_code
     except click_errors.UsageError as exc:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
-        sys.stderr.write(f"dr-audit: error: {exc.format_message()}{hint}\n")
+        sys.stderr.write(f"dr-audit: error: {_shown(exc.format_message())}{hint}\n")
         return 2
     except typer.Abort:
         sys.stderr.write("dr-audit: aborted\n")
         return 130
     except BadInput as exc:
-        sys.stderr.write(f"dr-audit: error: {exc}\n")
+        sys.stderr.write(f"dr-audit: error: {_shown(exc)}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("dr-audit: interrupted\n")
@@ -340,7 +357,8 @@ def _main(argv: list[str] | None) -> int:
     except Exception as exc:
         if os.environ.get("DR_AUDIT_DEBUG"):
             raise
-        sys.stderr.write(f"dr-audit: internal error: {type(exc).__name__}: {exc} (set DR_AUDIT_DEBUG=1 for details)\n")
+        sys.stderr.write(f"dr-audit: internal error: {type(exc).__name__}: {_shown(exc)} "
+                         "(set DR_AUDIT_DEBUG=1 for details)\n")
         return 4
     return returned if isinstance(returned, int) else 0
 

@@ -120,6 +120,8 @@ def render_diff(diff: ReportDiff, fmt: str) -> str:
     if fmt == "json":
         counts = {name: len(getattr(diff, name)) for name in diff.CATEGORIES}
         return json.dumps({"counts": counts, **diff.as_dict()}, indent=2, ensure_ascii=False) + "\n"
+    from .render.escape import markdown_code, markdown_text, terminal
+
     titles = {"regressed": "Regressed (was passing, now FAIL)", "new": "New FAIL",
               "newly_unevaluable": "Newly unevaluable (now ERROR)", "persisting": "Still failing",
               "resolved": "Resolved"}
@@ -134,17 +136,17 @@ def render_diff(diff: ReportDiff, fmt: str) -> str:
             lines += [f"## {titles[name]}", "", "| severity | check | resource | was → now | message |",
                       "|---|---|---|---|---|"]
             for e in entries:
-                message = str(e["message"]).replace("|", "\\|").replace("\n", " ")
-                lines.append(f"| {e['severity']} | `{e['check_id']}` | `{e['resource'].get('id', '')}` | "
-                             f"{e['was'] or '-'} → {e['status']} | {message} |")
+                lines.append(f"| {markdown_text(e['severity'])} | {markdown_code(e['check_id'])} | "
+                             f"{markdown_code(e['resource'].get('id', ''))} | {markdown_text(e['was'] or '-')} → "
+                             f"{markdown_text(e['status'])} | {markdown_text(e['message'])} |")
             lines.append("")
         return "\n".join(lines) + "\n"
     for name in diff.CATEGORIES:
         entries = getattr(diff, name)
         lines.append(f"{titles[name]}: {len(entries)}")
         for e in entries:
-            lines.append(f"  {e['severity']:<8} {e['check_id']:<36} {e['resource'].get('id', '')}  "
-                         f"({e['was'] or '-'} -> {e['status']}) {e['message']}")
+            lines.append(terminal(f"  {e['severity']:<8} {e['check_id']:<36} {e['resource'].get('id', '')}  "
+                                  f"({e['was'] or '-'} -> {e['status']}) {e['message']}"))
     return "\n".join(lines) + "\n"
 
 

@@ -20,11 +20,14 @@ class Format(StrEnum):
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
+    from ..render.escape import terminal  # sources, packs and users come from files and the environment
+
     if not rows:
         return "no runs in the history store\n"
     headers = ["id", "kind", "started", "source", "pack", "FAIL", "ERROR", "PASS", "who"]
-    table = [[r["id"], r["kind"], r["started_at"], r["source"], r["pack"], r["summary"].get("FAIL", 0),
-              r["summary"].get("ERROR", 0), r["summary"].get("PASS", 0), r["who"]] for r in rows]
+    table = [[terminal(value) for value in (r["id"], r["kind"], r["started_at"], r["source"], r["pack"],
+                                            r["summary"].get("FAIL", 0), r["summary"].get("ERROR", 0),
+                                            r["summary"].get("PASS", 0), r["who"])] for r in rows]
     widths = [max(len(str(x)) for x in column) for column in zip(headers, *table, strict=False)]
     return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip()
                      for line in [headers, *table]) + "\n"
@@ -54,6 +57,7 @@ def show(
 ) -> None:
     """One stored run: its JSON report (--format json, usable by `dr-audit diff`) or the findings table."""
     from ..render import render
+    from ..render.escape import terminal
     from . import HistoryStore
 
     with HistoryStore.open(history, history_url) as store:
@@ -63,7 +67,8 @@ def show(
         sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     else:
         meta = report["history"]
-        sys.stdout.write(f"run {run_id} ({meta['kind']}) by {meta['who']}, {report['run']['started_at']}\n")
+        sys.stdout.write(terminal(f"run {run_id} ({meta['kind']}) by {meta['who']}, {report['run']['started_at']}")
+                         + "\n")
         sys.stdout.write(render(report, "table"))
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 from markupsafe import escape as _html_escape
-from rich.text import Text
+
+if TYPE_CHECKING:  # rich is imported only by the commands that draw with it: the CLI's error line stays cheap
+    from rich.text import Text
 
 # What can steer a terminal or a viewer, or cannot be encoded at all: C0 controls, DEL, C1 controls, the bidi
 # embeddings, overrides, isolates and marks (Trojan Source), line and paragraph separators, the byte-order mark,
@@ -57,6 +59,8 @@ def terminal(value: Any) -> str:
 
 def terminal_text(value: Any, style: str = "") -> Text:
     """A Rich Text cell: never parsed as Rich markup or emoji codes, and holding no control sequence."""
+    from rich.text import Text
+
     return Text(terminal(value), style=style)
 
 
