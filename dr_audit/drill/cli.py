@@ -76,13 +76,14 @@ def start(
 ) -> None:
     """Open a drill: record the findings open now and gather the automated evidence; prints the drill id last."""
     from ..options import RunOptions
+    from ..render.escape import terminal  # step names come from the plan file
     from .commands import start_command
 
     options = RunOptions(pack=pack, regions=region or [], profile=profile, role_arns=role_arn or [],
                          endpoint_url=endpoint_url, cos_endpoint_url=cos_endpoint_url, from_snapshot=from_snapshot,
                          demo=demo, scenario=scenario, history=history, history_url=history_url)
     lines, drill_id = start_command(plan, options)
-    sys.stdout.write("".join(f"{line}\n" for line in lines) + f"{drill_id}\n")
+    sys.stdout.write("".join(f"{terminal(line)}\n" for line in lines) + f"{drill_id}\n")
 
 
 @drill_app.command("record")
@@ -99,13 +100,15 @@ def record(
 ) -> None:
     """Record a manual step's result; evidence files are stored by SHA-256."""
     from ..history import HistoryStore
+    from ..render.escape import terminal
     from .service import record_step
     from .times import parse_ts
 
     start_at, finish_at = parse_ts(started, "--started"), parse_ts(finished, "--finished")
     with HistoryStore.open(history, history_url) as store:
         row = record_step(store, drill_id, step, start_at, finish_at, outcome.value, notes, evidence or [])
-    sys.stdout.write(f"recorded step {step!r} of {drill_id} as record #{row['seq']} ({row['hash'][:16]}…)\n")
+    sys.stdout.write(f"recorded step {terminal(repr(step))} of {drill_id} as record #{row['seq']} "
+                     f"({row['hash'][:16]}…)\n")
 
 
 @drill_app.command("sign")
@@ -120,6 +123,7 @@ def sign(
     """Approve a drill; it is complete when every approver in its plan has signed."""
     from ..history import HistoryStore
     from ..history.chain import SigningKey
+    from ..render.escape import terminal  # names come from the command line and the plan file
     from .service import sign_drill
 
     signing_key = SigningKey(key) if key is not None else None
@@ -128,7 +132,7 @@ def sign(
     waiting = [a.name for a in state.plan.approvers
                if a.name.casefold() not in {s["by"].casefold() for s in state.signoffs}]
     status = "complete: every approver has signed" if state.complete else f"awaiting {', '.join(waiting)}"
-    sys.stdout.write(f"{by} signed {drill_id}{' with an Ed25519 key' if key else ''}; {status}\n")
+    sys.stdout.write(terminal(f"{by} signed {drill_id}{' with an Ed25519 key' if key else ''}; {status}") + "\n")
 
 
 @drill_app.command("verify")
