@@ -93,18 +93,20 @@ def read_bytes(path: Path, what: str, error: type[BadInput] = BadInput, limit: i
         raise error(f"{path}: is a directory, not a {what}") from None
     except OSError as exc:
         raise error(f"{path}: cannot read {what}: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as file:
-        try:
-            mode = os.fstat(fd).st_mode
-            if stat.S_ISDIR(mode):
-                raise error(f"{path}: is a directory, not a {what}")
-            if not stat.S_ISREG(mode):
-                raise error(f"{path}: is not a regular file (a FIFO, device or socket), not a {what}")
-            if os.fstat(fd).st_size > size_limit:
-                raise error(_too_large(path, what, size_limit, limit))
+    try:
+        status = os.fstat(fd)
+        if stat.S_ISDIR(status.st_mode):
+            raise error(f"{path}: is a directory, not a {what}")
+        if not stat.S_ISREG(status.st_mode):
+            raise error(f"{path}: is not a regular file (a FIFO, device or socket), not a {what}")
+        if status.st_size > size_limit:
+            raise error(_too_large(path, what, size_limit, limit))
+        with os.fdopen(os.dup(fd), "rb") as file:
             data = file.read(size_limit + 1)  # a file growing while read still stops at the limit
-        except OSError as exc:
-            raise error(f"{path}: cannot read {what}: {exc.strerror}") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read {what}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
     if len(data) > size_limit:
         raise error(_too_large(path, what, size_limit, limit))
     return data

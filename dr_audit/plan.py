@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .engine import Evaluation, evaluate
+from .errors import BadInput
 from .estate import Estate
 from .findings import Finding, Status
 from .registry import Registry
@@ -37,16 +38,27 @@ class PlanEstates:
 
 def build_estates(read: PlanInput) -> PlanEstates:
     """Both Estates of a plan JSON file, or the one Estate of a directory of .tf files."""
-    from .collect.terraform import build_estate
-
-    after = build_estate(read.after)
+    after = _estate_of(read.after, read.file)
     if read.before is None:
         return PlanEstates(after, None, set(), read.file)
-    before = build_estate(read.before)
+    before = _estate_of(read.before, read.file)
     # The same checks must apply on both sides, or a service new to the plan would hide what it weakens.
     before.services = list(after.services)
     before.regions = sorted(set(before.regions) | set(after.regions))
     return PlanEstates(after, before, {r.address for r in read.before}, read.file)
+
+
+def _estate_of(resources: list[Any], file: str) -> Estate:
+    """The Estate of the resources; attribute values of types Terraform never writes (`rule = true` where a block
+    belongs) are bad input naming the file, not a crash in the mapping."""
+    from .collect.terraform import build_estate
+
+    try:
+        return build_estate(resources)
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+        problem = str(exc).splitlines()[0][:200] if str(exc) else ""
+        raise BadInput(f"{file}: a resource attribute holds a value of a type Terraform does not write "
+                       f"({type(exc).__name__}: {problem})") from None
 
 
 def evaluate_plan(estates: PlanEstates, pack: Any, registry: Registry, only: list[str] | tuple[str, ...] = ()
