@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from ..options import RunOptions
 
 REGIONAL_SERVICES = ("cvm", "cbs", "vpc", "cdb", "dasb")
-ACCOUNT_SERVICES = ("cam", "cos", "cloudaudit", *REGIONAL_SERVICES)
 
 
 @dataclass
