@@ -34,7 +34,8 @@ def signed_records(estate: Estate, account: str) -> tuple[list[DrillRecord], lis
     unsigned: list[DrillRecord] = []
     problems: list[Problem] = []
     for record in estate.drills.records:
-        if record.account != account:
+        # A drill that could not be read may not even say its account: it may be any account's latest drill.
+        if record.account != account and not (record.account == "" and record.unreadable):
             continue
         if reason := record.unknown("signed_off_at", "started_at", "kind"):
             problems.append(Problem(record, f"drill {record.drill_id}: {reason}"))
@@ -168,18 +169,23 @@ def _judge_objectives(drill: DrillRecord) -> Result:
     if reason := drill.unknown(*fields):
         return Result.error(drill, reason)
     evidence = {name: getattr(drill, name) for name in fields} | {"kind": drill.kind}
+    problems = []
+    if drill.failed_steps:
+        # Measured times mean little when the steps that produced them failed: the drill did not succeed.
+        problems.append(f"signed off with failed steps: {', '.join(drill.failed_steps)}")
+        evidence["failed_steps"] = drill.failed_steps
     # A drill that did not set or measure an objective has not shown it is met: fail closed.
     missing = [name for name in fields if getattr(drill, name) is None]
     if missing:
         names = ", ".join(n.removesuffix("_minutes").replace("_", " ") for n in missing)
-        return Result.fail(drill, f"signed off without {names}", **evidence)
-    misses = []
-    for objective in ("rto", "rpo"):
-        measured = getattr(drill, f"{objective}_measured_minutes")
-        target = getattr(drill, f"{objective}_target_minutes")
-        if measured > target:
-            misses.append(f"{objective.upper()} {measured:g} min exceeds the target {target:g} min")
-    if misses:
-        return Result.fail(drill, "; ".join(misses), **evidence)
+        problems.append(f"signed off without {names}")
+    else:
+        for objective in ("rto", "rpo"):
+            measured = getattr(drill, f"{objective}_measured_minutes")
+            target = getattr(drill, f"{objective}_target_minutes")
+            if measured > target:
+                problems.append(f"{objective.upper()} {measured:g} min exceeds the target {target:g} min")
+    if problems:
+        return Result.fail(drill, "; ".join(problems), **evidence)
     return Result.ok(drill, f"RTO {drill.rto_measured_minutes:g}/{drill.rto_target_minutes:g} min, "
                      f"RPO {drill.rpo_measured_minutes:g}/{drill.rpo_target_minutes:g} min", **evidence)

@@ -90,8 +90,10 @@ def start(
 def record(
     drill_id: Annotated[str, typer.Argument(help="The drill id printed by `drill start`.")],
     step: Annotated[str, typer.Option("--step", help="A manual step named in the plan.")],
-    started: Annotated[str, typer.Option("--started", help="ISO 8601 start (no offset = UTC).")],
-    finished: Annotated[str, typer.Option("--finished", help="ISO 8601 finish.")],
+    started: Annotated[str, typer.Option("--started", help="ISO 8601 start with a time zone (Z or +08:00), "
+                                         "not before the drill opened.")],
+    finished: Annotated[str, typer.Option("--finished", help="ISO 8601 finish with a time zone, not in the "
+                                          "future.")],
     outcome: Annotated[Outcome, typer.Option("--outcome", help="pass or fail.")],
     notes: Annotated[str, typer.Option("--notes", help="What happened.")] = "",
     evidence: Annotated[list[Path] | None, typer.Option("--evidence", help="Evidence file (repeatable).")] = None,
@@ -133,26 +135,68 @@ def sign(
                if a.name.casefold() not in {s["by"].casefold() for s in state.signoffs}]
     status = "complete: every approver has signed" if state.complete else f"awaiting {', '.join(waiting)}"
     sys.stdout.write(terminal(f"{by} signed {drill_id}{' with an Ed25519 key' if key else ''}; {status}") + "\n")
+    if state.failed_steps:
+        sys.stdout.write(f"the sign-off records failed steps: {', '.join(state.failed_steps)}: the drill counts as "
+                         "failed\n")
 
 
 @drill_app.command("verify")
 def verify(
     drill_id: Annotated[str | None, typer.Argument(help="One drill [all drills].")] = None,
+    report_file: Annotated[Path | None, typer.Option("--report", help="A drill report to check against the "
+                                                     "store (or --bundle): is it what the records say?")] = None,
+    bundle: Annotated[Path | None, typer.Option("--bundle", help="Verify an exported bundle offline, without a "
+                                                "store.")] = None,
+    plan: Annotated[Path | None, typer.Option("--plan", help="The plan file the drill was started from: its "
+                                              "hash and pinned keys must be the ones recorded.")] = None,
     history: HistoryOption = None,
     history_url: HistoryUrlOption = None,
 ) -> None:
-    """Check the hash chain and signatures: exit 0 when intact, 1 naming the first bad record."""
-    from ..history import HistoryStore
-    from .service import verify_drill
+    """Check the hash chain and sign-offs: exit 0 when intact and signed by every pinned approver, else 1 naming the
+    first bad record or the approver whose signature is missing or wrong."""
+    from .verify_command import verify_command
 
+    lines, ok = verify_command(drill_id, report_file, bundle, plan, history, history_url)
+    sys.stdout.write("".join(f"{line}\n" for line in lines))
+    raise typer.Exit(0 if ok else 1)
+
+
+@drill_app.command("keygen")
+def keygen(
+    output: Annotated[Path, typer.Option("--output", help="The private key file to write (PEM, mode 0600); "
+                                         "the public key goes to FILE.pub.")],
+    history: HistoryOption = None,
+    history_url: HistoryUrlOption = None,
+) -> None:
+    """Make an approver's Ed25519 key pair and print the public key to pin in the drill plan."""
+    from ..history import history_url as store_url
+    from ..history.chain import generate_key_pair, key_fingerprint, raw_public_key
+
+    store_url(history, history_url)  # accepted like every drill command; a key needs no store
+    public_path, public_pem = generate_key_pair(output)
+    sys.stderr.write(f"wrote {output} (private, mode 0600: keep it to yourself) and {public_path}\n")
+    sys.stdout.write(f"fingerprint: {key_fingerprint(public_pem)}\n"
+                     "pin it under your entry in the drill plan's approvers:\n"
+                     f"    public_key: \"{raw_public_key(public_pem)}\"\n")
+
+
+@drill_app.command("export")
+def export(
+    drill_id: Annotated[str, typer.Argument(help="The drill to export.")],
+    output: Annotated[Path, typer.Option("--output", help="The bundle file to write (JSON).")],
+    history: HistoryOption = None,
+    history_url: HistoryUrlOption = None,
+) -> None:
+    """Write the drill's records as stored, for `drill verify --bundle` anywhere, without the store."""
+    from ..history import HistoryStore
+    from ..outputs import check_output_file, write_atomic
+    from .bundle import export_bundle
+
+    check_output_file(output, "--output")
     with HistoryStore.open(history, history_url) as store:
-        ids = [drill_id] if drill_id else store.drill_ids()
-        results = [verify_drill(store, one) for one in ids]
-    for result in results:
-        sys.stdout.write(result.line() + "\n")
-    if not results:
-        sys.stdout.write("no drills in the history store\n")
-    raise typer.Exit(0 if all(r.intact for r in results) else 1)
+        text = export_bundle(store, drill_id)
+    write_atomic(output, text)
+    sys.stderr.write(f"wrote {output}: check it with `dr-audit drill verify --bundle {output}`\n")
 
 
 @drill_app.command("report")

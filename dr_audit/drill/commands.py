@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..history import HistoryStore
+from ..inputs import read_config_text
 from .plan import load_plan
 from .service import drill_summary_rows, start_drill
 
@@ -23,7 +24,7 @@ def start_command(plan_path: Path, options: RunOptions) -> tuple[list[str], str]
     from .sources import drill_sources
 
     plan = load_plan(plan_path)
-    plan_text = plan_path.read_text(encoding="utf-8")
+    plan_text = read_config_text(plan_path, "drill plan")
     registry = load_registry(options.checks_dirs)
     pack = load_pack(options.pack, registry)
     HistoryStore.open(options.history, options.history_url).close()  # an unusable store fails before collecting

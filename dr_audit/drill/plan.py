@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..errors import BadInput
 from ..fields import new_list
+from ..history.chain import key_fingerprint, public_pem_of
 from ..inputs import parse_yaml, read_config_text
 from ..resources import bundled_dir
 
@@ -62,6 +63,28 @@ class Step(PlanModel):
 class Approver(PlanModel):
     name: str = Field(min_length=1)
     role: str = Field(min_length=1)
+    # The approver's Ed25519 public key (`ed25519:<base64>` as `drill keygen` prints it, or PEM), or only its
+    # fingerprint. Pinned here, outside the store, so that whoever administers the store cannot sign in their name.
+    public_key: str | None = None
+    key_fingerprint: str | None = Field(None, pattern=r"^SHA256:[0-9a-f]{32}$")
+
+    @model_validator(mode="after")
+    def _key_parses(self) -> Approver:
+        if self.public_key is not None:
+            try:
+                pem = public_pem_of(self.public_key)
+            except ValueError as exc:
+                raise ValueError(f"approver {self.name!r}: public_key is not usable: {exc}") from None
+            if self.key_fingerprint is not None and self.key_fingerprint != key_fingerprint(pem):
+                raise ValueError(f"approver {self.name!r}: key_fingerprint does not match public_key")
+        return self
+
+    @property
+    def pinned(self) -> str | None:
+        """The fingerprint a sign-off by this approver must carry, or None when the plan pins no key."""
+        if self.public_key is not None:
+            return key_fingerprint(public_pem_of(self.public_key))
+        return self.key_fingerprint
 
 
 class DrillPlan(PlanModel):
@@ -96,6 +119,10 @@ class DrillPlan(PlanModel):
             if tier.claims(resource_id):
                 return tier
         return self.tiers[-1]
+
+    @property
+    def pins_keys(self) -> bool:
+        return any(a.pinned for a in self.approvers)
 
     def approver(self, name: str, role: str) -> Approver:
         for approver in self.approvers:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..history.chain import key_fingerprint, signature_valid
 from ..history.store import HistoryStore
 from ..render.html import environment, objectives_svg
+from .bundle import seal_line
+from .integrity import Verification
 from .service import DrillState, drill_summary_rows, load_state, verify_drill
 from .times import stamp
 
@@ -34,19 +35,22 @@ def _step_rows(state: DrillState, store: HistoryStore) -> list[dict[str, Any]]:
     return rows
 
 
-def _approvals(state: DrillState) -> list[dict[str, Any]]:
-    signed_rows = {row["seq"]: row for row in state.records if row["kind"] == "signoff"}
+def _approvals(state: DrillState, verification: Verification) -> list[dict[str, Any]]:
+    """Each approver of the plan with their sign-off (if any), its record and signature as verification judged it."""
+    judged = {signoff.seq: signoff for signoff in verification.signoffs}
     by_name: dict[str, dict[str, Any]] = {}
-    for row in signed_rows.values():
+    for row in state.records:
+        if row["kind"] != "signoff":
+            continue
         body = json.loads(row["content_json"])["body"]
-        signature = None
-        if row["signature"]:
-            signature = {"fingerprint": key_fingerprint(row["public_key"] or ""),
-                         "valid": signature_valid(row["public_key"] or "", row["signature"], row["hash"]),
-                         "value": row["signature"]}
-        by_name.setdefault(body["by"].casefold(), body | {"seq": row["seq"], "hash": row["hash"],
-                                                          "signature": signature})
-    return [{"name": a.name, "role": a.role, "signoff": by_name.get(a.name.casefold())} for a in state.plan.approvers]
+        signoff = judged.get(row["seq"])
+        by_name.setdefault(body["by"].casefold(), {
+            "seq": row["seq"], "hash": row["hash"], "signed_at": body.get("signed_at", ""),
+            "verified": bool(signoff and signoff.verified), "signature": signoff.signature if signoff else None,
+            "fingerprint": (signoff.key_fingerprint if signoff else None) or body.get("key_fingerprint"),
+            "head": body.get("head"), "failed_steps": body.get("failed_steps") or []})
+    return [{"name": a.name, "role": a.role, "pinned": a.pinned, "signoff": by_name.get(a.name.casefold())}
+            for a in state.plan.approvers]
 
 
 def drill_context(store: HistoryStore, drill_id: str) -> dict[str, Any]:
@@ -82,7 +86,8 @@ def drill_context(store: HistoryStore, drill_id: str) -> dict[str, Any]:
         "finished_at": stamp(state.finished_at) if state.finished_at else None,
         "signed_off_at": stamp(signed_off_at) if signed_off_at else None,
         "measures": measures, "head": state.headline(), "steps": _step_rows(state, store),
-        "approvals": _approvals(state), "verification": verification, "run_id": run_id, "run_summary": summary,
+        "approvals": _approvals(state, verification), "verification": verification,
+        "failed_steps": state.failed_steps, "seal": seal_line(verification), "run_id": run_id, "run_summary": summary,
         "open_findings": open_findings, "open_total": open_total, "max_findings": MAX_FINDINGS,
         "svg": objectives_svg(svg_rows), "history_svg": objectives_svg(history_rows) if len(history_rows) > 2 else "",
     }

@@ -18,16 +18,18 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import BadInput
 from ..estate import DrillRecord, Estate
-from ..history.chain import GENESIS, SigningKey, canonical, key_fingerprint, record_hash, signature_valid
+from ..history import clock
+from ..history.chain import SigningKey, key_fingerprint, signoff_statement
 from ..history.store import HistoryStore, new_id, who_ran
 from ..inputs import read_bytes
 from . import evidence as gather
+from .integrity import Verification, label, verify_rows
 from .plan import DrillPlan
-from .times import parse_stamp, stamp
+from .times import CLOCK_SKEW, parse_stamp, stamp
 
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 
@@ -47,7 +49,7 @@ class Readers:
 def start_drill(store: HistoryStore, plan: DrillPlan, plan_text: str, estate: Estate, *,
                 open_findings_report: dict[str, Any] | None, readers: Readers) -> str:
     """Open a drill, record the findings open now, and run its automated steps; returns the drill id."""
-    failure_at = datetime.now(UTC).replace(microsecond=0)
+    failure_at = clock.utc_now().replace(microsecond=0)
     scoped = gather.Scoped(estate, plan)
     # The run is stored with the drill, in its transaction: a failure on the way leaves neither.
     run_id = new_id("run") if open_findings_report else None
@@ -69,7 +71,7 @@ def start_drill(store: HistoryStore, plan: DrillPlan, plan_text: str, estate: Es
     for step in plan.steps:
         if step.type != "automated":
             continue
-        started = datetime.now(UTC)
+        started = clock.utc_now()
         if step.action == "recovery_points":
             data = gather.recovery_points(scoped, failure_at, readers.cos, readers.cos_problem)
             outcome, notes = gather.recovery_outcome(data)
@@ -77,7 +79,7 @@ def start_drill(store: HistoryStore, plan: DrillPlan, plan_text: str, estate: Es
             data = gather.replica_checksums(scoped, step.sample, readers.cos, readers.cos_problem,
                                             readers.offsite, readers.offsite_problem)
             outcome, notes = gather.replica_outcome(data)
-        finished = datetime.now(UTC)
+        finished = clock.utc_now()
         store.append_records(drill_id, [
             ("evidence", {"step": step.name, "automated": True, "action": step.action, "data": data}),
             ("step", {"step": step.name, "started": _precise(started), "finished": _precise(finished),
@@ -98,8 +100,7 @@ def record_step(store: HistoryStore, drill_id: str, step_name: str, started: dat
     step = state.plan.step(step_name)
     if step.type == "automated":
         raise BadInput(f"step {step_name!r} is automated: its evidence was gathered when the drill started")
-    if finished < started:
-        raise BadInput(f"--finished {stamp(finished)} is before --started {stamp(started)}")
+    _within_window(state, started, finished, clock.utc_now())
     if outcome not in ("pass", "fail"):
         raise BadInput(f"--outcome must be pass or fail, not {outcome!r}")
     if state.signoffs:
@@ -124,9 +125,26 @@ def record_step(store: HistoryStore, drill_id: str, step_name: str, started: dat
     return store.append_records(drill_id, items)[-1]
 
 
+def _within_window(state: DrillState, started: datetime, finished: datetime, now: datetime) -> None:
+    """opened <= started <= finished <= now (+ skew): a step cannot begin before its drill, nor end in the future.
+
+    The opening is taken to the second, as people type times: a step typed as starting in the drill's opening
+    second belongs to it.
+    """
+    opened = state.opened_at.replace(microsecond=0)
+    if started < opened:
+        raise BadInput(f"--started {stamp(started)} is before drill {state.drill_id} opened ({stamp(opened)}): "
+                       "a step of the drill cannot have begun earlier")
+    if finished < started:
+        raise BadInput(f"--finished {stamp(finished)} is before --started {stamp(started)}")
+    if finished > now + CLOCK_SKEW:
+        raise BadInput(f"--finished {stamp(finished)} is in the future (now {stamp(now)})")
+
+
 # -- signing off ----------------------------------------------------------------------------------------------------
 
 def sign_drill(store: HistoryStore, drill_id: str, by: str, role: str, key: SigningKey | None) -> DrillState:
+    """Approve the drill as it stands: the sign-off records every step's outcome and, with a key, signs the head."""
     state = load_state(store, drill_id)
     approver = state.plan.approver(by, role)
     if any(s["by"].casefold() == approver.name.casefold() for s in state.signoffs):
@@ -134,91 +152,39 @@ def sign_drill(store: HistoryStore, drill_id: str, by: str, role: str, key: Sign
     missing = [s.name for s in state.plan.steps if s.name not in state.steps]
     if missing:
         raise BadInput(f"drill {drill_id} cannot be signed yet: steps not recorded: {', '.join(missing)}")
+    pin = approver.pinned
+    if pin is not None and key is None:
+        raise BadInput(f"the drill's plan pins {approver.name}'s key ({pin}): sign with --key")
+    if pin is not None and key is not None and key_fingerprint(key.public_pem) != pin:
+        raise BadInput(f"--key is {key_fingerprint(key.public_pem)}, not the key the plan pins for {approver.name} "
+                       f"({pin})")
     check = verify_drill(store, drill_id)
     if not check.intact:
         raise BadInput(f"drill {drill_id} fails verification, refusing to sign: {check.problem}")
-    body = {"by": approver.name, "role": approver.role, "signed_at": stamp(datetime.now(UTC)),
-            "key_fingerprint": key_fingerprint(key.public_pem) if key else None, "os_user": who_ran()}
-    store.append_record(drill_id, "signoff", body, key)
+    statement = signoff_statement(drill_id, check.sealed_head, check.sealed_records, approver.name, approver.role)
+    signature = key.sign_text(statement) if key else None
+    body = {"by": approver.name, "role": approver.role, "signed_at": stamp(clock.utc_now()),
+            "head": check.sealed_head, "records": check.sealed_records,
+            "steps": {name: step["outcome"] for name, step in state.steps.items()},
+            "failed_steps": state.failed_steps,
+            "key_fingerprint": key_fingerprint(key.public_pem) if key else None,
+            "public_key": key.public_pem if key else None, "signature": signature, "os_user": who_ran()}
+    store.append_record(drill_id, "signoff", body, (signature, key.public_pem) if key and signature else None)
     return load_state(store, drill_id)
 
 
 # -- verification ---------------------------------------------------------------------------------------------------
 
-@dataclass
-class Verification:
-    drill_id: str
-    intact: bool
-    records: int
-    signatures: int = 0
-    problem: str = ""
-
-    def line(self) -> str:
-        if self.intact:
-            return f"{self.drill_id}: intact ({self.records} records, {self.signatures} signatures verified)"
-        return f"{self.drill_id}: TAMPERED: {self.problem}"
-
-
-def _label(row: dict[str, Any]) -> str:
-    try:
-        body = json.loads(row["content_json"]).get("body", {})
-    except (ValueError, AttributeError):
-        body = {}
-    detail = body.get("step") or body.get("by") or ""
-    return f"record #{row['seq']} ({row['kind']}{' ' + repr(detail) if detail else ''})"
-
-
 def verify_drill(store: HistoryStore, drill_id: str) -> Verification:
-    """Walk the chain: every record's content, position, predecessor, signature, and the stored head."""
+    """Walk the chain and judge the sign-offs (integrity.verify_rows); BadInput for a drill the store never had."""
     rows = store.records(drill_id)
-    result = Verification(drill_id, intact=False, records=len(rows))
     try:
-        drill = store.drill(drill_id)
+        drill: dict[str, Any] | None = store.drill(drill_id)
     except BadInput:
         if not rows:
             raise
-        result.problem = f"the drill's own row is missing (deleted) while {len(rows)} records remain"
-        return result
-    previous = GENESIS
-    for position, row in enumerate(rows, 1):
-        label = _label(row)
-        if row["seq"] != position:
-            result.problem = f"record #{position} is missing (deleted); the next stored is #{row['seq']}"
-            return result
-        try:
-            content = json.loads(row["content_json"])
-        except ValueError:
-            result.problem = f"{label}: content is not valid JSON (edited)"
-            return result
-        if not isinstance(content, dict) or content.get("drill_id") != drill_id or content.get("seq") != position:
-            claimed = content.get("seq") if isinstance(content, dict) else "?"
-            result.problem = (f"{label}: position #{position} holds the content of record #{claimed} "
-                              f"(records reordered or moved)")
-            return result
-        if row["prev_hash"] != previous:
-            result.problem = f"{label}: does not follow record #{position - 1} (a record was deleted or reordered)"
-            return result
-        if canonical(content) != row["content_json"] or record_hash(previous, row["content_json"]) != row["hash"] \
-                or content.get("kind") != row["kind"] or content.get("created_at") != row["created_at"]:
-            result.problem = f"{label}: content does not match its hash (edited)"
-            return result
-        if row["signature"] or row["public_key"]:
-            if not (row["signature"] and row["public_key"]
-                    and signature_valid(row["public_key"], row["signature"], row["hash"])):
-                result.problem = f"{label}: Ed25519 signature does not verify"
-                return result
-            result.signatures += 1
-        previous = row["hash"]
-    if not rows or rows[0]["kind"] != "opened":
-        result.problem = "record #1 (opened) is missing (deleted)"
-        return result
-    if drill["record_count"] != len(rows) or drill["head_hash"] != previous:
-        result.problem = (f"the drill's head says {drill['record_count']} records but {len(rows)} remain: "
-                          f"record #{len(rows) + 1} onwards were deleted" if drill["record_count"] > len(rows)
-                          else "the drill's head hash does not match its last record (edited)")
-        return result
-    result.intact = True
-    return result
+        drill = None
+    return verify_rows(drill_id, drill, rows)
 
 
 # -- state and measurement ------------------------------------------------------------------------------------------
@@ -271,6 +237,11 @@ class DrillState:
     @property
     def complete(self) -> bool:
         return self.signed_off_at is not None
+
+    @property
+    def failed_steps(self) -> list[str]:
+        """Steps of the plan recorded with an outcome other than pass, in the plan's order."""
+        return [s.name for s in self.plan.steps if s.name in self.steps and self.steps[s.name]["outcome"] != "pass"]
 
     @property
     def started_at(self) -> datetime:
@@ -336,84 +307,161 @@ class DrillState:
                            rpo.rpo_measured, rto.rto_note, rpo.rpo_note)
 
 
+class DrillUnreadable(BadInput):
+    """A drill whose stored records cannot be read as a drill: that drill is ERROR, every other one is judged."""
+
+
 def load_state(store: HistoryStore, drill_id: str) -> DrillState:
+    """The drill's state from its records; DrillUnreadable naming the first record that cannot be read."""
     rows = store.records(drill_id)
     if not rows:
         store.drill(drill_id)  # raises BadInput for an unknown id
-        raise BadInput(f"drill {drill_id} has no records (see `dr-audit drill verify {drill_id}`)")
+        raise DrillUnreadable(f"drill {drill_id} has no records (see `dr-audit drill verify {drill_id}`)")
     contents = []
     for row in rows:
         try:
-            contents.append(json.loads(row["content_json"]))
-        except ValueError:
-            raise BadInput(f"drill {drill_id}: {_label(row)} is unreadable (run `dr-audit drill verify`)") from None
-    opened = next((c for c in contents if c.get("kind") == "opened"), None)
+            content = json.loads(row["content_json"])
+        except (ValueError, TypeError):
+            content = None
+        if not isinstance(content, dict) or not isinstance(content.get("body"), dict):
+            raise DrillUnreadable(f"drill {drill_id}: {label(row)} is unreadable (run `dr-audit drill verify`)")
+        contents.append((row, content))
+    opened = next((c for _, c in contents if c.get("kind") == "opened"), None)
     if opened is None:
-        raise BadInput(f"drill {drill_id}: its opening record is missing (run `dr-audit drill verify`)")
-    plan = DrillPlan.model_validate(opened["body"]["plan"])
-    state = DrillState(drill_id, plan, opened["body"], parse_stamp(opened["created_at"]), records=rows)
-    for content in contents:
-        body = content.get("body", {})
-        if content.get("kind") == "step":
-            state.steps[body["step"]] = body
-        elif content.get("kind") == "evidence":
-            state.evidence.append(body)
-        elif content.get("kind") == "signoff":
-            state.signoffs.append(body | {"created_at": content.get("created_at")})
+        raise DrillUnreadable(f"drill {drill_id}: its opening record is missing (run `dr-audit drill verify`)")
+    try:
+        plan = DrillPlan.model_validate(opened["body"]["plan"])
+        state = DrillState(drill_id, plan, opened["body"], parse_stamp(opened["created_at"]), records=rows)
+        state.failure_at  # noqa: B018 - read now: a bad stamp fails here, not halfway through a report
+    except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        raise DrillUnreadable(f"drill {drill_id}: its opening record cannot be read: {_reason(exc)}") from None
+    for row, content in contents:
+        try:
+            _apply(state, content)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DrillUnreadable(f"drill {drill_id}: {label(row)} cannot be read: {_reason(exc)}") from None
     return state
+
+
+def _reason(exc: Exception) -> str:
+    text = " ".join(str(exc).split())[:200]
+    return f"missing {text}" if isinstance(exc, KeyError) else text or type(exc).__name__
+
+
+def _apply(state: DrillState, content: dict[str, Any]) -> None:
+    """Fold one record into the state, checking what later arithmetic relies on: times and outcomes."""
+    body = content["body"]
+    kind = content.get("kind")
+    if kind == "step":
+        name, started, finished = body["step"], parse_stamp(body["started"]), parse_stamp(body["finished"])
+        if name not in {s.name for s in state.plan.steps}:
+            raise ValueError(f"step {name!r} is not in the drill's plan")
+        if body["outcome"] not in ("pass", "fail"):
+            raise ValueError(f"outcome {body['outcome']!r} is neither pass nor fail")
+        if started < state.opened_at.replace(microsecond=0) or finished < started:
+            raise ValueError(f"step {name!r} is dated {body['started']} to {body['finished']}, outside the drill's "
+                             f"window (opened {stamp(state.opened_at)})")
+        if finished > parse_stamp(content["created_at"]) + CLOCK_SKEW:
+            raise ValueError(f"step {name!r} finished {body['finished']}, after it was recorded")
+        state.steps[name] = body
+    elif kind == "evidence":
+        state.evidence.append(body)
+    elif kind == "signoff":
+        if not isinstance(body["by"], str):
+            raise ValueError("the sign-off names no approver")
+        parse_stamp(body["signed_at"])
+        state.signoffs.append(body | {"created_at": content.get("created_at")})
+
+
+# Reading a stored drill can fail on anything its records hold; these are the failures of reading data.
+UNREADABLE = (BadInput, KeyError, TypeError, ValueError, AttributeError)
 
 
 def drill_records(store: HistoryStore) -> list[DrillRecord]:
     """The history store's drills as the drill_* checks read them (Estate.drills): one record per drill and account.
 
-    A drill whose chain does not verify is not evidence: its sign-off is marked unreadable, so the checks say ERROR
-    unless another, intact drill proves the cadence.
+    A drill whose chain does not verify, or whose records cannot be read, is not evidence: it is marked unreadable,
+    so the checks say ERROR for it unless another, intact drill proves the cadence. Other drills are unaffected.
     """
     records: list[DrillRecord] = []
     for row in store.drills():
-        check = verify_drill(store, row["id"])
+        check: Verification | None = None
         try:
-            state = load_state(store, row["id"])
-        except BadInput as exc:
-            records.append(DrillRecord(account="", drill_id=row["id"], kind=row["kind"],
-                                       started_at=parse_stamp(row["opened_at"]),
-                                       unreadable={"signed_off_at": str(exc), "kind": str(exc)}))
-            continue
-        head = state.headline()
-        unreadable = {} if check.intact else {"signed_off_at": f"drill records fail verification: {check.problem}"}
-        for account in state.opened.get("accounts") or [""]:
-            records.append(DrillRecord(
-                account=account, drill_id=state.drill_id, kind=state.plan.kind, started_at=state.started_at,
-                finished_at=state.finished_at, signed_off_at=state.signed_off_at,
-                approvers=[a.name for a in state.plan.approvers], rto_target_minutes=head.rto_target,
-                rpo_target_minutes=head.rpo_target, rto_measured_minutes=head.rto_measured,
-                rpo_measured_minutes=head.rpo_measured, unreadable=dict(unreadable)))
+            check = verify_drill(store, row["id"])
+            records += _drill_records(store, row["id"], check)
+        except UNREADABLE as exc:
+            reason = str(exc)
+            if check is not None and not check.intact:
+                reason = f"drill records fail verification: {check.problem}"
+            records.append(_unreadable_record(row, reason))
     return records
 
 
+def _drill_records(store: HistoryStore, drill_id: str, check: Verification) -> list[DrillRecord]:
+    state = load_state(store, drill_id)
+    head = state.headline()
+    unreadable = {} if check.intact else {"signed_off_at": f"drill records fail verification: {check.problem}"}
+    return [DrillRecord(
+        account=account, drill_id=state.drill_id, kind=state.plan.kind, started_at=state.started_at,
+        finished_at=state.finished_at, signed_off_at=state.signed_off_at,
+        approvers=[a.name for a in state.plan.approvers], rto_target_minutes=head.rto_target,
+        rpo_target_minutes=head.rpo_target, rto_measured_minutes=head.rto_measured,
+        rpo_measured_minutes=head.rpo_measured, failed_steps=state.failed_steps, unreadable=dict(unreadable))
+        for account in state.opened.get("accounts") or [""]]
+
+
+def _unreadable_record(row: dict[str, Any], reason: str) -> DrillRecord:
+    """A drill that cannot be read: every deciding field unknown, for every account (its own may be unreadable)."""
+    why = reason.removeprefix(f"drill {row['id']}: ")  # the checks name the drill themselves
+    try:
+        started = parse_stamp(row["opened_at"])
+    except (TypeError, ValueError):
+        started = datetime(2000, 1, 1, tzinfo=UTC)  # a placeholder the checks never read: started_at is unknown
+    kind: Literal["monthly", "quarterly"] = "quarterly" if row.get("kind") == "quarterly" else "monthly"
+    return DrillRecord(account="", drill_id=str(row["id"]), kind=kind, started_at=started,
+                       unreadable={name: why for name in ("signed_off_at", "kind", "started_at", "rto_target_minutes",
+                                                          "rpo_target_minutes", "rto_measured_minutes",
+                                                          "rpo_measured_minutes")})
+
+
 def drill_summary_rows(store: HistoryStore, drill_ids: list[str]) -> list[dict[str, Any]]:
-    """One line per drill for `drill list` and the start summary."""
+    """One line per drill for `drill list` and the start summary; a drill that cannot be read says why."""
     rows = []
     for drill_id in drill_ids:
-        check = verify_drill(store, drill_id)
-        row: dict[str, Any] = {"id": drill_id, "intact": check.intact, "integrity_problem": check.problem or None}
         try:
-            state = load_state(store, drill_id)
+            check = verify_drill(store, drill_id)
         except BadInput as exc:
-            stored = store.drill(drill_id)
-            rows.append(row | {"kind": stored["kind"], "name": stored["name"], "started_at": stored["opened_at"],
-                               "finished_at": None, "signed_off_at": None, "rto_target_minutes": None,
-                               "rto_measured_minutes": None, "rpo_target_minutes": None,
-                               "rpo_measured_minutes": None, "signed_by": [], "problem": str(exc), "automated": {}})
+            rows.append(_summary_of_unreadable(store, drill_id, {"id": drill_id, "intact": False,
+                                                                  "integrity_problem": str(exc)}, str(exc)))
             continue
-        head = state.headline()
-        rows.append(row | {
-            "kind": state.plan.kind, "name": state.plan.name, "started_at": stamp(state.started_at),
-            "finished_at": stamp(state.finished_at) if state.finished_at else None,
-            "signed_off_at": stamp(state.signed_off_at) if state.signed_off_at else None,
-            "rto_target_minutes": head.rto_target, "rto_measured_minutes": head.rto_measured,
-            "rpo_target_minutes": head.rpo_target, "rpo_measured_minutes": head.rpo_measured,
-            "signed_by": [s["by"] for s in state.signoffs],
-            "automated": {name: body["outcome"] for name, body in state.steps.items() if body.get("automated")},
-        })
+        row: dict[str, Any] = {"id": drill_id, "intact": check.intact, "integrity_problem": check.problem or None,
+                               "signatures_pinned": bool(check.pinned)}
+        try:
+            rows.append(row | _summary(load_state(store, drill_id)))
+        except UNREADABLE as exc:
+            rows.append(_summary_of_unreadable(store, drill_id, row, str(exc)))
     return rows
+
+
+def _summary(state: DrillState) -> dict[str, Any]:
+    head = state.headline()
+    return {
+        "kind": state.plan.kind, "name": state.plan.name, "started_at": stamp(state.started_at),
+        "finished_at": stamp(state.finished_at) if state.finished_at else None,
+        "signed_off_at": stamp(state.signed_off_at) if state.signed_off_at else None,
+        "rto_target_minutes": head.rto_target, "rto_measured_minutes": head.rto_measured,
+        "rpo_target_minutes": head.rpo_target, "rpo_measured_minutes": head.rpo_measured,
+        "signed_by": [s["by"] for s in state.signoffs], "failed_steps": state.failed_steps,
+        "automated": {name: body["outcome"] for name, body in state.steps.items() if body.get("automated")},
+    }
+
+
+def _summary_of_unreadable(store: HistoryStore, drill_id: str, row: dict[str, Any], problem: str) -> dict[str, Any]:
+    try:
+        stored = store.drill(drill_id)
+    except BadInput:
+        stored = {}
+    return row | {"kind": stored.get("kind"), "name": stored.get("name"), "started_at": stored.get("opened_at"),
+                  "finished_at": None, "signed_off_at": None, "rto_target_minutes": None,
+                  "rto_measured_minutes": None, "rpo_target_minutes": None, "rpo_measured_minutes": None,
+                  "signed_by": [], "failed_steps": [], "problem": problem, "automated": {}}

@@ -27,6 +27,8 @@ class DrillRecord(Resource):
     # When the last required approver signed; None until complete.
     signed_off_at: Annotated[datetime | None, TIMESTAMP] = None
     approvers: list[str] = Field(default_factory=new_list)
+    # Steps recorded as failed when the drill was signed off: a drill signed off with failures did not succeed.
+    failed_steps: list[str] = Field(default_factory=new_list)
     rto_target_minutes: Annotated[float | None, MINUTES] = None
     rpo_target_minutes: Annotated[float | None, MINUTES] = None
     rto_measured_minutes: Annotated[float | None, MINUTES] = None

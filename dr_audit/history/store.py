@@ -21,8 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from ..errors import BadInput
-from . import schema
-from .chain import GENESIS, SigningKey, canonical, record_hash
+from . import clock, schema
+from .chain import GENESIS, canonical, record_hash
 from .location import history_url
 from .migrations import SchemaTooNew, migrate
 
@@ -44,7 +44,7 @@ def who_ran() -> str:
 
 
 def utc_text(moment: datetime | None = None) -> str:
-    moment = (moment or datetime.now(UTC)).astimezone(UTC)
+    moment = (moment or clock.utc_now()).astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment.microsecond else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -271,17 +271,19 @@ class HistoryStore:
             record = self._append(conn, drill_id, "opened", body, None, now)
         return record
 
-    def append_record(self, drill_id: str, kind: str, body: dict[str, Any], key: SigningKey | None = None) -> dict:
+    def append_record(self, drill_id: str, kind: str, body: dict[str, Any],
+                      signature: tuple[str, str] | None = None) -> dict[str, Any]:
+        """One record; `signature` (base64 signature, public key PEM) is copied to its columns for older readers."""
         with self._write("write the drill record") as conn:
-            return self._append(conn, drill_id, kind, body, key, utc_text())
+            return self._append(conn, drill_id, kind, body, signature, utc_text())
 
     def append_records(self, drill_id: str, items: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
         """Several records in one transaction: all of them or none."""
         with self._write("write the drill records") as conn:
             return [self._append(conn, drill_id, kind, body, None, utc_text()) for kind, body in items]
 
-    def _append(self, conn: Connection, drill_id: str, kind: str, body: dict[str, Any], key: SigningKey | None,
-                created_at: str) -> dict[str, Any]:
+    def _append(self, conn: Connection, drill_id: str, kind: str, body: dict[str, Any],
+                signature: tuple[str, str] | None, created_at: str) -> dict[str, Any]:
         d = schema.drills
         head = conn.execute(select(d.c.record_count, d.c.head_hash).where(d.c.id == drill_id)
                             .with_for_update()).first()
@@ -293,7 +295,7 @@ class HistoryStore:
         digest = record_hash(head.head_hash, content_json)
         row = {"drill_id": drill_id, "seq": seq, "kind": kind, "created_at": created_at,
                "content_json": content_json, "prev_hash": head.head_hash, "hash": digest,
-               "signature": key.sign(digest) if key else None, "public_key": key.public_pem if key else None}
+               "signature": signature[0] if signature else None, "public_key": signature[1] if signature else None}
         conn.execute(insert(schema.drill_records), row)
         conn.execute(update(d).where(d.c.id == drill_id).values(record_count=seq, head_hash=digest))
         return row

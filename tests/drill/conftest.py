@@ -90,6 +90,32 @@ def s3_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @dataclass
+class Clock:
+    """The drill clock, moved forward as a drill's hours pass (dr_audit.history.clock is the one clock it reads)."""
+
+    offset: timedelta = timedelta()
+
+    def advance(self, minutes: float) -> None:
+        self.offset += timedelta(minutes=minutes)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+CLOCK = Clock()
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Every drill test starts at the real time; a test moves CLOCK forward as its drill takes time."""
+    from dr_audit.history import clock as drill_clock
+
+    CLOCK.offset = timedelta()
+    monkeypatch.setattr(drill_clock, "utc_now", CLOCK.now)
+    return CLOCK
+
+
+@dataclass
 class World:
     estate: Estate
     snapshot: Path

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .conftest import PACK, World, build_world, cli, write_plan
+from .conftest import CLOCK, PACK, World, build_world, cli, write_plan
 
 
 def iso(moment: datetime) -> str:
@@ -37,7 +37,8 @@ def start(capsys: pytest.CaptureFixture[str], tmp_path: Path, world: World, db: 
 
 def record_and_sign(capsys: pytest.CaptureFixture[str], tmp_path: Path, drill_id: str, db: Path,
                     restore_minutes: int = 50) -> None:
-    begin = datetime.now(UTC).replace(microsecond=0)
+    begin = CLOCK.now().replace(microsecond=0)  # the drill opened moments ago
+    CLOCK.advance(restore_minutes + 1)  # the restores take their time
     log = tmp_path / "restore.log"
     log.write_text("restore task 42 finished\n", encoding="utf-8")
     code, _, err = cli(capsys, "drill", "record", drill_id, "--step", "restore-database", "--started", iso(begin),
@@ -168,18 +169,17 @@ def test_bad_drill_input_is_one_line_and_exit_2(tmp_path: Path, s3_endpoint: str
     world = build_world(tmp_path, s3_endpoint, objects=2)
     db = tmp_path / "history.db"
     drill_id = start(capsys, tmp_path, world, db)
+    CLOCK.advance(60)
+    begin = CLOCK.now() - timedelta(minutes=50)
+    one, two = iso(begin), iso(begin + timedelta(minutes=20))
     base = ["drill", "record", drill_id, "--outcome", "pass", "--history", db]
     cases = [
-        (["--step", "restore-moon", "--started", "2026-11-01T01:00:00Z", "--finished", "2026-11-01T02:00:00Z"],
-         "not in the drill's plan"),
-        (["--step", "restore-disk", "--started", "yesterday", "--finished", "2026-11-01T02:00:00Z"],
-         "not an ISO 8601 time"),
-        (["--step", "restore-disk", "--started", "2026-11-01T03:00:00Z", "--finished", "2026-11-01T02:00:00Z"],
-         "is before --started"),
-        (["--step", "recovery-points", "--started", "2026-11-01T01:00:00Z", "--finished", "2026-11-01T02:00:00Z"],
-         "is automated"),
-        (["--step", "restore-disk", "--started", "2026-11-01T01:00:00Z", "--finished", "2026-11-01T02:00:00Z",
-          "--evidence", tmp_path / "missing.log"], "no such file"),
+        (["--step", "restore-moon", "--started", one, "--finished", two], "not in the drill's plan"),
+        (["--step", "restore-disk", "--started", "yesterday", "--finished", two], "not an ISO 8601 time"),
+        (["--step", "restore-disk", "--started", two, "--finished", one], "is before --started"),
+        (["--step", "recovery-points", "--started", one, "--finished", two], "is automated"),
+        (["--step", "restore-disk", "--started", one, "--finished", two, "--evidence", tmp_path / "missing.log"],
+         "no such file"),
     ]
     for extra, message in cases:
         code, out, err = cli(capsys, *base, *extra)

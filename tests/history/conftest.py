@@ -15,6 +15,10 @@ import pytest
 
 PG_ENV = "DR_AUDIT_TEST_PG_URL"
 
+# The smallest drill plan a drill's opening record can hold (verification reads its approvers).
+PLAN = {"kind": "monthly", "tiers": [{"name": "t", "rto_minutes": 60, "rpo_minutes": 60}],
+        "steps": [{"name": "a", "type": "manual"}], "approvers": [{"name": "Li Wei", "role": "DR owner"}]}
+
 
 def pg_admin_url() -> str:
     url = os.environ.get(PG_ENV)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from dr_audit.history import HistoryStore, HistoryUnavailable
 from dr_audit.history.migrations import LATEST, current_version
 
-from .conftest import report
+from .conftest import PLAN, report
 
 
 def versions(url: str) -> int:
@@ -158,25 +158,32 @@ def test_drill_records_chain_and_verify_on_both_backends(store_url: str, tmp_pat
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from dr_audit.drill.service import verify_drill
-    from dr_audit.history.chain import SigningKey
+    from dr_audit.history.chain import SigningKey, key_fingerprint, signoff_statement
 
     pem = tmp_path / "k.pem"
     pem.write_bytes(Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key = SigningKey(pem)
     with HistoryStore.open(url=store_url) as store:
         opened = store.open_drill(kind="monthly", name="m", opened_by="ops@host", run_id=None,
-                                  body={"note": "数据只增不减"})
+                                  body={"note": "数据只增不减", "plan": PLAN})
         drill_id = opened["drill_id"]
-        store.append_records(drill_id, [("evidence", {"step": "a"}), ("step", {"step": "a", "outcome": "pass"})])
-        signed = store.append_record(drill_id, "signoff", {"by": "Li Wei"}, SigningKey(pem))
-        assert signed["seq"] == 4 and signed["signature"] and "PUBLIC KEY" in signed["public_key"]
+        _, step = store.append_records(drill_id, [("evidence", {"step": "a"}),
+                                                  ("step", {"step": "a", "outcome": "pass"})])
+        signature = key.sign_text(signoff_statement(drill_id, step["hash"], 3, "Li Wei", "DR owner"))
+        body = {"by": "Li Wei", "role": "DR owner", "head": step["hash"], "records": 3, "signature": signature,
+                "public_key": key.public_pem, "key_fingerprint": key_fingerprint(key.public_pem)}
+        signed = store.append_record(drill_id, "signoff", body, (signature, key.public_pem))
+        assert signed["seq"] == 4 and signed["signature"] == signature and "PUBLIC KEY" in signed["public_key"]
         check = verify_drill(store, drill_id)
-        assert check.intact and check.records == 4 and check.signatures == 1
+        assert check.intact and check.records == 4 and check.signatures == 1, check.problem
+        assert check.sealed_head == step["hash"] and check.head == signed["hash"]
         with store.engine.begin() as conn:
             conn.execute(sa.text("UPDATE drill_records SET signature = :s WHERE drill_id = :d AND seq = 4"),
-                         {"s": signed["signature"][:-4] + "AAA=", "d": drill_id})
+                         {"s": signature[:-4] + "AAA=", "d": drill_id})
         check = verify_drill(store, drill_id)
-        assert not check.intact and "record #4 (signoff 'Li Wei'): Ed25519 signature does not verify" in check.problem
+        assert not check.intact
+        assert "record #4 (signoff 'Li Wei'): Li Wei's signature columns differ" in check.problem
 
 
 def test_concurrent_writers_keep_one_unbroken_chain(store_url: str) -> None:
@@ -185,7 +192,8 @@ def test_concurrent_writers_keep_one_unbroken_chain(store_url: str) -> None:
     from dr_audit.drill.service import verify_drill
 
     with HistoryStore.open(url=store_url) as store:
-        drill_id = store.open_drill(kind="monthly", name="m", opened_by="ops@host", run_id=None, body={})["drill_id"]
+        drill_id = store.open_drill(kind="monthly", name="m", opened_by="ops@host", run_id=None,
+                                    body={"plan": PLAN})["drill_id"]
 
     def writer(n: int) -> None:
         with HistoryStore.open(url=store_url) as own:  # a separate engine, as a separate process would have
