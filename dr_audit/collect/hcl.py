@@ -171,6 +171,10 @@ def _blocks(data: dict[str, Any], kind: str) -> Iterator[dict[str, Any]]:
             yield entry
 
 
+# Keys python-hcl2 adds to a block's dict that are not arguments of it.
+_SERIALIZER_KEYS = frozenset({"__is_block__", "__comments__", "__inline_comments__"})
+
+
 class _Evaluator:
     def __init__(self) -> None:
         self.references: list[str] = []
@@ -185,8 +189,7 @@ class _Evaluator:
         if isinstance(raw, list):
             return [self.value(item, scope, context) for item in raw]
         if isinstance(raw, dict):
-            return {_label(k): self.value(v, scope, context) for k, v in raw.items()
-                    if k not in ("__is_block__", "__comments__", "__inline_comments__")}
+            return {_label(k): self.value(v, scope, context) for k, v in raw.items() if k not in _SERIALIZER_KEYS}
         return raw
 
     def template(self, raw: str, scope: _Scope, context: dict[str, Any]) -> Any:
@@ -231,6 +234,33 @@ class _Evaluator:
         if path is None:
             return UNKNOWN_VALUE
         return self.path(path.group(1), path.group(2), scope, context)
+
+    def blocks(self, raw: list[Any], scope: _Scope, context: dict[str, Any]
+               ) -> tuple[list[dict[str, Any]], list[dict[str, list[str]]]]:
+        """Nested blocks evaluated argument by argument, with what each argument of each block references.
+
+        `references` is left holding every block's references, as `value` would.
+        """
+        blocks: list[dict[str, Any]] = []
+        named: list[dict[str, list[str]]] = []
+        every: list[str] = []
+        for block in raw:
+            if not isinstance(block, dict):
+                continue
+            evaluated: dict[str, Any] = {}
+            block_named: dict[str, list[str]] = {}
+            for key, item in block.items():
+                if key in _SERIALIZER_KEYS:
+                    continue
+                self.references = []
+                evaluated[_label(key)] = self.value(item, scope, context)
+                if self.references:
+                    block_named[_label(key)] = list(dict.fromkeys(self.references))
+                    every.extend(self.references)
+            blocks.append(evaluated)
+            named.append(block_named)
+        self.references = every
+        return blocks, named
 
     def literal(self, text: str, scope: _Scope, context: dict[str, Any]) -> Any:
         return self.value(_literal_value(text), scope, context)
@@ -377,14 +407,19 @@ def directory_resources(directory: Path, parsed: Mapping[str, ParsedFile] | None
             unknown: set[str] = set()
             leaves: dict[str, Any] = {}
             refs: dict[str, list[str]] = {}
+            block_refs: dict[str, list[dict[str, list[str]]]] = {}
             countable = "count" in item.body or "for_each" in item.body
             for attribute, raw in item.body.items():
                 if attribute in _META_ARGUMENTS or attribute.startswith("__"):
                     continue
                 evaluator.references = []
-                value = evaluator.value(raw, item.scope, context)
+                value: Any
                 if isinstance(raw, list) and raw and isinstance(raw[0], dict) and raw[0].get("__is_block__"):
-                    value = [v for v in value if isinstance(v, dict)]
+                    value, named = evaluator.blocks(raw, item.scope, context)
+                    if any(named):
+                        block_refs[attribute] = named
+                else:
+                    value = evaluator.value(raw, item.scope, context)
                 if evaluator.references:
                     refs[attribute] = list(dict.fromkeys(evaluator.references))
                 if countable and index is None:
@@ -404,6 +439,6 @@ def directory_resources(directory: Path, parsed: Mapping[str, ParsedFile] | None
             unknown.add("id")
             resources.append(TfResource(address=address, type=item.type, name=item.name, values=values,
                                         module=item.module, index=index, unknown=unknown, unknown_leaves=leaves,
-                                        refs=refs, region=region,
+                                        refs=refs, block_refs=block_refs, region=region,
                                         file=item.file, line=item.line))
     return resources

@@ -112,10 +112,14 @@ class _Index:
                 else:
                     external.append(item)
             return found, external
-        references = source.refs.get(attribute)
+        return self.referenced(source, source.refs.get(attribute) or [], types)
+
+    def referenced(self, source: TfResource, references: list[str],
+                   types: tuple[str, ...]) -> tuple[list[tuple[TfResource, str]], list[str]] | None:
+        """The resources of `types` that configuration references name, or None when they name none."""
         if not references:
             return None
-        found = []
+        found: list[tuple[TfResource, str]] = []
         for reference in references:
             base, _, tail = reference.partition("#")
             candidates = [r for r in self.by_base.get(base, []) if r.type in types]
@@ -516,6 +520,17 @@ class _Builder:
                     continue
                 getattr(group, direction).extend(self._rules(r, direction))
 
+    def _referenced_group(self, r: TfResource, direction: str, position: int, count: int) -> str | None:
+        """The group a rule-set entry's unknown source_security_id names in the configuration, when it names one."""
+        blocks = r.block_refs.get(direction) or []
+        if len(blocks) != count:  # blocks made by `dynamic` do not line up with the configuration's
+            return None
+        groups = self.index.referenced(r, blocks[position].get("source_security_id") or [],
+                                       ("tencentcloud_security_group",))
+        if groups is None or len(groups[0]) != 1:
+            return None
+        return self._ident_of(groups[0][0][0])
+
     def _rules(self, r: TfResource, direction: str) -> list[SecurityGroupRule]:
         if r.type == "tencentcloud_security_group_rule":
             # A rule whose direction is unknown is judged in both: it may be either.
@@ -538,7 +553,8 @@ class _Builder:
                 rule.action = UNKNOWN
             return [rule]
         rules = []
-        for position, entry in enumerate(r.get(direction, [])):
+        entries = r.get(direction, [])
+        for position, entry in enumerate(entries):
             if entry is None or r.type == "tencentcloud_security_group_lite_rule" and r.unknown_at(direction, position):
                 # The whole entry is unknown: it may admit or drop anything, wherever it stands in the order.
                 rules.append(SecurityGroupRule(protocol=UNKNOWN, port=UNKNOWN, address_template=UNKNOWN,
@@ -566,7 +582,13 @@ class _Builder:
                     service_template=entry.get("service_template_id") or entry.get("service_template_group") or None,
                     action=str(entry.get("action") or "ACCEPT").upper(),
                     description=str(entry.get("description") or ""))
-                _unknown_rule_parts(rule, r, direction, position)
+                resolved = None
+                if r.unknown_at(direction, position, "source_security_id") and not any(
+                        r.unknown_at(direction, position, key) for key in _RULE_SOURCE if key != "source_security_id"):
+                    # Unknown because it names a group made in this change: the configuration says which.
+                    resolved = self._referenced_group(r, direction, position, len(entries))
+                    rule.source_security_group_id = resolved
+                _unknown_rule_parts(rule, r, direction, position, known_source=resolved)
             rules.append(rule)
         return rules
 
@@ -774,10 +796,11 @@ _RULE_SOURCE = ("cidr_block", "ipv6_cidr_block", "source_security_id", "address_
 _RULE_PORTS = ("protocol", "port", "service_template_id", "service_template_group")
 
 
-def _unknown_rule_parts(rule: SecurityGroupRule, r: TfResource, direction: str, position: int) -> None:
+def _unknown_rule_parts(rule: SecurityGroupRule, r: TfResource, direction: str, position: int,
+                        known_source: str | None = None) -> None:
     if not r.unknown_at(direction, position):
         return
-    if any(r.unknown_at(direction, position, key) for key in _RULE_SOURCE):
+    if known_source is None and any(r.unknown_at(direction, position, key) for key in _RULE_SOURCE):
         rule.cidr = rule.ipv6_cidr = rule.source_security_group_id = None
         rule.address_template = UNKNOWN
     if any(r.unknown_at(direction, position, key) for key in _RULE_PORTS):

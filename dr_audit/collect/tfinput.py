@@ -54,6 +54,9 @@ class TfResource:
     # attribute itself True when wholly unknown). The known rest of a partly unknown attribute stays in `values`.
     unknown_leaves: dict[str, Any] = field(default_factory=dict)
     refs: dict[str, list[str]] = field(default_factory=dict)  # attribute -> referenced resource addresses (no index)
+    # For attributes written as nested blocks (`ingress { … }`): each block's own references, by argument, in the
+    # order of the blocks, so a value unknown inside one block is still linked to what that block names.
+    block_refs: dict[str, list[dict[str, list[str]]]] = field(default_factory=dict)
     region: str = ""
     file: str | None = None
     line: int | None = None
@@ -121,6 +124,7 @@ def load_plan(path: Path) -> dict[str, Any]:
 class _ConfigResource:
     refs: dict[str, list[str]]
     provider_key: str
+    block_refs: dict[str, list[dict[str, list[str]]]] = field(default_factory=dict)
 
 
 def _collect_references(expression: Any) -> list[str]:
@@ -166,12 +170,17 @@ def _configuration_index(plan: dict[str, Any]) -> dict[str, _ConfigResource]:
             base = f"{resource['type']}.{resource['name']}"
             address = f"{path}.{base}" if path else base
             refs: dict[str, list[str]] = {}
+            block_refs: dict[str, list[dict[str, list[str]]]] = {}
             for attribute, expression in (resource.get("expressions") or {}).items():
                 raw = _collect_references(expression)
                 if raw:
                     refs[attribute] = raw
+                    if isinstance(expression, list) and all(isinstance(b, dict) for b in expression):
+                        block_refs[attribute] = [
+                            _qualify({k: found for k, v in block.items() if (found := _collect_references(v))}, path)
+                            for block in expression]
             key = str(resource.get("provider_config_key", "tencentcloud"))
-            index[address] = _ConfigResource(refs=_qualify(refs, path), provider_key=key)
+            index[address] = _ConfigResource(refs=_qualify(refs, path), provider_key=key, block_refs=block_refs)
         for name, call in (module.get("module_calls") or {}).items():
             walk(call.get("module") or {}, f"{path}.module.{name}" if path else f"module.{name}")
 
@@ -289,7 +298,7 @@ def plan_resources(plan: dict[str, Any], *, prior: bool = False, file: str | Non
         resources.append(TfResource(
             address=address, type=resource_type, name=str(raw.get("name")), module=module, index=raw.get("index"),
             values=dict(raw.get("values") or {}), unknown=set(leaves), unknown_leaves=leaves,
-            refs=configured.refs if configured else {},
+            refs=configured.refs if configured else {}, block_refs=configured.block_refs if configured else {},
             region=_region_for(configured.provider_key if configured else "tencentcloud", regions), file=file,
         ))
     return resources

@@ -109,6 +109,22 @@ def test_unknown_lite_rule_entry_is_error_only_when_it_could_decide(tmp_path):
         (PUBLIC_ADMIN, "tencentcloud_security_group.ops")]["status"] == "FAIL"
 
 
+def test_an_unknown_source_group_is_the_one_the_configuration_names(tmp_path):
+    cache = "tencentcloud_security_group.cache"
+    found = findings(tmp_path, NETWORK_PLAN)
+    # Redis is open only to the app group, made in the same change (its id unknown until apply).
+    assert found[(PUBLIC_ADMIN, cache)]["status"] == "PASS"
+    assert found[(CROSS_ENV, cache)]["status"] == "PASS"
+
+    def forget_reference(plan: dict[str, Any]) -> None:
+        rules = next(r for r in plan["configuration"]["root_module"]["resources"]
+                     if r["address"] == "tencentcloud_security_group_rule_set.cache")
+        del rules["expressions"]["ingress"][0]["source_security_id"]
+
+    unnamed = findings(tmp_path, edited_plan(tmp_path, NETWORK_PLAN, forget_reference))
+    assert unnamed[(PUBLIC_ADMIN, cache)]["status"] == "ERROR"
+
+
 def test_a_known_name_matching_a_user_whose_name_is_unknown_cannot_pass(tmp_path):
     plan = json.loads(CAM_PLAN.read_text())
     assert any(c["address"] == "tencentcloud_cam_user.analyst" for c in plan["resource_changes"])
@@ -177,6 +193,20 @@ resource "tencentcloud_security_group" "ops" {
   name = "ops"
 }
 
+resource "tencentcloud_security_group" "cache" {
+  name = "cache"
+}
+
+resource "tencentcloud_security_group_rule_set" "cache" {
+  security_group_id = tencentcloud_security_group.cache.id
+  ingress {
+    action             = "ACCEPT"
+    source_security_id = tencentcloud_security_group.app.id
+    protocol           = "TCP"
+    port               = "6379"
+  }
+}
+
 resource "tencentcloud_security_group_rule_set" "ops" {
   security_group_id = tencentcloud_security_group.ops.id
   ingress {
@@ -208,3 +238,7 @@ def test_tf_input_confines_an_unresolved_variable_to_its_leaf(tmp_path):
     assert found[(PUBLIC_ADMIN, "tencentcloud_security_group.app")]["status"] == "FAIL"
     ops = found[(PUBLIC_ADMIN, "tencentcloud_security_group.ops")]
     assert ops["status"] == "ERROR" and "unknown until apply" in ops["message"]
+    # A source group's id is unknown until apply, but the block says which group it is.
+    assert resources["tencentcloud_security_group_rule_set.cache"].block_refs["ingress"] == [
+        {"source_security_id": ["tencentcloud_security_group.app#id"]}]
+    assert found[(PUBLIC_ADMIN, "tencentcloud_security_group.cache")]["status"] == "PASS"
