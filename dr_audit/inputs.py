@@ -231,6 +231,8 @@ def check_values(data: Any, path: Path, what: str, error: type[BadInput] = BadIn
             if len(value) > lim.name_chars and _is_name(key):
                 raise error(f"{path}: {_at(key)}an id or name of {len(value)} characters, over the limit of "
                             f"{lim.name_chars} (DR_AUDIT_MAX_NAME_CHARS)")
+            if not value.isascii() and not _encodable(value):
+                raise error(f"{path}: {_at(key)}a string that is not valid Unicode (a lone surrogate, \\ud800)")
         elif isinstance(value, dict):
             if depth > lim.depth:
                 raise error(f"{path}: {what} nested deeper than {lim.depth} levels (DR_AUDIT_MAX_DEPTH)")
@@ -241,6 +243,8 @@ def check_values(data: Any, path: Path, what: str, error: type[BadInput] = BadIn
                 elif len(k) > lim.name_chars:
                     raise error(f"{path}: a key of {len(k)} characters, over the limit of {lim.name_chars} "
                                 "(DR_AUDIT_MAX_NAME_CHARS)")
+                elif not k.isascii() and not _encodable(k):
+                    raise error(f"{path}: a key that is not valid Unicode (a lone surrogate, \\ud800)")
                 stack.append((v, depth + 1, k))
         elif isinstance(value, list):
             if depth > lim.depth:
@@ -253,6 +257,15 @@ def check_values(data: Any, path: Path, what: str, error: type[BadInput] = BadIn
                 raise error(f"{path}: {_at(key)}an integer beyond {INT_BITS} bits")
         elif isinstance(value, float) and not math.isfinite(value):
             raise error(f"{path}: {_at(key)}a number that is not finite")
+
+
+def _encodable(text: str) -> bool:
+    """JSON's \\ud800 escapes decode to lone surrogates, which no output (file, terminal, database) can encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_name(key: str) -> bool:

@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,9 @@ SECONDS_PER_RUN = 60  # a run on a hostile file that takes longer than this is a
 # bidi overrides and characters outside the BMP. Sentinels are replaced in the serialized text (see `_expand`).
 HOSTILE_VALUES: list[Any] = [
     None, True, False, 0, -1, 2**63, -(2**64), 1.5, -0.0, 1e308, float("nan"), "", "x", "2026-02-30",
-    "2026-13-01T25:61:00Z", "1e400", "-1", "9" * 30, "[/]", "[link=https://evil.example]x[/link]", "\x1b[2J\x1b]0;t\x07",
-    "\u202e\u0000\ufeff", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "a" * 5000, [], {}, [[[[]]]], {"a": {"b": [None]}}, ["x", 1, None],
+    "2026-13-01T25:61:00Z", "1e400", "-1", "9" * 30, "[/]", "[link=https://evil.example]x[/link]",
+    "\x1b[2J\x1b]0;t\x07",
+    "\u202e\u0000\ufeff", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "\ud800x", "a" * 5000, [], {}, [[[[]]]], {"a": {"b": [None]}}, ["x", 1, None],
     "__HUGE_INT__", "__DEEP__", "__BAD_DATE__", "__INF__",
 ]
 
@@ -86,9 +88,9 @@ def _replace(data: Any, path: tuple[Any, ...], value: Any) -> Any:
     return data
 
 
-def _dump(data: Any, fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(data, ensure_ascii=False)
+def _dump(data: Any, fmt: str, ascii_only: bool) -> str:
+    if fmt == "json":  # as \\uXXXX escapes, a lone surrogate reaches the parser; as UTF-8 it is an encoding error
+        return json.dumps(data, ensure_ascii=ascii_only)
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
@@ -102,7 +104,7 @@ def hostile_bytes(draw: st.DrawFn, seed: str, fmt: str) -> bytes:
         path = paths[draw(st.integers(0, len(paths) - 1))]
         value = draw(st.sampled_from(HOSTILE_VALUES) | st.text(max_size=12) | st.integers())
         data = _replace(data, path, value)
-    text = _expand(_dump(data, fmt), fmt)
+    text = _expand(_dump(data, fmt, draw(st.booleans())), fmt)
     raw = text.encode("utf-8", errors="surrogatepass")
     damage = draw(st.sampled_from(["none", "none", "truncate", "junk", "empty", "bom", "latin1"]))
     if damage == "truncate":
@@ -143,6 +145,11 @@ def hostile_text_bytes(draw: st.DrawFn, seed: str) -> bytes:
 
 
 # -- running the CLI ---------------------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    """A step time after the drill opened (a step cannot begin before its drill)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Hang(Exception):
@@ -268,7 +275,7 @@ def test_any_evidence_file_is_recorded_or_refused_in_one_line(world: dict[str, A
     evidence = world["base"] / "evidence.bin"
     evidence.write_bytes(content)
     assert_handled(["drill", "record", world["drill_id"], "--step", "restore-disk", "--started",
-                    "2026-11-01T01:00:00Z", "--finished", "2026-11-01T02:00:00Z", "--outcome", "pass",
+                    _now(), "--finished", _now(), "--outcome", "pass",
                     "--evidence", evidence, "--history", world["history"]])
 
 
@@ -298,7 +305,7 @@ def test_a_fifo_directory_or_device_where_a_file_is_expected_is_exit_2(world: di
     path = _not_a_file(world["base"], what)
     if kind == "evidence":
         argv: list[Any] = ["drill", "record", world["drill_id"], "--step", "restore-disk", "--started",
-                           "2026-11-01T01:00:00Z", "--finished", "2026-11-01T02:00:00Z", "--outcome", "pass",
+                           _now(), "--finished", _now(), "--outcome", "pass",
                            "--evidence", path, "--history", world["history"]]
     elif kind == "tf":
         tf_dir = world["base"] / f"tf-{what}"
