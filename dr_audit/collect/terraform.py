@@ -614,7 +614,11 @@ class _Builder:
             self._add(estate.cos.buckets, r, bucket)
         for r in self.of("tencentcloud_cos_bucket_policy"):
             buckets = self.linked(r, "bucket", ("tencentcloud_cos_bucket",), ("bucket", "id"))
-            for target, _ in (buckets or ([], []))[0]:
+            if buckets is None:  # which bucket the policy is for is unknown: any of them may carry it
+                for bucket in estate.cos.buckets:
+                    bucket.unreadable["policy"] = f"{r.address} sets a policy on a bucket {UNKNOWN}"
+                continue
+            for target, _ in buckets[0]:
                 model = self.model_of(target)
                 if isinstance(model, Bucket):
                     model.policy = _json_document(r, "policy", model, "policy")
@@ -734,7 +738,11 @@ class _Builder:
             devices = self.linked(r, "device_id_set", ("tencentcloud_dasb_device",))
             bastion_id = None if bastions is None else next(
                 iter([self._ident_of(b) for b, _ in bastions[0]] + bastions[1]), None)
-            for target, _ in (devices or ([], []))[0]:
+            if devices is None:
+                for device in estate.dasb.devices:
+                    device.unreadable["bastion_resource_id"] = f"{r.address} binds a device {UNKNOWN}"
+                continue
+            for target, _ in devices[0]:
                 bound = self.model_of(target)
                 if isinstance(bound, BastionDevice):
                     bound.bastion_resource_id = bastion_id
@@ -750,7 +758,10 @@ class _Builder:
                 device_group_ids=_strs(r.get("device_group_id_set")), accounts=_strs(r.get("account_set")),
                 validate_to=_time(r.get("validate_to")), status=1, **self.common(r))
             _mark(acl, r, {"allow_any_account": ("allow_any_account",), "cmd_template_ids": ("cmd_template_id_set",),
-                           "device_ids": ("device_id_set",)})
+                           "device_ids": ("device_id_set",), "device_group_ids": ("device_group_id_set",),
+                           "validate_to": ("validate_to",), "allow_file_delete": ("allow_file_del",),
+                           "user_ids": ("user_id_set",), "user_group_ids": ("user_group_id_set",),
+                           "accounts": ("account_set",)})
             self._add(estate.dasb.acls, r, acl)
         if any(acl.device_group_ids or "device_group_ids" in acl.unreadable for acl in estate.dasb.acls):
             # An ACL reaches devices through groups whose members a plan does not declare here: which devices it
