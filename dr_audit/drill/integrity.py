@@ -259,6 +259,8 @@ def compare_seal(seal: dict[str, Any], now: Verification) -> str | None:
     for position, (then, stored) in enumerate(zip(hashes, now.hashes, strict=False), 1):
         if then != stored:
             return f"record #{position} differs from the report's (hash {stored[:16]}… now, {then[:16]}… reported)"
+    if not now.intact:
+        return f"the records fail verification after record #{len(now.hashes)}: {now.problem}"
     if len(now.hashes) < len(hashes):
         return f"the report covers {len(hashes)} records, only {len(now.hashes)} remain: record " \
                f"#{len(now.hashes) + 1} onwards were deleted"

@@ -144,3 +144,25 @@ def test_hardened_scenario_drills_on_time_and_within_targets(registry):
 def test_weimob_2020_scenario_has_no_current_signed_drills(registry):
     findings = scenario_findings(registry, "weimob-2020", DRILL_CHECKS)
     assert {f.check_id: f.status.value for f in findings} == {check_id: "FAIL" for check_id in DRILL_CHECKS}
+
+
+def test_a_drill_signed_off_with_failed_steps_failed_even_within_its_targets(registry):
+    estate = drills(drill("m1", "monthly", 3, failed_steps=["recovery-points", "replica-checksums"]))
+    [finding] = run_check(registry, "drill_objectives_met", estate)
+    assert finding.status.value == "FAIL"
+    assert "signed off with failed steps: recovery-points, replica-checksums" in finding.message
+    assert finding.evidence["failed_steps"] == ["recovery-points", "replica-checksums"]
+    missed_too = run_check(registry, "drill_objectives_met",
+                           drills(drill("m1", "monthly", 3, rto=300, failed_steps=["restore-disk"])))
+    assert "failed steps: restore-disk" in missed_too[0].message and "RTO 300 min exceeds" in missed_too[0].message
+
+
+def test_a_drill_whose_account_cannot_be_read_counts_against_every_account(registry):
+    # The store could not even say whose drill it is: it may be the latest drill of any account.
+    unreadable = DrillRecord(account="", drill_id="m9", kind="monthly", started_at=NOW,
+                             unreadable={"signed_off_at": "record #3 cannot be read", "started_at": "unknown"})
+    estate = drills(drill("m1", "monthly", 10), unreadable)
+    [finding] = run_check(registry, "drill_objectives_met", estate)
+    assert finding.status.value == "ERROR" and "m9" in finding.message
+    # the cadence is still proven by the drill that can be read
+    assert status(run_check(registry, "drill_monthly_cadence", estate)) == "PASS"
