@@ -64,7 +64,9 @@ def _judge(spec: CheckSpec, estate: Estate, params: CheckParams, outcome: CheckO
         outcome.applicable = False
         outcome.note = f"does not apply to a {estate.source} source"
         return []
-    missing = [service for service in spec.requires if service not in estate.services]
+    # A check that names no inventory could read any of them: it is judged as needing them all.
+    requires = spec.requires or tuple(estate.services)
+    missing = [service for service in requires if service not in estate.services]
     if missing and estate.source == "plan":
         outcome.applicable = False
         outcome.note = f"the plan holds no {', '.join(missing)} resources"
@@ -73,7 +75,7 @@ def _judge(spec: CheckSpec, estate: Estate, params: CheckParams, outcome: CheckO
         reason = f"{', '.join(missing)} was not collected for this run"
         return [Result.error(account_ref(account), reason) for account in accounts]
 
-    gaps = [gap for service in spec.requires for gap in estate.gaps_for(service)]
+    gaps = [gap for service in requires for gap in estate.gaps_for(service)]
     results: list[Result] = [
         Result.error(ResourceRef(type="service", id=gap.service, region=gap.region, account=gap.account),
                      gap.describe(), code=gap.code)

@@ -119,3 +119,15 @@ def test_duplicate_results_merge_worst_first_and_ids_are_stable():
     assert [f.status.value for f in first] == ["FAIL"]
     assert first[0].id == second[0].id == finding_id("c", account_ref(ACCOUNT))
     assert first[0].remediation == "fix {x}"
+
+
+def test_a_check_naming_no_inventory_is_judged_as_needing_every_one():
+    def account_check(estate: Estate, params: CheckParams) -> Iterator[Result]:
+        for account in estate.accounts:
+            yield Result.ok(account_ref(account), "fine")
+
+    readable = run(make_estate(), spec("acct", account_check, requires=()))
+    assert [f.status.value for f in readable] == ["PASS"]
+    blind = run(make_estate(gaps=[gap("cvm")]), spec("acct", account_check, requires=()))
+    assert [f.status.value for f in blind] == ["ERROR"]
+    assert "cvm" in blind[0].message
