@@ -31,7 +31,7 @@ _LINE_BREAK = re.compile("\r\n|[\r\n]")
 _MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]|~])")
 _MARKDOWN_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _MARKDOWN_HTML = re.compile("[&<>]")
-_MARKDOWN_BLOCK_START = re.compile(r"^(\s*(?:\d+)?)([#+=.)-])")
+_MARKDOWN_BLOCK_START = re.compile(r"^(\s*(?:\d+(?=[.)]))?)([#+=.)-])")
 _BACKTICK_RUN = re.compile("`+")
 _SARIF_TEXT = re.compile(r"([\\\[\]])")
 # Cells a spreadsheet would read as a formula (or as the start of one after a tab or carriage return).
@@ -126,8 +126,9 @@ def sarif_markdown(value: Any) -> str:
 
 
 def csv_cell(value: Any) -> str:
-    """A CSV cell: controls other than tab and line breaks made visible, and never read as a formula."""
-    text = visible(value, keep="\t\n\r")
+    """A CSV cell: controls other than tab and newline made visible (the writer does not quote a lone carriage
+    return, which would end the row for a reader), and never read as a formula."""
+    text = visible(value, keep="\t\n")
     return f"'{text}" if text[:1] in _FORMULA_START else text
 
 
