@@ -126,8 +126,8 @@ def test_a_check_naming_no_inventory_is_judged_as_needing_every_one():
         for account in estate.accounts:
             yield Result.ok(account_ref(account), "fine")
 
-    readable = run(make_estate(), spec("acct", account_check, requires=()))
+    readable = run(make_estate(), spec("acct", account_check, requires=())).findings
     assert [f.status.value for f in readable] == ["PASS"]
-    blind = run(make_estate(gaps=[gap("cvm")]), spec("acct", account_check, requires=()))
+    blind = run(make_estate(gaps=[gap("cvm")]), spec("acct", account_check, requires=())).findings
     assert [f.status.value for f in blind] == ["ERROR"]
     assert "cvm" in blind[0].message
