@@ -2,7 +2,8 @@
 
 The property: making any one value of a resource's planned `after` unknown until apply (as Terraform shows it: the
 value dropped from `after` and `planned_values`, `true` at its path in `after_unknown`) never moves a finding to
-PASS from FAIL or ERROR, and never improves the exit status.
+PASS from FAIL or ERROR, and never improves the exit status. The same holds for .tf input when one written value is
+an unresolved variable.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dr_audit.collect.hcl import directory_resources, parse_files
 from dr_audit.collect.planinput import PlanInput
 from dr_audit.collect.tfinput import plan_index, plan_resources
 from dr_audit.findings import Severity, Status
@@ -26,7 +28,7 @@ from dr_audit.plan import build_estates, evaluate_plan
 from dr_audit.registry import load_registry
 from dr_audit.runner import exit_code_for
 
-from .helpers import FIXTURES, PACK
+from .helpers import ESTATE_TF, FIXTURES, PACK
 
 PLANS = sorted(FIXTURES.glob("*.plan.json"))
 Path_ = tuple[str | int, ...]
@@ -175,3 +177,56 @@ def test_an_unknown_leaf_never_moves_a_finding_to_pass(choice: tuple[Path, str, 
 def test_every_value_of_every_fixture_unknown_in_turn(plan: Path, address: str) -> None:
     for leaf in value_paths(_planned(load(plan))[address].get("values") or {}):
         assert_no_gain(plan, address, leaf)
+
+
+# --- .tf input: an unresolved variable in any one place of any resource block -----------------------------------
+
+UNSET = "${var.not_set_anywhere}"  # a variable no file declares: unknown until apply
+
+
+def _tf_outcome(parsed: dict[str, Any]) -> tuple[dict[str, tuple[Status, str]], int]:
+    registry, pack = _judge()
+    estates = build_estates(PlanInput(directory_resources(ESTATE_TF, parsed), None, str(ESTATE_TF)))
+    findings = evaluate_plan(estates, pack, registry).findings
+    code = exit_code_for(({"status": f.status, "severity": f.severity.value} for f in findings), Severity.HIGH)
+    return {f.id: (f.status, f.check_id) for f in findings}, code
+
+
+@cache
+def _tf_parsed() -> dict[str, Any]:
+    return parse_files(sorted(ESTATE_TF.rglob("*.tf")))
+
+
+def _tf_places() -> list[tuple[str, int, Path_]]:
+    """(file, resource block, path in its body) of every written value of every resource block."""
+    places = []
+    for file, (data, _) in _tf_parsed().items():
+        for position, block in enumerate(data.get("resource") or []):
+            places += [(file, position, path) for path in value_paths(block)
+                       if not any(isinstance(k, str) and k.startswith("__") for k in path) and len(path) > 2]
+    return places
+
+
+def _tf_with_unset(file: str, position: int, path: Path_) -> dict[str, Any]:
+    parsed = copy.deepcopy(_tf_parsed())
+    node = parsed[file][0]["resource"][position]
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = UNSET
+    return parsed
+
+
+TF_PLACES = _tf_places()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(TF_PLACES))
+def test_an_unresolved_variable_in_one_tf_value_never_moves_a_finding_to_pass(
+        place: tuple[str, int, Path_]) -> None:
+    before, before_code = _tf_outcome(_tf_parsed())
+    after, after_code = _tf_outcome(_tf_with_unset(*place))
+    still_judged = {check for status, check in after.values() if status is not Status.PASS}
+    gained = [f"{finding} {check}" for finding, (status, check) in before.items() if status is not Status.PASS
+              and (after[finding][0] is Status.PASS if finding in after else check not in still_judged)]
+    assert not gained, f"{place}: {gained}"
+    assert not (before_code != 0 and after_code == 0), f"{place}: exit {before_code} -> {after_code}"
