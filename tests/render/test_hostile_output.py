@@ -171,3 +171,5 @@ def test_a_hostile_snapshot_runs_through_the_cli_in_all_seven_formats(tmp_path, 
     coloured = render(report, "table", colour=True, width=20_000)
     assert_terminal_safe(coloured)
     assert_table_intact(coloured, report)
+    shown_names = [name for name in placed if visible(name) in SGR.sub("", coloured)]
+    assert shown_names, "no hostile name reached the table"
