@@ -1,54 +1,51 @@
-"""The one list of cloud actions dr-audit may call: every one a read.
+"""The one list of cloud actions dr-audit calls, each declared for the module that calls it: every one a read.
 
-The collectors' client layer refuses anything not listed here before a byte is sent, and `dr-audit auditor-policy`
-prints the CAM policy generated from the same list, so the auditor's rights and its behaviour cannot drift apart.
+The client factory refuses anything not declared here before a byte is sent, and `dr-audit auditor-policy` prints
+exactly these actions, so the auditor's rights and its behaviour cannot drift apart. A test reads every call site
+and fails on one that is not declared for its module, or on a declaration no call site uses.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Literal
 
-# API 3.0 actions per service (the service is also the CAM action prefix: name/<service>:<Action>).
-API_READ_ACTIONS: dict[str, tuple[str, ...]] = {
-    "cam": (
-        "ListUsers", "GetUser", "DescribeSubAccounts", "ListCollaborators", "ListGroups", "ListGroupsForUser",
-        "ListUsersForGroup", "ListPolicies", "GetPolicy", "ListPolicyVersions", "GetPolicyVersion",
-        "ListAttachedUserPolicies", "ListAttachedUserAllPolicies", "ListAttachedGroupPolicies", "DescribeRoleList",
-        "GetRole", "ListAttachedRolePolicies", "ListEntitiesForPolicy", "GetUserPermissionBoundary",
-        "DescribeSafeAuthFlag", "DescribeSafeAuthFlagColl", "DescribeSafeAuthFlagIntl", "ListAccessKeys",
-        "GetSecurityLastUsed", "GetAccountSummary", "GetPasswordRules",
-    ),
-    "cvm": ("DescribeInstances", "DescribeRegions", "DescribeZones"),
-    "cbs": (
-        "DescribeDisks", "DescribeSnapshots", "DescribeAutoSnapshotPolicies",
-        "DescribeDiskAssociatedAutoSnapshotPolicy", "DescribeSnapshotOverview",
-    ),
-    "vpc": (
-        "DescribeVpcs", "DescribeSubnets", "DescribeSecurityGroups", "DescribeSecurityGroupPolicies",
-        "DescribeVpcPeeringConnections", "DescribeCcns", "DescribeCcnAttachedInstances", "DescribeNetworkAcls",
-        "DescribeRouteTables",
-    ),
-    "cdb": (
-        "DescribeDBInstances", "DescribeDBInstanceConfig", "DescribeBackupConfig", "DescribeRemoteBackupConfig",
-        "DescribeBackups", "DescribeBinlogs", "DescribeBackupOverview", "DescribeDBSwitchRecords",
-    ),
-    "dasb": (
-        "DescribeResources", "DescribeDevices", "DescribeAcls", "DescribeUsers", "DescribeUserGroups",
-        "DescribeCmdTemplates", "DescribeLoginEvent", "DescribeOperationEvent", "SearchSession", "SearchCommand",
-        "SearchAuditLog",
-    ),
-    "cloudaudit": ("DescribeAuditTracks", "DescribeAuditTrack", "ListAudits", "DescribeAudit", "DescribeEvents"),
-    "region": ("DescribeRegions",),
-    # GetCallerIdentity names the account; AssumeRole only exchanges credentials (--role-arn) and changes nothing.
-    "sts": ("GetCallerIdentity", "AssumeRole"),
+# API 3.0 reads of the audit, by calling module, then service (the service is also the CAM prefix:
+# name/<service>:<Action>).
+AUDIT_API_READS: dict[str, dict[str, tuple[str, ...]]] = {
+    "dr_audit.collect.credentials": {"sts": ("GetCallerIdentity",)},
+    "dr_audit.collect.live": {"region": ("DescribeRegions",)},
+    "dr_audit.collect.tencent.cam": {"cam": (
+        "ListPolicies", "GetPolicy", "ListUsers", "ListGroupsForUser", "ListAttachedUserPolicies",
+        "DescribeSafeAuthFlagColl", "ListAccessKeys", "DescribeSubAccounts", "GetUser", "ListGroups",
+        "ListAttachedGroupPolicies", "DescribeRoleList", "ListAttachedRolePolicies", "DescribeSafeAuthFlag",
+        "GetSecurityLastUsed",
+    )},
+    "dr_audit.collect.tencent.cvm": {"cvm": ("DescribeInstances",)},
+    "dr_audit.collect.tencent.cbs": {"cbs": (
+        "DescribeDisks", "DescribeDiskAssociatedAutoSnapshotPolicy", "DescribeAutoSnapshotPolicies",
+        "DescribeSnapshots",
+    )},
+    "dr_audit.collect.tencent.vpc": {"vpc": (
+        "DescribeVpcs", "DescribeSecurityGroups", "DescribeSecurityGroupPolicies", "DescribeVpcPeeringConnections",
+        "DescribeCcns", "DescribeCcnAttachedInstances",
+    )},
+    "dr_audit.collect.tencent.cdb": {"cdb": (
+        "DescribeDBInstances", "DescribeBackupConfig", "DescribeRemoteBackupConfig", "DescribeBackups",
+    )},
+    "dr_audit.collect.tencent.dasb": {"dasb": ("DescribeResources", "DescribeDevices", "DescribeAcls")},
+    "dr_audit.collect.tencent.cloudaudit": {"cloudaudit": ("DescribeAuditTracks",)},
 }
 
-# COS through its S3-compatible API: the boto3 operation -> the CAM action that authorises it.
-COS_READ_OPERATIONS: dict[str, str] = {
+# STS AssumeRole (one per --role-arn) only exchanges credentials; it is granted only on the roles named.
+ASSUME_ROLE_CALLER = "dr_audit.collect.credentials"
+ASSUME_ROLE = ("sts", "AssumeRole")
+
+# COS through its S3-compatible API, read by the COS collector: boto3 operation -> the CAM action that authorises it.
+COS_AUDIT_OPERATIONS: dict[str, str] = {
     "ListBuckets": "GetService",
     "HeadBucket": "HeadBucket",
-    "GetBucketLocation": "GetBucketLocation",
     "GetBucketVersioning": "GetBucketVersioning",
     "GetBucketReplication": "GetBucketReplication",
     "GetBucketLifecycleConfiguration": "GetBucketLifecycle",
@@ -58,39 +55,91 @@ COS_READ_OPERATIONS: dict[str, str] = {
     "GetBucketTagging": "GetBucketTagging",
     "GetBucketLogging": "GetBucketLogging",
 }
+COS_AUDIT_CALLER = "dr_audit.collect.s3"
 
 # Off-site targets live in another cloud (not CAM): listing object keys and times is read, contents never are.
-OFFSITE_READ_OPERATIONS: frozenset[str] = frozenset({
+OFFSITE_OPERATIONS: frozenset[str] = frozenset({
     "HeadBucket", "GetBucketVersioning", "GetObjectLockConfiguration", "GetBucketLifecycleConfiguration",
     "ListObjectsV2",
 })
+OFFSITE_CALLER = "dr_audit.collect.s3"
+
+# `drill start` verifies replicas by object metadata only (sizes, ETags, times), in COS and off-site alike.
+DRILL_OPERATIONS: dict[str, str] = {"ListObjectsV2": "GetBucket", "HeadObject": "HeadObject"}
+DRILL_CALLER = "dr_audit.drill.evidence"
+
+ClientKind = Literal["api", "cos", "offsite", "drill"]
+
+
+def api_reads() -> dict[str, frozenset[str]]:
+    """Every API 3.0 action an API client may send, by service: the audit's reads and AssumeRole."""
+    reads: dict[str, set[str]] = {}
+    for by_service in AUDIT_API_READS.values():
+        for service, actions in by_service.items():
+            reads.setdefault(service, set()).update(actions)
+    reads.setdefault(ASSUME_ROLE[0], set()).add(ASSUME_ROLE[1])
+    return {service: frozenset(actions) for service, actions in reads.items()}
+
+
+_API_READS = api_reads()
 
 
 def is_read_action(service: str, action: str) -> bool:
-    """True when an API 3.0 action is on the read-only list."""
-    return action in API_READ_ACTIONS.get(service, ())
+    """True when an API 3.0 action is declared: only those leave an API client."""
+    return action in _API_READS.get(service, ())
 
 
-def is_read_operation(target: str, operation: str) -> bool:
-    """True when a boto3 operation may be sent to a COS bucket (`target` "cos") or an off-site one ("offsite")."""
-    if target == "cos":
-        return operation in COS_READ_OPERATIONS
-    if target == "offsite":
-        return operation in OFFSITE_READ_OPERATIONS
-    return False
+def allowed_operations(kind: ClientKind) -> frozenset[str]:
+    """The boto3 operations a client of this kind may send (COS audit, off-site audit, drill)."""
+    if kind == "cos":
+        return frozenset(COS_AUDIT_OPERATIONS)
+    if kind == "offsite":
+        return OFFSITE_OPERATIONS
+    if kind == "drill":
+        return frozenset(DRILL_OPERATIONS)
+    return frozenset()
 
 
-def cam_actions() -> list[str]:
-    """Every CAM action name the auditor needs, `name/<service>:<Action>`, sorted and without repeats."""
-    names = {f"name/{service}:{action}" for service, actions in API_READ_ACTIONS.items() for action in actions}
-    names.update(f"name/cos:{action}" for action in COS_READ_OPERATIONS.values())
+def is_read_operation(kind: str, operation: str) -> bool:
+    """True when a boto3 operation may be sent by a client of `kind` ("cos", "offsite" or "drill")."""
+    return kind in ("cos", "offsite", "drill") and operation in allowed_operations(kind)  # type: ignore[arg-type]
+
+
+def audit_actions() -> list[str]:
+    """The CAM actions of the audit itself (`dr-audit run`): API 3.0 reads and COS reads, sorted."""
+    names = {f"name/{service}:{action}" for by_service in AUDIT_API_READS.values()
+             for service, actions in by_service.items() for action in actions}
+    names.update(f"name/cos:{action}" for action in COS_AUDIT_OPERATIONS.values())
     return sorted(names)
 
 
-def auditor_policy() -> dict[str, Any]:
-    """The least-privilege CAM policy (syntax 2.0) that lets dr-audit read everything it judges, and nothing else."""
-    return {"version": "2.0", "statement": [{"effect": "allow", "action": cam_actions(), "resource": ["*"]}]}
+def drill_actions() -> list[str]:
+    """The CAM actions `drill start` adds: COS object metadata reads (listing, HEAD), never contents."""
+    return sorted({f"name/cos:{action}" for action in DRILL_OPERATIONS.values()})
 
 
-def auditor_policy_json() -> str:
-    return json.dumps(auditor_policy(), indent=2) + "\n"
+def cam_actions(*, drill: bool = False, assume_role: bool = False) -> list[str]:
+    """Every CAM action name the auditor may need for what it is asked to do, sorted and without repeats."""
+    names = set(audit_actions())
+    if drill:
+        names.update(drill_actions())
+    if assume_role:
+        names.add(f"name/{ASSUME_ROLE[0]}:{ASSUME_ROLE[1]}")
+    return sorted(names)
+
+
+def auditor_policy(role_arns: Iterable[str] = (), *, drill: bool = False) -> dict[str, Any]:
+    """The least-privilege CAM policy (syntax 2.0): the audit; the drill's metadata reads when asked for; and
+    sts:AssumeRole on exactly the roles named, never on `*`."""
+    statements: list[dict[str, Any]] = [{"effect": "allow", "action": audit_actions(), "resource": ["*"]}]
+    if drill:
+        statements.append({"effect": "allow", "action": drill_actions(), "resource": ["*"]})
+    arns = list(dict.fromkeys(arn.strip() for arn in role_arns if arn.strip()))
+    if arns:
+        statements.append({"effect": "allow", "action": [f"name/{ASSUME_ROLE[0]}:{ASSUME_ROLE[1]}"],
+                           "resource": arns})
+    return {"version": "2.0", "statement": statements}
+
+
+def auditor_policy_json(role_arns: Iterable[str] = (), *, drill: bool = False) -> str:
+    return json.dumps(auditor_policy(role_arns, drill=drill), indent=2) + "\n"

@@ -7,7 +7,6 @@ over instead of failing fast. Retries, backoff and the per-(account, service, ac
 
 from __future__ import annotations
 
-import importlib
 import json
 import random
 import re
@@ -20,6 +19,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..readonly import is_read_action
+from .clients import SDK_CLIENTS as SDK_CLIENTS  # re-exported: tests and tools look services up here
+from .clients import ReadOnlyViolation, Timeouts, api_client
+from .deadline import READ_TIMEOUT, BudgetSpent, DeadlinePassed, RunBudget, deadline_at
 
 # Documented default limits per account and action (DESIGN.md §7), by service; the few actions with their own
 # documented limit override the service's. Unknown services fall back to the most common CAM-like 20/s.
@@ -32,31 +34,15 @@ ACTION_RATE_LIMITS: dict[str, float] = {
 }
 DEFAULT_RATE_LIMIT = 20.0
 
-# SDK client class per service: (module, class name).
-SDK_CLIENTS: dict[str, tuple[str, str]] = {
-    "cam": ("tencentcloud.cam.v20190116.cam_client", "CamClient"),
-    "cvm": ("tencentcloud.cvm.v20170312.cvm_client", "CvmClient"),
-    "cbs": ("tencentcloud.cbs.v20170312.cbs_client", "CbsClient"),
-    "vpc": ("tencentcloud.vpc.v20170312.vpc_client", "VpcClient"),
-    "cdb": ("tencentcloud.cdb.v20170320.cdb_client", "CdbClient"),
-    "dasb": ("tencentcloud.dasb.v20191018.dasb_client", "DasbClient"),
-    "cloudaudit": ("tencentcloud.cloudaudit.v20190319.cloudaudit_client", "CloudauditClient"),
-    "region": ("tencentcloud.region.v20220627.region_client", "RegionClient"),
-    "sts": ("tencentcloud.sts.v20180813.sts_client", "StsClient"),
-}
-
 _THROTTLED = re.compile(r"^RequestLimitExceeded")
 _TRANSIENT_CODES = frozenset({"InternalError", "ServerNetworkError", "ClientNetworkError", "MalformedResponse",
                               "ServiceUnavailable", "RequestTimeout"})
+DEADLINE_EXCEEDED = "DeadlineExceeded"
 _KEY_LIKE = re.compile(r"AKID[A-Za-z0-9]{8,}")
 
 
 def rate_limit(service: str, action: str) -> float:
     return ACTION_RATE_LIMITS.get(f"{service}:{action}", SERVICE_RATE_LIMITS.get(service, DEFAULT_RATE_LIMIT))
-
-
-class ReadOnlyViolation(Exception):
-    """A collector asked for an action that is not on the read-only list; nothing was sent."""
 
 
 @dataclass(frozen=True)
@@ -201,14 +187,15 @@ class ApiClient:
     """Reads one account's API 3.0 data. Thread-safe: each thread keeps its own SDK clients (and HTTP session)."""
 
     def __init__(self, secrets: Secrets, account: str = "", *, endpoint: Endpoint | None = None,
-                 limiter: RateLimiter | None = None, retry: RetryPolicy | None = None, timeout: float = 20.0,
-                 stats: CallStats | None = None, seed: int | None = None) -> None:
+                 limiter: RateLimiter | None = None, retry: RetryPolicy | None = None, timeout: float = READ_TIMEOUT,
+                 stats: CallStats | None = None, seed: int | None = None, budget: RunBudget | None = None) -> None:
         self.secrets = secrets
         self.account = account
         self.endpoint = endpoint or Endpoint()
         self.limiter = limiter or RateLimiter()
         self.retry = retry or RetryPolicy()
-        self.timeout = timeout
+        self.timeout = timeout  # the wait for each next byte; the whole call is bounded by `budget`
+        self.budget = budget or RunBudget(run_seconds=None)
         self.stats = stats or CallStats()
         self._local = threading.local()
         self._rng = random.Random(seed)
@@ -217,22 +204,40 @@ class ApiClient:
     # -- the one door every request passes ------------------------------------------------------------------------
 
     def call(self, service: str, action: str, params: dict[str, Any] | None = None, region: str = "") -> dict[str, Any]:
-        """The `Response` object of one read, after rate limiting and retries; raises CallError when it failed."""
+        """The `Response` object of one read, after rate limiting and retries; raises CallError when it failed.
+
+        Every attempt and pause of one call ends by the call's deadline (its own budget, its service's, the run's):
+        a server that never answers, or answers a byte at a time, costs at most that long.
+        """
         if not is_read_action(service, action):
             raise ReadOnlyViolation(f"{service}:{action} is not a read-only action; dr-audit never sends it")
         key = f"{service}:{action}"
+        started = time.monotonic()
+        try:
+            deadline = self.budget.call_deadline(self.account, service)
+        except BudgetSpent as spent:
+            raise self._error(service, action, region, DEADLINE_EXCEEDED, spent.reason) from None
         attempt = 0
         while True:
             self.limiter.acquire(self.account, service, action)
+            if time.monotonic() >= deadline:
+                raise self._error(service, action, region, DEADLINE_EXCEEDED,
+                                  self.budget.spent_reason(self.account, service, started))
             self.stats.count(key, retry=attempt > 0)
             try:
-                return self._send(service, action, params or {}, region)
+                with deadline_at(deadline):
+                    return self._send(service, action, params or {}, region)
             except CallError as error:
                 attempt += 1
+                if time.monotonic() >= deadline:  # the answer did not come in time: say so, not the socket's words
+                    raise self._error(service, action, region, DEADLINE_EXCEEDED,
+                                      self.budget.spent_reason(self.account, service, started)) from None
                 if not error.transient or attempt >= self.retry.max_attempts:
                     raise
                 with self._rng_lock:
                     pause = self.retry.delay(attempt - 1, self._rng)
+                if time.monotonic() + pause >= deadline:  # no time left for another try
+                    raise
                 time.sleep(pause)
 
     def _send(self, service: str, action: str, params: dict[str, Any], region: str) -> dict[str, Any]:
@@ -250,6 +255,9 @@ class ApiClient:
             raise self._error(service, action, region, "MalformedResponse", f"answer is not JSON ({exc.msg})") from None
         except (KeyError, TypeError, ValueError) as exc:
             raise self._error(service, action, region, "MalformedResponse", f"{type(exc).__name__}: {exc}") from None
+        except DeadlinePassed:
+            raise self._error(service, action, region, "ClientNetworkError", "the answer did not arrive in time") \
+                from None
         except OSError as exc:
             raise self._error(service, action, region, "ClientNetworkError", str(exc)) from None
         response = answer.get("Response") if isinstance(answer, dict) else None
@@ -274,17 +282,8 @@ class ApiClient:
         return found
 
     def _new_sdk_client(self, service: str, region: str) -> Any:
-        from tencentcloud.common.credential import Credential
-        from tencentcloud.common.profile.client_profile import ClientProfile
-        from tencentcloud.common.profile.http_profile import HttpProfile
-
-        module_name, class_name = SDK_CLIENTS[service]
-        client_class = getattr(importlib.import_module(module_name), class_name)
-        http = HttpProfile(reqTimeout=self.timeout, keepAlive=True, **self.endpoint.http_profile_args())
-        # disable_region_breaker=True and no retryer: both are done here instead (see the module docstring).
-        profile = ClientProfile(httpProfile=http, disable_region_breaker=True, language="en-US")
-        credential = Credential(self.secrets.secret_id, self.secrets.secret_key, self.secrets.token)
-        return client_class(credential, region, profile)
+        return api_client(service, region, self.secrets, self.endpoint.http_profile_args(),
+                          Timeouts(read=self.timeout))
 
     # -- paging helpers -------------------------------------------------------------------------------------------
 
@@ -296,7 +295,7 @@ class ApiClient:
             page_params = {**params, "Offset": str(offset) if as_strings else offset,
                            "Limit": str(limit) if as_strings else limit}
             response = self.call(service, action, page_params, region)
-            items = response.get(list_key) or []
+            items = _listed(response, list_key, service, action, region, total_key)
             yield from items
             offset += len(items)
             if _last_page(items, offset, limit, response.get(total_key)):
@@ -309,12 +308,20 @@ class ApiClient:
         page, seen = 1, 0
         while True:
             response = self.call(service, action, {**params, page_key: page, size_key: size}, region)
-            items = response.get(list_key) or []
+            items = _listed(response, list_key, service, action, region, total_key)
             yield from items
             seen += len(items)
             if _last_page(items, seen, size, response.get(total_key)):
                 return
             page += 1
+
+
+def _listed(response: dict[str, Any], list_key: str, service: str, action: str, region: str,
+            total_key: str) -> list[Any]:
+    """A page's items; an answer without its list field raises MissingField (a CallError), never reads as empty."""
+    from .answers import listed  # answers builds on CallError, defined here
+
+    return listed(response, list_key, service, action, region, total_key)
 
 
 def _last_page(items: list[Any], seen: int, size: int, total: Any) -> bool:

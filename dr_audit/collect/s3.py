@@ -1,8 +1,8 @@
 """COS buckets (through COS's S3-compatible API) and off-site copies in another cloud, read with boto3.
 
-Every boto3 client here refuses any operation off the read-only list before it is sent (a botocore event hook), is
-path-style, and has its own timeouts and botocore's "standard" retries (which, unlike the Tencent SDK's retryer,
-do not keep stale errors). Object contents are never read: off-site buckets are only listed, for key times.
+Every boto3 client here comes from the guarded factory (`clients.py`): it refuses any operation not declared for its
+kind before it is sent, is path-style, and keeps each call within its deadline. Object contents are never read:
+off-site buckets are only listed, for key times.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from ..estate import (
     Bucket,
@@ -25,9 +25,10 @@ from ..estate import (
     ReplicationRule,
     Transition,
 )
-from ..readonly import is_read_operation
 from ..scope import OffsiteTarget
-from .client import ReadOnlyViolation, Secrets, scrub
+from .client import Secrets, scrub
+from .clients import Timeouts, s3_client
+from .deadline import READ_TIMEOUT, RunBudget
 from .tasks import TaskGroup
 from .tencent.common import AccountRun, Harvest, fit, mark_unreadable
 
@@ -56,27 +57,10 @@ class S3ReadError(Exception):
             f"s3:{self.operation} failed: {self.code}"
 
 
-def make_client(target: str, endpoint_url: str, region: str, secrets: Secrets | None, timeout: float = 20.0) -> Any:
-    """A path-style boto3 S3 client that can only send the read operations allowed for `target` (cos/offsite)."""
-    import boto3
-    from botocore.config import Config
-
-    config = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 4},
-                    connect_timeout=timeout, read_timeout=timeout, signature_version="s3v4",
-                    max_pool_connections=32)
-    credentials: dict[str, Any] = {}
-    if secrets is not None:
-        credentials = {"aws_access_key_id": secrets.secret_id, "aws_secret_access_key": secrets.secret_key,
-                       "aws_session_token": secrets.token}
-    client = boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region, config=config,
-                                            **credentials)
-
-    def guard(model: Any = None, **_: Any) -> None:
-        name = getattr(model, "name", "")
-        if not is_read_operation(target, name):
-            raise ReadOnlyViolation(f"s3:{name} is not a read-only operation; dr-audit never sends it")
-
-    client.meta.events.register("before-parameter-build.s3", guard)
+def make_client(target: Literal["cos", "offsite"], endpoint_url: str, region: str, secrets: Secrets | None,
+                timeout: float = READ_TIMEOUT, budget: RunBudget | None = None, account: str = "") -> Any:
+    """A guarded, deadline-bound S3 client for COS (`target` "cos") or an off-site copy ("offsite")."""
+    client = s3_client(target, endpoint_url, region, secrets, Timeouts(read=timeout), budget, account)
     if target == "cos":
         client.meta.events.register("before-sign.s3.ListBuckets", _add_marker)
         client.meta.events.register("after-call.s3.ListBuckets", _cos_listing)
@@ -163,11 +147,12 @@ class CosSource:
 
 
 class CosCollector:
-    def __init__(self, run: AccountRun, source: CosSource, timeout: float = 20.0) -> None:
+    def __init__(self, run: AccountRun, source: CosSource, timeout: float = READ_TIMEOUT) -> None:
         self.run = run
         self.source = source
         self.secrets = run.client.secrets
         self.timeout = timeout
+        self.budget = run.client.budget  # COS shares the account's run budget
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -177,7 +162,7 @@ class CosCollector:
             if found is None:
                 endpoint = self.source.for_region(region) if region else self.source.for_service()
                 found = self._clients[region] = make_client("cos", endpoint, region or "ap-guangzhou", self.secrets,
-                                                            self.timeout)
+                                                            self.timeout, self.budget, self.run.account)
             return found
 
     def collect(self) -> None:
@@ -413,12 +398,13 @@ class OffsiteCollector:
     storage class from a full listing (pages of ListObjectsV2; contents are never read)."""
 
     def __init__(self, tasks: TaskGroup, harvest: Harvest, target: OffsiteTarget, secrets: Secrets | None = None,
-                 timeout: float = 20.0) -> None:
+                 timeout: float = READ_TIMEOUT, budget: RunBudget | None = None) -> None:
         self.tasks = tasks
         self.harvest = harvest
         self.target = target
         self.secrets = secrets if secrets is not None else offsite_secrets(target)
         self.timeout = timeout
+        self.budget = budget
 
     @property
     def account(self) -> str:
@@ -435,7 +421,8 @@ class OffsiteCollector:
                                  operation=operation, code=code, message=message))
 
     def read(self) -> None:
-        client = make_client("offsite", self.target.endpoint_url, self.target.region, self.secrets, self.timeout)
+        client = make_client("offsite", self.target.endpoint_url, self.target.region, self.secrets, self.timeout,
+                             self.budget, self.account)
         try:
             read(client, "HeadBucket", self.secrets, Bucket=self.target.bucket)
         except S3ReadError as error:

@@ -291,18 +291,13 @@ class S3Reader:
     def _client(self, region: str) -> Any:
         region = region or self.default_region
         if region not in self._clients:
-            import boto3
-            from botocore.config import Config
+            # The guarded factory: only the drill's metadata reads (ListObjectsV2, HeadObject) can leave it.
+            from ..collect.client import Secrets
+            from ..collect.clients import s3_client
 
-            kwargs: dict[str, Any] = {}
-            if self.credentials is not None:
-                kwargs = {"aws_access_key_id": self.credentials[0], "aws_secret_access_key": self.credentials[1],
-                          "aws_session_token": self.credentials[2]}
+            secrets = Secrets(*self.credentials) if self.credentials is not None else None
             endpoint = self.endpoint_url or f"https://cos.{region}.myqcloud.com"
-            config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"},
-                            connect_timeout=5, read_timeout=15)
-            self._clients[region] = boto3.client("s3", region_name=region, endpoint_url=endpoint, config=config,
-                                                 **kwargs)
+            self._clients[region] = s3_client("drill", endpoint, region, secrets)
         return self._clients[region]
 
     def list_objects(self, bucket: str, region: str, *, prefix: str = "", pages: int = 1) -> list[dict[str, Any]]:

@@ -114,6 +114,16 @@ class EmulatedCloud:
     def requests(self) -> list[RecordedCall]:
         return self.front.requests
 
+    def seen_actions(self) -> set[str]:
+        """Every CAM action this cloud was asked to authorise: API 3.0 `name/<service>:<Action>`, and COS requests
+        (the emulator's own seeding aside) as the COS CAM action of their S3 operation."""
+        from .cos import cam_action
+
+        seen = {f"name/{call.service}:{call.action}" for call in self.front.requests if call.service and call.action}
+        if self._cos is not None:
+            seen.update(f"name/cos:{cam_action(operation)}" for operation in self._cos.requests)
+        return seen
+
     @property
     def faults(self) -> Faults:
         return self.front.faults

@@ -60,6 +60,7 @@ class MotoS3:
                 pass  # the emulator never prints
 
         self.resolve = resolve or (lambda key: None)
+        self.requests: list[str] = []  # the S3 operation of every request but the emulator's own seeding
         self.account = _next_account()  # the moto account of the first (or only) Tencent account
         self.moto_accounts: dict[str, str] = {}  # Tencent account -> moto account
         self._lock = threading.Lock()
@@ -68,6 +69,8 @@ class MotoS3:
 
         def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             account = self._request_account(environ)
+            if not _seeding(environ):
+                self.requests.append(s3_operation(environ))
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
             path = environ.get("PATH_INFO") or "/"
             if path == "/":
@@ -168,6 +171,48 @@ class MotoS3:
         for account in {self.account, *self.moto_accounts.values()}:
             with contextlib.suppress(Exception):  # best effort: the server is gone either way
                 self.backend(account).reset()
+
+
+# How COS authorises a request (its CAM action), by S3 operation: the cloud's side of `auditor-policy`.
+COS_CAM_ACTIONS: dict[str, str] = {
+    "ListBuckets": "GetService", "HeadBucket": "HeadBucket", "ListObjects": "GetBucket", "ListObjectsV2": "GetBucket",
+    "GetBucketVersioning": "GetBucketVersioning", "GetBucketReplication": "GetBucketReplication",
+    "GetBucketLifecycleConfiguration": "GetBucketLifecycle", "GetObjectLockConfiguration":
+    "GetBucketObjectLockConfiguration", "GetBucketAcl": "GetBucketACL", "GetBucketPolicy": "GetBucketPolicy",
+    "GetBucketTagging": "GetBucketTagging", "GetBucketLogging": "GetBucketLogging", "GetBucketLocation":
+    "GetBucketLocation", "HeadObject": "HeadObject", "GetObject": "GetObject",
+}
+_BUCKET_SUBRESOURCES = {"versioning": "BucketVersioning", "replication": "BucketReplication",
+                        "lifecycle": "BucketLifecycleConfiguration", "object-lock": "ObjectLockConfiguration",
+                        "acl": "BucketAcl", "policy": "BucketPolicy", "tagging": "BucketTagging",
+                        "logging": "BucketLogging", "location": "BucketLocation"}
+
+
+def s3_operation(environ: dict[str, Any]) -> str:
+    """The S3 operation a request asks for, from its method, path and query (e.g. `GetBucketVersioning`)."""
+    method = str(environ.get("REQUEST_METHOD") or "GET").upper()
+    parts = (environ.get("PATH_INFO") or "/").strip("/").split("/", 1)
+    query = {pair.split("=", 1)[0] for pair in str(environ.get("QUERY_STRING") or "").split("&") if pair}
+    verb = {"GET": "Get", "HEAD": "Head", "PUT": "Put", "DELETE": "Delete", "POST": "Post"}.get(method, method)
+    if not parts[0]:
+        return "ListBuckets" if method == "GET" else f"{verb}Service"
+    if len(parts) == 1 or not parts[1]:
+        for name, resource in _BUCKET_SUBRESOURCES.items():
+            if name in query:
+                return f"{verb}{resource}"
+        if method == "GET":
+            return "ListObjectsV2" if "list-type" in query else "ListObjects"
+        return f"{verb}Bucket"
+    return f"{verb}Object{'Acl' if 'acl' in query else ''}"
+
+
+def cam_action(operation: str) -> str:
+    """The COS CAM action authorising an S3 operation; an operation COS has no read for keeps its own name."""
+    return COS_CAM_ACTIONS.get(operation, operation)
+
+
+def _seeding(environ: dict[str, Any]) -> bool:
+    return f"Credential={SEED_KEY_ID}" in str(environ.get("HTTP_AUTHORIZATION", ""))
 
 
 def _creates_bucket(environ: dict[str, Any]) -> bool:

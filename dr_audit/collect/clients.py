@@ -1,0 +1,161 @@
+"""The one place dr-audit makes clients that reach a cloud: Tencent Cloud API 3.0, COS, off-site S3 and drill reads.
+
+Each client refuses any action its kind does not declare in `readonly.py` before anything is signed or sent, and
+every connection it opens keeps the calling thread's deadline (`deadline.py`), so a silent or trickling server costs
+a bounded time. Nothing else in the package constructs an SDK, boto3 or botocore client (a test reads the source).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..readonly import ClientKind, allowed_operations, is_read_action
+from .deadline import CONNECT_TIMEOUT, READ_TIMEOUT, RunBudget, deadline_pool, set_deadline
+
+if TYPE_CHECKING:
+    from .client import Secrets
+
+# SDK client class per service: (module, class name).
+SDK_CLIENTS: dict[str, tuple[str, str]] = {
+    "cam": ("tencentcloud.cam.v20190116.cam_client", "CamClient"),
+    "cvm": ("tencentcloud.cvm.v20170312.cvm_client", "CvmClient"),
+    "cbs": ("tencentcloud.cbs.v20170312.cbs_client", "CbsClient"),
+    "vpc": ("tencentcloud.vpc.v20170312.vpc_client", "VpcClient"),
+    "cdb": ("tencentcloud.cdb.v20170320.cdb_client", "CdbClient"),
+    "dasb": ("tencentcloud.dasb.v20191018.dasb_client", "DasbClient"),
+    "cloudaudit": ("tencentcloud.cloudaudit.v20190319.cloudaudit_client", "CloudauditClient"),
+    "region": ("tencentcloud.region.v20220627.region_client", "RegionClient"),
+    "sts": ("tencentcloud.sts.v20180813.sts_client", "StsClient"),
+}
+
+
+class ReadOnlyViolation(Exception):
+    """A caller asked for an action its client kind does not declare; nothing was sent."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long one request may wait to connect and for each next byte (the total is the thread's deadline)."""
+
+    connect: float = CONNECT_TIMEOUT
+    read: float = READ_TIMEOUT
+
+
+# -- Tencent Cloud API 3.0 ----------------------------------------------------------------------------------------
+
+def api_client(service: str, region: str, secrets: Secrets, endpoint_args: dict[str, str],
+               timeouts: Timeouts | None = None) -> Any:
+    """An SDK client for one service and region, guarded and with deadline-aware connections."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from tencentcloud.common.credential import Credential
+    from tencentcloud.common.profile.client_profile import ClientProfile
+    from tencentcloud.common.profile.http_profile import HttpProfile
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    timeouts = timeouts or Timeouts()
+    module_name, class_name = SDK_CLIENTS[service]
+    client_class = getattr(importlib.import_module(module_name), class_name)
+    http = HttpProfile(reqTimeout=timeouts.read, keepAlive=True, **endpoint_args)
+    # disable_region_breaker=True and no retryer: the client layer retries (see client.py).
+    profile = ClientProfile(httpProfile=http, disable_region_breaker=True, language="en-US")
+    credential = Credential(secrets.secret_id, secrets.secret_key, secrets.token)
+    client = client_class(credential, region, profile)
+
+    class DeadlineAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": deadline_pool(HTTPConnectionPool),
+                                                       "https": deadline_pool(HTTPSConnectionPool)}
+
+    session = client.request.conn._session
+    assert isinstance(session, requests.Session)
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, DeadlineAdapter())
+    # The SDK's one timeout is both the connect and the read timeout: give each its own.
+    client.request.conn.timeout = (timeouts.connect, timeouts.read)
+    signer = client._build_req_inter
+
+    def guarded(action: str, params: Any, req_inter: Any, options: Any = None) -> Any:
+        # Every way the SDK sends (call, call_json, call_octet_stream...) builds its request here first.
+        if not is_read_action(service, action):
+            raise ReadOnlyViolation(f"{service}:{action} is not a declared read; dr-audit never sends it")
+        return signer(action, params, req_inter, options)
+
+    client._build_req_inter = guarded
+    return client
+
+
+# -- S3-compatible: COS, off-site copies, drill reads -------------------------------------------------------------
+
+@functools.cache
+def _deadline_error() -> type[Exception]:
+    """Raised before an S3 request when its call's time is spent: a botocore error, so readers report it as one."""
+    from botocore.exceptions import BotoCoreError
+
+    class DeadlineExceeded(BotoCoreError):
+        fmt = "{reason}"
+
+    return DeadlineExceeded
+
+
+def s3_client(kind: ClientKind, endpoint_url: str, region: str, secrets: Secrets | None,
+              timeouts: Timeouts | None = None, budget: RunBudget | None = None, account: str = "") -> Any:
+    """A path-style boto3 S3 client that can only send the operations declared for `kind` (cos/offsite/drill).
+
+    Retries are botocore's "standard" mode (which, unlike the Tencent SDK's retryer, keeps no stale error), and
+    every attempt of one call shares the call's deadline: a silent endpoint is not retried past it.
+    """
+    import boto3
+    from botocore.awsrequest import AWSHTTPConnectionPool, AWSHTTPSConnectionPool
+    from botocore.config import Config
+
+    timeouts = timeouts or Timeouts()
+    budget = budget or RunBudget(run_seconds=None)
+    allowed = allowed_operations(kind)
+    config = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 3},
+                    connect_timeout=timeouts.connect, read_timeout=timeouts.read, signature_version="s3v4",
+                    max_pool_connections=32)
+    credentials: dict[str, Any] = {}
+    if secrets is not None:
+        credentials = {"aws_access_key_id": secrets.secret_id, "aws_secret_access_key": secrets.secret_key,
+                       "aws_session_token": secrets.token}
+    client = boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region, config=config,
+                                            **credentials)
+    session = client._endpoint.http_session
+    pools = {"http": deadline_pool(AWSHTTPConnectionPool), "https": deadline_pool(AWSHTTPSConnectionPool)}
+    session._pool_classes_by_scheme = pools
+    session._manager.pool_classes_by_scheme = pools
+    exceeded = _deadline_error()
+    service = "offsite" if kind == "offsite" else "cos"
+
+    def guard(model: Any = None, **_: Any) -> None:
+        name = getattr(model, "name", "")
+        if name not in allowed:
+            raise ReadOnlyViolation(f"s3:{name} is not a declared {kind} read; dr-audit never sends it")
+
+    def start_call(context: Any = None, **_: Any) -> None:
+        from .deadline import BudgetSpent
+
+        try:
+            deadline = budget.call_deadline(account, service)
+        except BudgetSpent as spent:
+            raise exceeded(reason=spent.reason) from None
+        if context is not None:
+            context["dr_audit_deadline"] = (time.monotonic(), deadline)
+
+    def before_send(request: Any = None, **_: Any) -> None:
+        started, deadline = (request.context.get("dr_audit_deadline") if request is not None else None) or (
+            time.monotonic(), None)
+        if deadline is not None and time.monotonic() >= deadline:
+            raise exceeded(reason=budget.spent_reason(account, service, started))
+        set_deadline(deadline)
+
+    client.meta.events.register("before-parameter-build.s3", guard)
+    client.meta.events.register("before-call.s3", start_call)
+    client.meta.events.register("before-send.s3", before_send)
+    return client
