@@ -59,11 +59,22 @@ def list_command(store: HistoryStore, fmt: str) -> str:
     headers = ["id", "kind", "started", "RTO (min)", "RPO (min)", "signed off", "integrity"]
 
     def objective(measured: Any, target: Any) -> str:
-        return f"{'?' if measured is None else f'{measured:g}'}/{target:g}"
+        return "/".join("?" if value is None else f"{value:g}" for value in (measured, target))
 
-    table = [[r["id"], r["kind"], r["started_at"], objective(r["rto_measured_minutes"], r["rto_target_minutes"]),
-              objective(r["rpo_measured_minutes"], r["rpo_target_minutes"]), r["signed_off_at"] or "no",
-              "intact" if r["intact"] else "TAMPERED"] for r in rows]
+    def signed_off(row: dict[str, Any]) -> str:
+        if not row["signed_off_at"]:
+            return "no"
+        return f"{row['signed_off_at']} FAILED" if row.get("failed_steps") else row["signed_off_at"]
+
+    def integrity(row: dict[str, Any]) -> str:
+        if not row["intact"]:
+            return "TAMPERED"
+        return "UNREADABLE" if row.get("problem") else "intact"
+
+    table = [[r["id"], r["kind"] or "?", r["started_at"] or "?",
+              objective(r["rto_measured_minutes"], r["rto_target_minutes"]),
+              objective(r["rpo_measured_minutes"], r["rpo_target_minutes"]), signed_off(r),
+              integrity(r)] for r in rows]
     widths = [max(len(str(x)) for x in column) for column in zip(headers, *table, strict=False)]
     lines = ["  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip()
              for line in [headers, *table]]
