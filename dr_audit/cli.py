@@ -136,6 +136,10 @@ def run(
     history_url: HistoryUrlOption = None,
     checks_dir: ChecksDirOption = None,
     only: OnlyOption = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="Seconds the whole collection may take; what is not read by then is ERROR "
+                                        "[1800].", min=1)
+    ] = None,
 ) -> None:
     """Audit an estate (live, a saved snapshot, or the demo) against a promise pack."""
     from .findings import Severity
@@ -148,7 +152,7 @@ def run(
         cos_endpoint_url=cos_endpoint_url, from_snapshot=from_snapshot, save_snapshot=save_snapshot, demo=demo,
         scenario=scenario, formats=formats, output=output, output_dir=output_dir, fail_on=Severity(fail_on.value),
         waivers=waivers, baseline=baseline, history=history, history_url=history_url, checks_dirs=checks_dir or [],
-        only=only or [], colour=_colour(),
+        only=only or [], colour=_colour(), timeout=timeout,
         progress=sys.stderr.isatty() and not os.environ.get("CI") and not (formats == ["json"] and output is None),
     )
     _finish(execute(options))

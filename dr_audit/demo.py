@@ -19,7 +19,7 @@ DEMO_OFFSITE_KEY = "demo-offsite-key"
 def demo_estate(options: RunOptions) -> Estate:
     scenario = build(options.scenario)
     from .collect.client import Secrets
-    from .collect.live import CollectConfig, collect, pack_offsite_targets
+    from .collect.live import CollectConfig, collect, pack_offsite_targets, run_timeout
     from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud
 
     with EmulatedCloud(scenario) as cloud:
@@ -29,7 +29,7 @@ def demo_estate(options: RunOptions) -> Estate:
         config = CollectConfig(endpoint_url=cloud.endpoint_url, cos_endpoint_url=cloud.cos_endpoint_url,
                                regions=list(options.regions), offsite_targets=targets,
                                offsite_secrets=Secrets(DEMO_OFFSITE_KEY, DEMO_OFFSITE_KEY), progress=options.progress,
-                               source="demo")
+                               source="demo", run_timeout=run_timeout(options))
         estate = collect([Secrets(DEMO_SECRET_ID, DEMO_SECRET_KEY)], config)
     estate.drills = scenario.drills.model_copy(deep=True)
     return estate

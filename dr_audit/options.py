@@ -36,3 +36,4 @@ class RunOptions:
     only: list[str] = field(default_factory=list)  # run just these check ids
     colour: bool = False
     progress: bool = False
+    timeout: float | None = None  # seconds the whole collection may take (`run --timeout`); None: the default

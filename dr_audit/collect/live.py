@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from ..estate import Estate, Gap, mask_key_id
 from ..scope import OffsiteTarget
 from .client import ApiClient, CallError, CallStats, Endpoint, RateLimiter, RetryPolicy, Secrets, scrub
+from .deadline import CALL_BUDGET, DEFAULT_RUN_TIMEOUT, READ_TIMEOUT, RunBudget
 from .tasks import TaskGroup
 
 if TYPE_CHECKING:
@@ -38,10 +39,18 @@ class CollectConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     rate_limits: bool = True
     rate_share: float = 1.0
-    timeout: float = 20.0
+    timeout: float = READ_TIMEOUT  # per request: the wait for each next byte
+    run_timeout: float | None = DEFAULT_RUN_TIMEOUT  # the whole collection (`run --timeout`); None: unbounded
+    service_timeout: float | None = None  # each (account, service), from its first call
+    call_budget: float = CALL_BUDGET  # one call, every attempt and pause included
     workers_per_lane: int = 16
     progress: bool = False
     source: Literal["live", "demo"] = "live"
+
+    def budget(self) -> RunBudget:
+        """A fresh clock for one collection under these limits."""
+        return RunBudget(run_seconds=self.run_timeout, service_seconds=self.service_timeout,
+                         call_seconds=self.call_budget)
 
 
 def collect_live(options: RunOptions) -> Estate:
@@ -50,13 +59,14 @@ def collect_live(options: RunOptions) -> Estate:
 
     config = CollectConfig(endpoint_url=options.endpoint_url, cos_endpoint_url=options.cos_endpoint_url,
                            regions=list(options.regions), offsite_targets=pack_offsite_targets(options),
-                           progress=options.progress)
+                           progress=options.progress, run_timeout=run_timeout(options))
     base = base_secrets(options.profile)
     if not options.role_arns:
         return collect([base], config)
     stats = CallStats()
+    budget = config.budget()  # assuming the roles counts against the run's time too
     assumer = ApiClient(base, endpoint=Endpoint(config.endpoint_url), retry=config.retry, timeout=config.timeout,
-                        stats=stats)
+                        stats=stats, budget=budget)
     keys: list[Secrets] = []
     unavailable: list[RoleUnavailable] = []
     for arn in options.role_arns:
@@ -64,12 +74,17 @@ def collect_live(options: RunOptions) -> Estate:
             keys.append(assume_role(assumer, arn))
         except RoleUnavailable as exc:  # denied or unreachable: that account is unread, the others still count
             unavailable.append(exc)
-    estate = collect(keys, config)
+    estate = collect(keys, config, budget=budget)
     for failed in unavailable:
         record_unreadable_account(estate, failed.account, failed.error,
                                   f"the role {failed.role_arn} could not be assumed: {failed.error.message}")
     estate.gaps.sort(key=lambda g: (g.account, g.service, g.region, g.operation))
     return estate
+
+
+def run_timeout(options: RunOptions) -> float | None:
+    """The whole collection's time: `--timeout`, else the default."""
+    return options.timeout if options.timeout is not None else DEFAULT_RUN_TIMEOUT
 
 
 def pack_offsite_targets(options: RunOptions) -> list[OffsiteTarget]:
@@ -79,13 +94,15 @@ def pack_offsite_targets(options: RunOptions) -> list[OffsiteTarget]:
     return list(load_scope(options.pack).offsite_targets)
 
 
-def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats | None = None) -> Estate:
+def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats | None = None,
+            budget: RunBudget | None = None) -> Estate:
     """Read every account (concurrently) into one Estate."""
     from .s3 import CosCollector, CosSource, OffsiteCollector, resolve_destination_regions
     from .tencent import cam, cbs, cdb, cloudaudit, cvm, dasb, vpc
     from .tencent.common import AccountRun, Harvest
 
     stats = stats or CallStats()
+    budget = budget or config.budget()  # one clock for every account, service and target of this collection
     limiter = RateLimiter(share=config.rate_share, enabled=config.rate_limits)
     # Every service is covered; drills are filled from the history store by the runner (or the demo scenario).
     estate = Estate(source=config.source, collected_at=datetime.now(UTC).replace(microsecond=0))
@@ -96,7 +113,7 @@ def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats 
 
     def start_account(secrets: Secrets, where: AccountProgress) -> None:
         client = ApiClient(secrets, endpoint=Endpoint(config.endpoint_url), limiter=limiter, retry=config.retry,
-                           timeout=config.timeout, stats=stats)
+                           timeout=config.timeout, stats=stats, budget=budget)
         account = identify(client, harvest)
         if account is None:
             return
@@ -128,7 +145,7 @@ def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats 
                             on_crash=partial(account_crashed, harvest, secrets, where))
             # Off-site targets belong to the pack, not to an account: read once, alongside the accounts.
             for target in config.offsite_targets:
-                OffsiteCollector(tasks, harvest, target, config.offsite_secrets, config.timeout).collect()
+                OffsiteCollector(tasks, harvest, target, config.offsite_secrets, config.timeout, budget).collect()
             tasks.wait(tick=tick)
         finally:
             tasks.close()
