@@ -199,8 +199,8 @@ def parse_html(text: str) -> _Collector:
 
 
 MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")  # raw HTML would pass through: we look for it
-MARKDOWN_TAGS = {"h1", "h2", "p", "strong", "em", "code", "table", "thead", "tbody", "tr", "th", "td", "ul", "li",
-                 "br"}
+MARKDOWN_TAGS = {"h1", "h2", "h3", "h4", "p", "strong", "em", "code", "pre", "hr", "table", "thead", "tbody", "tr",
+                 "th", "td", "ul", "ol", "li", "br"}
 
 
 def assert_markdown_without_html(text: str) -> _Collector:
