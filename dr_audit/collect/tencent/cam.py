@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Literal
 
 from ...estate import AccessKey, CamAccount, CamGroup, CamPolicy, CamRole, CamUser, mask_key_id
+from ..answers import MissingField, listed, require, require_object
 from ..client import CallError
-from .common import AccountRun, beijing_time, items, lane, mark_unreadable, text
+from .common import AccountRun, ImplausibleValue, beijing_time, epoch_time, lane, mark_unreadable, text
 
 SERVICE = "cam"
 REGION = ""  # CAM is global
@@ -87,7 +89,10 @@ class CamCollector:
         self.run.harvest.add(self.run.estate.cam.policies, [placeholder])
 
     def _policy(self, policy: CamPolicy) -> None:
-        response = self.client.call(SERVICE, "GetPolicy", {"PolicyId": int(policy.policy_id)})
+        response = require(self.client.call(SERVICE, "GetPolicy", {"PolicyId": int(policy.policy_id)}),
+                           ("PolicyDocument",), SERVICE, "GetPolicy")
+        if not response["PolicyDocument"]:  # every policy has a document: an empty one was not read
+            raise MissingField(SERVICE, "GetPolicy", REGION, "PolicyDocument", " (it is empty)")
         policy.name = text(response.get("PolicyName")) or policy.name
         if response.get("Type") is not None:
             policy.kind = _kind(response.get("Type"))
@@ -107,10 +112,10 @@ class CamCollector:
     def _users(self) -> None:
         response = self.client.call(SERVICE, "ListUsers", {})  # no paging: ListUsers returns every sub-user
         users: list[CamUser] = []
-        for entry in items(response.get("Data")):
-            uin = entry.get("Uin")
-            if uin is None:
-                continue
+        for entry in listed(response, "Data", SERVICE, "ListUsers"):
+            uin = entry.get("Uin") if isinstance(entry, dict) else None
+            if uin is None:  # a user nobody can name cannot be judged, and dropping it would hide it
+                raise MissingField(SERVICE, "ListUsers", REGION, "Data[].Uin")
             users.append(CamUser(account=self.run.account, uin=str(uin), name=text(entry.get("Name")),
                                  console_login=entry.get("ConsoleLogin") in (1, "1", True)))
         self.run.harvest.add(self.run.estate.cam.users, users)
@@ -138,13 +143,13 @@ class CamCollector:
 
     def _user_flags(self, user: CamUser) -> None:
         response = self.client.call(SERVICE, "DescribeSafeAuthFlagColl", {"SubUin": int(user.uin)})
-        user.login_protection = factors(response.get("LoginFlag"))
-        user.action_protection = factors(response.get("ActionFlag"))
+        user.login_protection = factors(require_object(response, "LoginFlag", SERVICE, "DescribeSafeAuthFlagColl"))
+        user.action_protection = factors(require_object(response, "ActionFlag", SERVICE, "DescribeSafeAuthFlagColl"))
 
     def _user_keys(self, user: CamUser) -> None:
         try:
             response = self.client.call(SERVICE, "ListAccessKeys", {"TargetUin": int(user.uin)})
-            user.access_keys = self.keys.add(response.get("AccessKeys"), user)
+            user.access_keys = self.keys.add(listed(response, "AccessKeys", SERVICE, "ListAccessKeys"), user)
         finally:
             self.keys.listed_one()
 
@@ -159,18 +164,24 @@ class CamCollector:
                 self.run.spawn_detail(SERVICE, user, ("last_login_at",), self._last_login, user)
             return
         seen: set[str] = set()
-        for entry in items(response.get("SubAccounts")):
+        for entry in listed(response, "SubAccounts", SERVICE, "DescribeSubAccounts"):
             found = by_uin.get(str(entry.get("Uin")))
-            if found is not None:
-                found.last_login_at = beijing_time(entry.get("LastLoginTime"))
-                seen.add(found.uin)
+            if found is None:
+                continue
+            seen.add(found.uin)
+            if "LastLoginTime" not in entry:  # null is "never"; absent is not known
+                mark_unreadable(found, ("last_login_at",), "cam:DescribeSubAccounts answer has no LastLoginTime",
+                                self.run.harvest.lock)
+                continue
+            found.last_login_at = beijing_time(entry.get("LastLoginTime"))
         for uin, user in by_uin.items():
             if uin not in seen:
                 mark_unreadable(user, ("last_login_at",), "cam:DescribeSubAccounts did not return this user",
                                 self.run.harvest.lock)
 
     def _last_login(self, user: CamUser) -> None:
-        response = self.client.call(SERVICE, "GetUser", {"Name": user.name})
+        response = require(self.client.call(SERVICE, "GetUser", {"Name": user.name}), ("RecentlyLoginTime",),
+                           SERVICE, "GetUser")
         user.last_login_at = beijing_time(response.get("RecentlyLoginTime"))
 
     def _marker(self, resources: list[Any], attributes: tuple[str, ...]) -> Callable[[BaseException], None]:
@@ -208,6 +219,8 @@ class CamCollector:
             role = CamRole(account=self.run.account, role_id=str(entry["RoleId"]), name=text(entry.get("RoleName")),
                            role_type=entry.get("RoleType") or None)
             try:
+                if "PolicyDocument" not in entry:  # empty is "no trust policy"; absent is not known
+                    raise ValueError("answer has no PolicyDocument")
                 role.trust_document = policy_document(entry.get("PolicyDocument"))
             except ValueError as exc:
                 role.unreadable["trust_document"] = f"cam:DescribeRoleList: {exc}"
@@ -234,14 +247,15 @@ class CamCollector:
 
     def _root_flags(self, account: CamAccount) -> None:
         response = self.client.call(SERVICE, "DescribeSafeAuthFlag", {})
-        account.login_protection = factors(response.get("LoginFlag"))
-        account.action_protection = factors(response.get("ActionFlag"))
+        account.login_protection = factors(require_object(response, "LoginFlag", SERVICE, "DescribeSafeAuthFlag"))
+        account.action_protection = factors(require_object(response, "ActionFlag", SERVICE, "DescribeSafeAuthFlag"))
 
     def _root_keys(self, account: CamAccount) -> None:
         try:
             # Without TargetUin, ListAccessKeys answers for the caller: the owner account when run with its keys.
             response = self.client.call(SERVICE, "ListAccessKeys", {})
-            account.root_access_keys = self.keys.add(response.get("AccessKeys"), account)
+            account.root_access_keys = self.keys.add(listed(response, "AccessKeys", SERVICE, "ListAccessKeys"),
+                                                     account)
         finally:
             self.keys.listed_one()
 
@@ -276,14 +290,14 @@ class KeyUsage:
         if last:
             self.flush()
 
-    def add(self, raw_keys: Any, owner: Any) -> list[AccessKey]:
+    def add(self, raw_keys: list[Any], owner: Any) -> list[AccessKey]:
         keys: list[AccessKey] = []
         ready: list[list[tuple[str, AccessKey, Any]]] = []
         with self._lock:
-            for entry in items(raw_keys):
-                secret_id = text(entry.get("AccessKeyId"))
-                if not secret_id:
-                    continue
+            for entry in raw_keys:
+                secret_id = text(entry.get("AccessKeyId")) if isinstance(entry, dict) else ""
+                if not secret_id:  # a key without its id cannot be judged, and dropping it would hide it
+                    raise MissingField(SERVICE, "ListAccessKeys", REGION, "AccessKeys[].AccessKeyId")
                 status: Literal["Active", "Inactive"] = (
                     "Active" if text(entry.get("Status")).lower() == "active" else "Inactive")
                 key = AccessKey(key_id=mask_key_id(secret_id), status=status,
@@ -318,15 +332,30 @@ class KeyUsage:
     def _last_used(self, batch: list[tuple[str, AccessKey, Any]]) -> None:
         response = self.cam.client.call(SERVICE, "GetSecurityLastUsed",
                                         {"SecretIdList": [secret_id for secret_id, _, _ in batch]})
-        rows = {text(row.get("SecretId")): row for row in items(response.get("SecretIdLastUsedRows"))}
+        rows = {text(row.get("SecretId")): row
+                for row in listed(response, "SecretIdLastUsedRows", SERVICE, "GetSecurityLastUsed")
+                if isinstance(row, dict)}
         for secret_id, key, owner in batch:
+            attribute = "root_access_keys" if isinstance(owner, CamAccount) else "access_keys"
             row = rows.get(secret_id)
             if row is None:
-                attribute = "root_access_keys" if isinstance(owner, CamAccount) else "access_keys"
                 mark_unreadable(owner, (attribute,), "cam:GetSecurityLastUsed did not report a key",
                                 self.cam.run.harvest.lock)
                 continue
-            # LastSecretUsedDate (a Unix time) is exact; LastUsedDate is a day, one day late, often null.
-            exact = row.get("LastSecretUsedDate")
-            key.last_used_at = beijing_time(exact) if isinstance(exact, int) and exact > 0 else \
-                beijing_time(row.get("LastUsedDate"))
+            if "LastSecretUsedDate" not in row and "LastUsedDate" not in row:  # null is "never"; absent is unknown
+                mark_unreadable(owner, (attribute,), "cam:GetSecurityLastUsed answer has no LastSecretUsedDate",
+                                self.cam.run.harvest.lock)
+                continue
+            try:
+                key.last_used_at = last_used(row)
+            except ImplausibleValue as exc:
+                mark_unreadable(owner, (attribute,), f"cam:GetSecurityLastUsed {exc}", self.cam.run.harvest.lock)
+
+
+def last_used(row: dict[str, Any]) -> datetime | None:
+    """LastSecretUsedDate (a Unix time, seconds or milliseconds) is exact; LastUsedDate is a day, one day late,
+    often null."""
+    exact = row.get("LastSecretUsedDate")
+    if exact not in (None, 0, "", "0"):
+        return epoch_time(exact, "LastSecretUsedDate")
+    return beijing_time(row.get("LastUsedDate"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...estate import Disk, Snapshot, SnapshotPolicy, SnapshotSchedule
+from ..answers import listed
 from .common import AccountRun, beijing_time, items, optional_int, optional_text, tags, text
 
 SERVICE = "cbs"
@@ -39,7 +40,9 @@ def disks(run: AccountRun, region: str) -> None:
 def bound_policies(run: AccountRun, disk: Disk) -> None:
     response = run.client.call(SERVICE, "DescribeDiskAssociatedAutoSnapshotPolicy", {"DiskId": disk.disk_id},
                                disk.region)
-    disk.policy_ids = [text(p.get("AutoSnapshotPolicyId")) for p in items(response.get("AutoSnapshotPolicySet"))]
+    found = listed(response, "AutoSnapshotPolicySet", SERVICE, "DescribeDiskAssociatedAutoSnapshotPolicy", disk.region,
+                   "TotalCount")
+    disk.policy_ids = [text(p.get("AutoSnapshotPolicyId")) for p in found]
 
 
 def policies(run: AccountRun, region: str) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ...estate import BackupConfig, DrLink, MysqlBackup, MysqlInstance, RemoteBackupConfig, RemoteCopy
+from ..answers import listed, require
 from .common import AccountRun, beijing_time, items, optional_int, optional_text, tags, text
 
 SERVICE = "cdb"
@@ -51,18 +52,22 @@ def instance(account: str, region: str, entry: dict[str, Any]) -> MysqlInstance:
 
 
 def backup_config(run: AccountRun, db: MysqlInstance) -> None:
-    response = run.client.call(SERVICE, "DescribeBackupConfig", {"InstanceId": db.instance_id}, db.region)
+    response = require(run.client.call(SERVICE, "DescribeBackupConfig", {"InstanceId": db.instance_id}, db.region),
+                       ("BackupExpireDays", "BinlogExpireDays"), SERVICE, "DescribeBackupConfig", db.region)
     db.backup_config = BackupConfig(backup_expire_days=optional_int(response.get("BackupExpireDays")),
                                     binlog_expire_days=optional_int(response.get("BinlogExpireDays")),
                                     method=optional_text(response.get("BackupMethod")))
 
 
 def remote_backup(run: AccountRun, db: MysqlInstance) -> None:
-    response = run.client.call(SERVICE, "DescribeRemoteBackupConfig", {"InstanceId": db.instance_id}, db.region)
+    response = require(run.client.call(SERVICE, "DescribeRemoteBackupConfig", {"InstanceId": db.instance_id},
+                                       db.region),
+                       ("RemoteBackupSave", "RemoteBinlogSave", "ExpireDays"), SERVICE, "DescribeRemoteBackupConfig",
+                       db.region)
     db.remote_backup = RemoteBackupConfig(
         backup_enabled=text(response.get("RemoteBackupSave")).lower() == "on",
         binlog_enabled=text(response.get("RemoteBinlogSave")).lower() == "on",
-        regions=[text(r) for r in items(response.get("RemoteRegion"))],
+        regions=[text(r) for r in listed(response, "RemoteRegion", SERVICE, "DescribeRemoteBackupConfig", db.region)],
         expire_days=optional_int(response.get("ExpireDays")),
     )
 

@@ -16,12 +16,44 @@ from ..tasks import TaskGroup
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
+# Unix times from the API are plausible between these (seconds); anything outside is a unit or data error.
+EARLIEST_EPOCH = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp())
+LATEST_EPOCH = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp())
+MILLISECONDS_FROM = 100_000_000_000  # as seconds that is the year 5138: a value this large counts milliseconds
+
+
+class ImplausibleValue(ValueError):
+    """A value outside its physical range: unknown, so whatever it decides is unknown too."""
+
+    def __init__(self, field: str, value: Any, why: str) -> None:
+        super().__init__(f"{field}={value!r} {why}")
+        self.field, self.value = field, value
+
+
+def epoch_time(value: Any, field: str = "time") -> datetime | None:
+    """An integer Unix time, in seconds or milliseconds by its magnitude (the API documents an integer, not its
+    unit). 0 is None (never); a negative, fractional-nonsense or out-of-range value raises ImplausibleValue."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ImplausibleValue(field, value, "is not a Unix time")
+    if isinstance(value, str):
+        if not value.strip().isdigit():
+            raise ImplausibleValue(field, value, "is not a Unix time")
+        value = int(value.strip())
+    if value == 0:
+        return None
+    seconds = value / 1000 if value >= MILLISECONDS_FROM else value
+    if not EARLIEST_EPOCH <= seconds < LATEST_EPOCH:
+        raise ImplausibleValue(field, value, "is not a plausible Unix time in seconds or milliseconds")
+    return datetime.fromtimestamp(seconds, UTC)
+
+
 def beijing_time(value: Any) -> datetime | None:
-    """A Tencent time as aware UTC. Strings without a zone are Beijing time; zero dates and empties are None."""
+    """A Tencent time as aware UTC. Strings without a zone are Beijing time; zero dates and empties are None;
+    numbers are Unix times (seconds or milliseconds, see epoch_time)."""
     if value is None or value == "":
         return None
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC) if value > 0 else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return epoch_time(value)
     text = str(value).strip()
     if not text or text.startswith("0000-00-00"):
         return None

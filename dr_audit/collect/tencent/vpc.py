@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...estate import Ccn, CcnAttachment, Peering, SecurityGroup, SecurityGroupRule, Vpc
+from ..answers import MissingField, require_object
 from .common import AccountRun, fit, items, optional_text, tags, text
 
 SERVICE = "vpc"
@@ -46,9 +47,12 @@ def security_groups(run: AccountRun, region: str) -> None:
 def group_rules(run: AccountRun, group: SecurityGroup) -> None:
     response = run.client.call(SERVICE, "DescribeSecurityGroupPolicies", {"SecurityGroupId": group.security_group_id},
                                group.region)
-    policy_set = response.get("SecurityGroupPolicySet")
-    if not isinstance(policy_set, dict):
-        raise ValueError("no SecurityGroupPolicySet in the answer")
+    action = "DescribeSecurityGroupPolicies"
+    policy_set = require_object(response, "SecurityGroupPolicySet", SERVICE, action, group.region)
+    # Each direction must be there (null is no rules); an absent one would read as "no rules" and hide a hole.
+    for direction in ("Ingress", "Egress"):
+        if direction not in policy_set:
+            raise MissingField(SERVICE, action, group.region, f"SecurityGroupPolicySet.{direction}")
     group.ingress = rules(policy_set.get("Ingress"))
     group.egress = rules(policy_set.get("Egress"))
 
