@@ -48,7 +48,20 @@ class Faults:
     malformed_actions: set[str] = field(default_factory=set)  # "service:Action" -> a body that is not JSON
     drop_actions: set[str] = field(default_factory=set)  # "service:Action" -> connection closed, no answer
     bad_signature: bool = False  # every request answers AuthFailure.SignatureFailure
+    # "service:Action" (or "*" for every action) -> the answer without its lists and objects (scalars and RequestId
+    # kept), or with no field at all: what a real answer missing its data looks like.
+    listless_actions: set[str] = field(default_factory=set)
+    emptied_actions: set[str] = field(default_factory=set)
     seed: int = 0
+
+    def hollow(self, service: str, action: str, answer: dict[str, Any]) -> dict[str, Any]:
+        """The answer as the faults leave it."""
+        named = {f"{service}:{action}", "*"}
+        if named & self.emptied_actions:
+            return {}
+        if named & self.listless_actions:
+            return {key: value for key, value in answer.items() if not isinstance(value, list | dict)}
+        return answer
 
 
 @dataclass(frozen=True)
@@ -197,7 +210,8 @@ class ApiFront:
             for gap in self.gaps.get((account, service, region), []) + self.gaps.get((account, service, ""), []):
                 if not gap.operation or gap.operation == action:
                     raise ApiError(gap.code, gap.message or f"{service}:{action} could not be read")
-            return "ok", self._dispatch(principal, service, action, region, body, headers.get("x-tc-version"))
+            answer = self._dispatch(principal, service, action, region, body, headers.get("x-tc-version"))
+            return "ok", self.faults.hollow(service, action, answer)
         except ApiError as exc:
             return "error", _error(exc)
 

@@ -167,3 +167,23 @@ def test_the_estates_read_gaps_fail_the_reads_that_caused_them(estate):
         for region in (SH, "ap-beijing"):  # a gap without a region covers every region
             assert error_code(sdk_client(cloud.endpoint_url, "cdb", region), "DescribeDBInstances") == "InternalError"
         assert call(sdk_client(cloud.endpoint_url, "cam"), "ListUsers")["Data"]  # another account's gap
+
+
+def test_a_listless_answer_keeps_only_its_scalars_for_the_named_actions(faulty):
+    cloud = faulty(faults=Faults(listless_actions={"cbs:DescribeDisks", "cam:DescribeSafeAuthFlag"}))
+    cbs = sdk_client(cloud.endpoint_url, "cbs", SH)
+    disks = call(cbs, "DescribeDisks")
+    assert "DiskSet" not in disks and disks["TotalCount"] == 7 and disks["RequestId"]
+    assert "LoginFlag" not in call(sdk_client(cloud.endpoint_url, "cam"), "DescribeSafeAuthFlag")  # objects go too
+    assert len(call(cbs, "DescribeSnapshots")["SnapshotSet"]) == 18  # other actions answer in full
+
+
+def test_every_action_can_lose_its_lists_or_every_field(faulty):
+    cloud = faulty(faults=Faults(listless_actions={"*"}))
+    assert "Data" not in call(sdk_client(cloud.endpoint_url, "cam"), "ListUsers")
+    assert "InstanceSet" not in call(sdk_client(cloud.endpoint_url, "cvm", SH), "DescribeInstances")
+    cloud.faults.listless_actions.clear()
+    cloud.faults.emptied_actions.add("cdb:DescribeBackupConfig")
+    assert set(call(sdk_client(cloud.endpoint_url, "cdb", SH), "DescribeBackupConfig",
+                    {"InstanceId": "cdb-sh0001"})) == {"RequestId"}
+    assert call(sdk_client(cloud.endpoint_url, "cvm", SH), "DescribeInstances")["InstanceSet"]
