@@ -11,8 +11,9 @@ from ..findings import STATUS_ORDER  # Status is a StrEnum: its keys match the r
 CHANGE_ORDER = {"weakened": 0, "new": 1, "unchanged": 2, "improved": 3}
 
 
-def _promise_key(promise: str) -> tuple[int, ...]:
-    return tuple(int(p) if p.isdigit() else 0 for p in promise.lstrip("W").split("."))
+def _promise_key(promise: str) -> tuple[tuple[int, ...], str]:
+    # Only ASCII digits count as a number: str.isdigit() also accepts "²", which int() refuses (a pack names promises).
+    return tuple(int(p) if p.isascii() and p.isdigit() else 0 for p in promise.lstrip("W").split(".")), promise
 
 
 def _finding_order(finding: dict[str, Any]) -> tuple[int, str, str]:

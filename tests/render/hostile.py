@@ -79,7 +79,7 @@ def finding(index: int, text: str, status: str | None = None) -> dict[str, Any]:
     status = status or STATUSES[index % len(STATUSES)]
     result: dict[str, Any] = {
         "id": f"{index:04d}-{text}", "check_id": f"check_{index}{text[:40]}", "status": status,
-        "severity": "high", "promise": "W1.1",
+        "severity": "high", "promise": f"W{index}.{text[:20]}" if index % 4 == 3 else "W1.1",
         "resource": {"type": "cam.user", "id": f"{index:04d}:{text}", "region": f"ap-{text[:30]}",
                      "account": f"acct {text[:30]}"},
         "message": f"message {index}: {text}", "remediation": f"fix {index}: {text}",

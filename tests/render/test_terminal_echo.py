@@ -96,3 +96,23 @@ def test_checks_list_shows_a_hostile_title_as_text(tmp_path, capsys):
     markdown = capsys.readouterr().out
     assert_markdown_without_html(markdown)
     assert visible(title) in [c.strip(" ") for c in parse_html(MARKDOWN.render(markdown)).cells]
+
+
+def test_a_pack_promise_of_any_text_groups_findings_in_every_format(tmp_path, capsys):
+    promise = "W\u00b2.[/]\x1b[2J<b>|"  # "²" passes str.isdigit() but not int()
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(json.dumps({"name": "p", "checks": {"cbs_daily_snapshot_policy": {"promise": promise}}}),
+                    encoding="utf-8")
+    estate = tmp_path / "estate.json"
+    make_estate(cbs=CbsState(disks=[Disk(account=ACCOUNT, region="ap-shanghai", disk_id="disk-1")])).save(estate)
+    out = tmp_path / "out"
+    code = main(["run", "--pack", str(pack), "--from-snapshot", str(estate), "--output-dir", str(out),
+                 *[arg for fmt in ("table", "markdown", "html") for arg in ("--format", fmt)]])
+    assert code in (0, 1), capsys.readouterr().err  # exit 4 before: int("²") in the promise sort
+    table = (out / "dr-audit.txt").read_text(encoding="utf-8")
+    assert_terminal_safe(table)
+    assert visible(promise) in table
+    markdown = (out / "dr-audit.md").read_text(encoding="utf-8")
+    headings = "".join(parse_html(MARKDOWN.render(markdown)).text)
+    assert_markdown_without_html(markdown)
+    assert f"{visible(promise)}: 0 to act on, 1 passed" in headings
