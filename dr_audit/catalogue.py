@@ -52,4 +52,6 @@ def describe_pack(pack: PromisePack, registry: Registry) -> str:
         lines.append(f"- {spec.id}{state}: {promise} {severity}: {pack.promises.get(promise, '')}".rstrip(": "))
         if params:
             lines.append("    " + ", ".join(f"{k}={v}" for k, v in params.items()))
-    return "\n".join(lines) + "\n"
+    from .render.escape import terminal  # names, titles and parameters come from the pack file
+
+    return "\n".join(terminal(line) for line in lines) + "\n"

@@ -294,7 +294,7 @@ def pack_validate(pack: Annotated[str, typer.Argument(help="Pack name or file.")
     from .registry import load_registry
 
     loaded = load_pack(pack, load_registry(checks_dir or []))
-    sys.stdout.write(f"{loaded.path}: valid pack {loaded.name!r} with {len(loaded.checks)} checks\n")
+    sys.stdout.write(_shown(f"{loaded.path}: valid pack {loaded.name!r} with {len(loaded.checks)} checks") + "\n")
 
 
 @pack_app.command("init")
