@@ -116,3 +116,17 @@ def test_a_pack_promise_of_any_text_groups_findings_in_every_format(tmp_path, ca
     headings = "".join(parse_html(MARKDOWN.render(markdown)).text)
     assert_markdown_without_html(markdown)
     assert f"{visible(promise)}: 0 to act on, 1 passed" in headings
+
+
+def test_pack_show_and_validate_echo_a_hostile_pack_as_text(tmp_path, capsys):
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(json.dumps({"name": EVIL, "title": "<b>\x1b]0;title\x07\u202e",
+                                "checks": {"cbs_daily_snapshot_policy": {}}}), encoding="utf-8")
+    assert main(["pack", "show", str(pack)]) == 0
+    shown_pack = capsys.readouterr().out
+    assert_terminal_safe(shown_pack)
+    assert visible(EVIL) in shown_pack.splitlines()[0]
+    assert main(["pack", "validate", str(pack)]) == 0
+    validated = capsys.readouterr().out
+    assert_terminal_safe(validated)
+    assert validated.count("\n") == 1
