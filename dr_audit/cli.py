@@ -140,6 +140,16 @@ def run(
         float | None, typer.Option(help="Seconds the whole collection may take; what is not read by then is ERROR "
                                         "[1800].", min=1)
     ] = None,
+    organization: Annotated[bool, typer.Option(
+        "--organization", help="Audit every member of the caller's Tencent Cloud Organization.")] = False,
+    member_role: Annotated[str, typer.Option(
+        help="Role assumed in each member account.")] = "OrganizationAccessControlRole",
+    accounts: Annotated[list[str] | None, typer.Option(
+        "--accounts", help="Only these members: account id, name or unit (repeatable or comma-separated).")] = None,
+    exclude_accounts: Annotated[list[str] | None, typer.Option(
+        "--exclude-accounts", help="Never these members: account id, name or unit (repeatable).")] = None,
+    max_parallel_accounts: Annotated[int, typer.Option(
+        help="Accounts collected at once (bounds threads, connections and memory).", min=1, max=1024)] = 32,
 ) -> None:
     """Audit an estate (live, a saved snapshot, or the demo) against a promise pack."""
     from .findings import Severity
@@ -152,7 +162,8 @@ def run(
         cos_endpoint_url=cos_endpoint_url, from_snapshot=from_snapshot, save_snapshot=save_snapshot, demo=demo,
         scenario=scenario, formats=formats, output=output, output_dir=output_dir, fail_on=Severity(fail_on.value),
         waivers=waivers, baseline=baseline, history=history, history_url=history_url, checks_dirs=checks_dir or [],
-        only=only or [], colour=_colour(), timeout=timeout,
+        only=only or [], colour=_colour(), timeout=timeout, organization=organization, member_role=member_role,
+        accounts=accounts or [], exclude_accounts=exclude_accounts or [], max_parallel_accounts=max_parallel_accounts,
         progress=sys.stderr.isatty() and not os.environ.get("CI") and not (formats == ["json"] and output is None),
     )
     _finish(execute(options))
@@ -250,11 +261,20 @@ def auditor_policy(
         list[str] | None, typer.Option("--role-arn", help="Allow sts:AssumeRole on exactly this role (repeatable).")
     ] = None,
     drill: Annotated[bool, typer.Option("--drill", help="Add the object-metadata reads of `drill start`.")] = False,
+    organization: Annotated[bool, typer.Option(
+        "--organization", help="Add the organization's reads and sts:AssumeRole on the member role.")] = False,
+    member_role: Annotated[str, typer.Option(
+        help="The role `run --organization` assumes in each member.")] = "OrganizationAccessControlRole",
 ) -> None:
     """Print the least-privilege CAM policy (JSON) the auditor needs: every read dr-audit makes, and nothing else."""
     from .readonly import auditor_policy_json
 
-    text = auditor_policy_json(role_arn or [], drill=drill)
+    member = None
+    if organization:
+        from .collect.organization import check_member_role
+
+        member = check_member_role(member_role)
+    text = auditor_policy_json(role_arn or [], drill=drill, member_role=member)
     if output is not None:
         output.write_text(text, encoding="utf-8")
         sys.stderr.write(f"wrote {output}\n")

@@ -37,3 +37,8 @@ class RunOptions:
     colour: bool = False
     progress: bool = False
     timeout: float | None = None  # seconds the whole collection may take (`run --timeout`); None: the default
+    organization: bool = False  # audit every member of the caller's Tencent Cloud Organization
+    member_role: str = "OrganizationAccessControlRole"  # the role assumed in each member (readonly.DEFAULT_MEMBER_ROLE)
+    accounts: list[str] = field(default_factory=list)  # only these members (id, name or unit)
+    exclude_accounts: list[str] = field(default_factory=list)  # never these members (id, name or unit)
+    max_parallel_accounts: int = 32  # accounts collected at once (members.DEFAULT_MAX_PARALLEL_ACCOUNTS)

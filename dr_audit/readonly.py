@@ -42,6 +42,17 @@ AUDIT_API_READS: dict[str, dict[str, tuple[str, ...]]] = {
 ASSUME_ROLE_CALLER = "dr_audit.collect.credentials"
 ASSUME_ROLE = ("sts", "AssumeRole")
 
+# Tencent Cloud Organization (TCO) reads of `run --organization`: the organization, its units and its members. Kept
+# apart from the audit's reads: they are granted (in their own statement) only by `auditor-policy --organization`.
+ORGANIZATION_READS: dict[str, dict[str, tuple[str, ...]]] = {
+    "dr_audit.collect.organization": {"organization": (
+        "DescribeOrganization", "DescribeOrganizationNodes", "DescribeOrganizationMembers",
+    )},
+}
+# The role TCO creates in each member account for the management account to reach it (its member-access identity
+# "OrganizationAccessControlRole"); `run --organization` assumes it unless --member-role names another.
+DEFAULT_MEMBER_ROLE = "OrganizationAccessControlRole"
+
 # COS through its S3-compatible API, read by the COS collector: boto3 operation -> the CAM action that authorises it.
 COS_AUDIT_OPERATIONS: dict[str, str] = {
     "ListBuckets": "GetService",
@@ -74,7 +85,7 @@ ClientKind = Literal["api", "cos", "offsite", "drill"]
 def api_reads() -> dict[str, frozenset[str]]:
     """Every API 3.0 action an API client may send, by service: the audit's reads and AssumeRole."""
     reads: dict[str, set[str]] = {}
-    for by_service in AUDIT_API_READS.values():
+    for by_service in [*AUDIT_API_READS.values(), *ORGANIZATION_READS.values()]:
         for service, actions in by_service.items():
             reads.setdefault(service, set()).update(actions)
     reads.setdefault(ASSUME_ROLE[0], set()).add(ASSUME_ROLE[1])
@@ -118,22 +129,43 @@ def drill_actions() -> list[str]:
     return sorted({f"name/cos:{action}" for action in DRILL_OPERATIONS.values()})
 
 
-def cam_actions(*, drill: bool = False, assume_role: bool = False) -> list[str]:
+def organization_actions() -> list[str]:
+    """The CAM actions `run --organization` adds: listing the organization, its units and members."""
+    return sorted({f"name/{service}:{action}" for by_service in ORGANIZATION_READS.values()
+                   for service, actions in by_service.items() for action in actions})
+
+
+def member_role_arn(account: str, role_name: str) -> str:
+    """The ARN of a role in one member account."""
+    return f"qcs::cam::uin/{account}:roleName/{role_name}"
+
+
+def cam_actions(*, drill: bool = False, assume_role: bool = False, organization: bool = False) -> list[str]:
     """Every CAM action name the auditor may need for what it is asked to do, sorted and without repeats."""
     names = set(audit_actions())
     if drill:
         names.update(drill_actions())
+    if organization:
+        names.update(organization_actions())
+        assume_role = True
     if assume_role:
         names.add(f"name/{ASSUME_ROLE[0]}:{ASSUME_ROLE[1]}")
     return sorted(names)
 
 
-def auditor_policy(role_arns: Iterable[str] = (), *, drill: bool = False) -> dict[str, Any]:
-    """The least-privilege CAM policy (syntax 2.0): the audit; the drill's metadata reads when asked for; and
-    sts:AssumeRole on exactly the roles named, never on `*`."""
+def auditor_policy(role_arns: Iterable[str] = (), *, drill: bool = False,
+                   member_role: str | None = None) -> dict[str, Any]:
+    """The least-privilege CAM policy (syntax 2.0): the audit; the drill's metadata reads when asked for; the
+    organization's reads and sts:AssumeRole on the member role (in every member, by name) when `member_role` is
+    given; and sts:AssumeRole on exactly the roles named, never on `*`."""
     statements: list[dict[str, Any]] = [{"effect": "allow", "action": audit_actions(), "resource": ["*"]}]
     if drill:
         statements.append({"effect": "allow", "action": drill_actions(), "resource": ["*"]})
+    if member_role is not None:
+        statements.append({"effect": "allow", "action": organization_actions(), "resource": ["*"]})
+        # Members are found at run time, so the account is a wildcard; the role name never is.
+        statements.append({"effect": "allow", "action": [f"name/{ASSUME_ROLE[0]}:{ASSUME_ROLE[1]}"],
+                           "resource": [member_role_arn("*", member_role)]})
     arns = list(dict.fromkeys(arn.strip() for arn in role_arns if arn.strip()))
     if arns:
         statements.append({"effect": "allow", "action": [f"name/{ASSUME_ROLE[0]}:{ASSUME_ROLE[1]}"],
@@ -141,5 +173,6 @@ def auditor_policy(role_arns: Iterable[str] = (), *, drill: bool = False) -> dic
     return {"version": "2.0", "statement": statements}
 
 
-def auditor_policy_json(role_arns: Iterable[str] = (), *, drill: bool = False) -> str:
-    return json.dumps(auditor_policy(role_arns, drill=drill), indent=2) + "\n"
+def auditor_policy_json(role_arns: Iterable[str] = (), *, drill: bool = False,
+                        member_role: str | None = None) -> str:
+    return json.dumps(auditor_policy(role_arns, drill=drill, member_role=member_role), indent=2) + "\n"

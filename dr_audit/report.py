@@ -30,6 +30,8 @@ class RunInfo:
     regions: list[str] = field(default_factory=list)
     estate_sha256: str = ""
     finished_at: datetime | None = None
+    # Each account a --role-arn or --organization run set out to audit: account, status, name, unit, reason.
+    account_status: list[dict[str, str]] = field(default_factory=list)
 
 
 def summarise(findings: list[Finding] | list[dict[str, Any]]) -> dict[str, int]:
@@ -62,6 +64,11 @@ def build_report(run: RunInfo, evaluation: Evaluation, registry: Registry) -> di
             "accounts": run.accounts,
             "regions": run.regions,
             "estate_sha256": run.estate_sha256,
+            # Failed accounts are audited too (every check of theirs is ERROR); excluded ones have no findings.
+            "accounts_audited": list(run.accounts),
+            "accounts_failed": [s["account"] for s in run.account_status if s["status"] == "failed"],
+            "accounts_excluded": [s["account"] for s in run.account_status if s["status"] == "excluded"],
+            "account_status": run.account_status,
         },
         "summary": summarise(findings),
         "findings": [f.report_dict() for f in findings],

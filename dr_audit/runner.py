@@ -111,7 +111,8 @@ def evaluate_and_write(estate: Estate, pack: PromisePack, registry: Registry, op
                        started: datetime) -> Outcome:
     evaluation = evaluate(estate, pack, registry, only=options.only)
     run = RunInfo(source=estate.source, pack=pack.name, pack_sha256=pack.sha256, started_at=started,
-                  accounts=estate.accounts, regions=estate.regions, estate_sha256=estate.sha256())
+                  accounts=estate.accounts, regions=estate.regions, estate_sha256=estate.sha256(),
+                  account_status=[s.model_dump() for s in estate.account_status])
     run.finished_at = datetime.now(UTC)
     report = build_report(run, evaluation, registry)
     return finish(report, pack, options)

@@ -30,7 +30,7 @@ SERVICE_RATE_LIMITS: dict[str, float] = {
 }
 ACTION_RATE_LIMITS: dict[str, float] = {
     "cdb:DescribeBackupOverview": 20, "cdb:DescribeBackupSummaries": 20, "cdb:DescribeTagsOfInstanceIds": 20,
-    "dasb:DescribeDeviceGroupMembers": 50,
+    "dasb:DescribeDeviceGroupMembers": 50, "sts:AssumeRole": 600,
 }
 DEFAULT_RATE_LIMIT = 20.0
 

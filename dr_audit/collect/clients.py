@@ -30,6 +30,7 @@ SDK_CLIENTS: dict[str, tuple[str, str]] = {
     "cloudaudit": ("tencentcloud.cloudaudit.v20190319.cloudaudit_client", "CloudauditClient"),
     "region": ("tencentcloud.region.v20220627.region_client", "RegionClient"),
     "sts": ("tencentcloud.sts.v20180813.sts_client", "StsClient"),
+    "organization": ("tencentcloud.organization.v20210331.organization_client", "OrganizationClient"),
 }
 
 

@@ -106,15 +106,17 @@ class RoleUnavailable(Exception):
 ROLE_ACCOUNT = re.compile(r"^qcs::cam::uin/(?P<account>\d+):", re.IGNORECASE)
 
 
-def assume_role(client: ApiClient, role_arn: str, duration_seconds: int = 7200) -> Secrets:
-    """Temporary keys for `role_arn`, through STS AssumeRole signed with the base keys. An ARN STS calls malformed
-    is bad input; any other failure raises RoleUnavailable, for that account's checks to say ERROR."""
+def assume_role(client: ApiClient, role_arn: str, duration_seconds: int = 7200,
+                source: str | None = "--role-arn") -> Secrets:
+    """Temporary keys for `role_arn`, through STS AssumeRole signed with the base keys. An ARN the user gave
+    (`source`, the flag) that STS calls malformed is bad input; any other failure, or any failure of an ARN built
+    by dr-audit (source None), raises RoleUnavailable, for that account's checks to say ERROR."""
     try:
         response = client.call("sts", "AssumeRole", {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME,
                                                      "DurationSeconds": duration_seconds}, region="ap-guangzhou")
     except CallError as error:
-        if error.code.startswith("InvalidParameter"):
-            raise BadInput(f"--role-arn {role_arn}: cannot assume the role: {error.code}: {error.message}") from None
+        if source is not None and error.code.startswith("InvalidParameter"):
+            raise BadInput(f"{source} {role_arn}: cannot assume the role: {error.code}: {error.message}") from None
         raise RoleUnavailable(role_arn, error) from None
     keys = response.get("Credentials") or {}
     if not keys.get("TmpSecretId") or not keys.get("TmpSecretKey"):

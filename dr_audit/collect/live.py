@@ -54,32 +54,26 @@ class CollectConfig:
 
 
 def collect_live(options: RunOptions) -> Estate:
-    """`dr-audit run` against live accounts: credentials by the SDK chain, one account per --role-arn."""
-    from .credentials import RoleUnavailable, assume_role, base_secrets
+    """`dr-audit run` against live accounts: credentials by the SDK chain; one account per --role-arn, or every
+    member of the organization (--organization), read concurrently by the same path."""
+    from .credentials import ROLE_ACCOUNT, base_secrets
+    from .members import Target, collect_targets
 
     config = CollectConfig(endpoint_url=options.endpoint_url, cos_endpoint_url=options.cos_endpoint_url,
                            regions=list(options.regions), offsite_targets=pack_offsite_targets(options),
                            progress=options.progress, run_timeout=run_timeout(options))
     base = base_secrets(options.profile)
+    if options.organization:
+        from .organization import collect_organization
+
+        return collect_organization(base, config, options)
     if not options.role_arns:
         return collect([base], config)
-    stats = CallStats()
-    budget = config.budget()  # assuming the roles counts against the run's time too
-    assumer = ApiClient(base, endpoint=Endpoint(config.endpoint_url), retry=config.retry, timeout=config.timeout,
-                        stats=stats, budget=budget)
-    keys: list[Secrets] = []
-    unavailable: list[RoleUnavailable] = []
+    targets = []
     for arn in options.role_arns:
-        try:
-            keys.append(assume_role(assumer, arn))
-        except RoleUnavailable as exc:  # denied or unreachable: that account is unread, the others still count
-            unavailable.append(exc)
-    estate = collect(keys, config, budget=budget)
-    for failed in unavailable:
-        record_unreadable_account(estate, failed.account, failed.error,
-                                  f"the role {failed.role_arn} could not be assumed: {failed.error.message}")
-    estate.gaps.sort(key=lambda g: (g.account, g.service, g.region, g.operation))
-    return estate
+        named = ROLE_ACCOUNT.match(arn.strip())
+        targets.append(Target(account=named["account"] if named else "", role_arn=arn))
+    return collect_targets(base, targets, config, max_parallel=options.max_parallel_accounts)
 
 
 def run_timeout(options: RunOptions) -> float | None:

@@ -42,6 +42,7 @@ from .services.cdb import CdbBackend
 from .services.cloudaudit import CloudAuditBackend
 from .services.cvm import CvmBackend
 from .services.dasb import DasbBackend
+from .services.organization import OrganizationBackend, OrganizationSpec
 from .services.vpc import VpcBackend
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ class EmulatedCloud:
 
     def __init__(self, estate: Estate, *, secret_id: str = DEMO_SECRET_ID, secret_key: str = DEMO_SECRET_KEY,
                  latency: float = 0.0, rate_limits: bool | Mapping[str, float] = False,
-                 faults: Faults | None = None, cos: bool = True) -> None:
+                 faults: Faults | None = None, cos: bool = True,
+                 organization: OrganizationSpec | None = None) -> None:
         self.estate = estate
         self.account = served_account(estate)
         self.accounts = served_accounts(estate)
@@ -93,6 +95,8 @@ class EmulatedCloud:
         finally:
             if collecting:
                 gc.enable()
+        for account in self.accounts:  # TCO answers every account: the organization's, a member's, or none
+            backends[account]["organization"] = [OrganizationBackend(estate, account, organization)]
         # The demo keys are the first account's; the others are reached with STS AssumeRole (--role-arn).
         self.front = ApiFront(backends, {secret_id: Principal(secret_key=secret_key, account=self.account)},
                               latency=latency, rate_limits=rate_limits, faults=faults, gaps=estate.gaps)
@@ -101,6 +105,7 @@ class EmulatedCloud:
                 if isinstance(backend, StsBackend):
                     backend.issuer = self.front.issue_temporary
                     backend.served = frozenset(self.accounts)
+                    backend.denied = self.front.faults.deny_roles  # the same set: denying later takes effect
         self.with_cos = cos
         self._server: ApiServer | None = None
         self._thread: threading.Thread | None = None

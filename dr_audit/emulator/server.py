@@ -29,7 +29,7 @@ SERVICE_RATE_LIMITS: dict[str, float] = {
 }
 ACTION_RATE_LIMITS: dict[str, float] = {
     "cdb:DescribeBackupOverview": 20, "cdb:DescribeBackupSummaries": 20, "cdb:DescribeTagsOfInstanceIds": 20,
-    "cdb:DescribeBackupDownloadRestriction": 20, "dasb:DescribeDeviceGroupMembers": 50,
+    "cdb:DescribeBackupDownloadRestriction": 20, "dasb:DescribeDeviceGroupMembers": 50, "sts:AssumeRole": 600,
 }
 READ_PREFIXES = ("Describe", "List", "Get", "Search", "Head", "LookUp", "Inquiry", "Query", "Check")
 
@@ -48,6 +48,7 @@ class Faults:
     malformed_actions: set[str] = field(default_factory=set)  # "service:Action" -> a body that is not JSON
     drop_actions: set[str] = field(default_factory=set)  # "service:Action" -> connection closed, no answer
     bad_signature: bool = False  # every request answers AuthFailure.SignatureFailure
+    deny_roles: set[str] = field(default_factory=set)  # role ARNs whose AssumeRole is refused (trust not granted)
     # "service:Action" (or "*" for every action) -> the answer without its lists and objects (scalars and RequestId
     # kept), or with no field at all: what a real answer missing its data looks like.
     listless_actions: set[str] = field(default_factory=set)

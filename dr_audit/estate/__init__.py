@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError
 
 from ..errors import BadInput
 from ..fields import new_list
+from .accounts import AccountStatus
 from .base import (
     ABSENT_FROM_SNAPSHOT,
     DAYS,
@@ -70,6 +71,8 @@ class Estate(Model):
     cloudaudit: CloudAuditState = Field(default_factory=CloudAuditState)
     drills: DrillState = Field(default_factory=DrillState)
     gaps: list[Gap] = Field(default_factory=new_list)
+    # The accounts a --role-arn or --organization run set out to audit, each audited, failed or excluded.
+    account_status: list[AccountStatus] = Field(default_factory=new_list)
 
     def gaps_for(self, service: str) -> list[Gap]:
         return [gap for gap in self.gaps if gap.service == service]
@@ -137,7 +140,7 @@ def absent_section_gaps(data: dict[str, Any], estate: Estate) -> list[Gap]:
 
 __all__ = [
     "ABSENT_FROM_SNAPSHOT", "DAYS", "DEADLINE", "SCHEMA_VERSION", "SERVICES", "STRICT_SNAPSHOT", "TIMESTAMP",
-    "AccessKey", "AuditTrack", "BackupConfig", "BastionAcl", "BastionDevice",
+    "AccessKey", "AccountStatus", "AuditTrack", "BackupConfig", "BastionAcl", "BastionDevice",
     "BastionResource", "Bucket", "BucketAcl", "CamAccount", "CamGroup", "CamPolicy", "CamRole", "CamState", "CamUser",
     "Ccn", "CcnAttachment", "CbsState", "CdbState", "CloudAuditState", "CosState", "CvmState", "DasbState", "Disk",
     "DrLink", "DrillRecord", "DrillState", "Estate", "EstateError", "Gap", "Instance", "LifecycleRule", "Model",

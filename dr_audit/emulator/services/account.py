@@ -7,7 +7,7 @@ world has nothing anywhere else, and a collector walking every real region would
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from ...estate import Estate
 from ..protocol import ApiError, Call, Item, int_param, str_param
@@ -38,6 +38,7 @@ class StsBackend(ServiceBackend):
     regional = False
     issuer: Callable[[str, str, str, int], Item] | None = None
     served: frozenset[str] = frozenset()
+    denied: Collection[str] = frozenset()  # role ARNs whose trust policy does not admit the caller
 
     @action("GetCallerIdentity")
     def get_caller_identity(self, call: Call) -> Item:
@@ -63,6 +64,8 @@ class StsBackend(ServiceBackend):
         roles = [r.name for r in self.estate.cam.roles if r.account == account]
         if account not in self.served or (roles and role not in roles):
             raise ApiError("ResourceNotFound.RoleNotExist", f"the role {arn} does not exist")
+        if arn in self.denied:
+            raise ApiError("AuthFailure.UnauthorizedOperation", f"the role {arn} does not trust the caller")
         if self.issuer is None:
             raise ApiError("InternalError", "the emulator cannot issue temporary keys")
         return self.issuer(account, role, session, duration)

@@ -1,0 +1,21 @@
+"""Which accounts a run meant to audit and what became of each: audited, failed (its role could not be assumed, so
+every check of it is ERROR) or excluded by the user's filters."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from .base import Model
+
+AccountOutcome = Literal["audited", "failed", "excluded"]
+
+
+class AccountStatus(Model):
+    """One account of an organization or --role-arn run. `name` and `unit` are the organization's (TCO member name
+    and unit), empty for accounts named only by a role ARN."""
+
+    account: str
+    status: AccountOutcome
+    name: str = ""
+    unit: str = ""
+    reason: str = ""  # why failed or excluded; empty when audited
