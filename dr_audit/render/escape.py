@@ -101,6 +101,14 @@ def html_text(value: Any) -> Markup:
     return _html_escape(visible(value, keep="\n\t"))
 
 
+def script_json(data: Any) -> Markup:
+    """JSON to place inside <script type="application/json">: nothing in it can end the element or the script."""
+    text = json_dumps(data, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Markup(text)  # noqa: S704 - escaped above for the script-data context
+
+
 def template_value(value: Any) -> Any:
     """Jinja's finalize hook: every `{{ }}` value that is not already safe markup has its controls made visible."""
     if value is None or isinstance(value, (Markup, bool, int, float)):

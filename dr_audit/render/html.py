@@ -12,11 +12,12 @@ from collections import Counter
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..resources import bundled_dir
 from .common import _promise_key
-from .escape import json_dumps, markdown_code, markdown_text, template_value, visible
+from .escape import html_text as escape
+from .escape import markdown_code, markdown_text, script_json, template_value, visible
 
 STATUSES = ("FAIL", "ERROR", "WAIVED", "MANUAL", "PASS")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -34,14 +35,6 @@ def environment() -> Environment:
     env.filters["md"] = markdown_text
     env.filters["code"] = markdown_code
     return env
-
-
-def script_json(data: Any) -> Markup:
-    """JSON to place inside <script type="application/json">: nothing in it can end the element."""
-    text = json_dumps(data, separators=(",", ":"))
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return Markup(text)  # noqa: S704 - escaped above for the script-data context
 
 
 def compact_findings(findings: list[dict[str, Any]]) -> dict[str, Any]:
