@@ -49,7 +49,7 @@ from ..estate import (
     Transition,
     Vpc,
 )
-from .tfinput import TfResource, service_of
+from .tfinput import TfResource, any_leaf, service_of
 
 UNKNOWN = "unknown until apply"
 NOT_DECLARED = "not declared in the Terraform configuration"
@@ -582,13 +582,14 @@ class _Builder:
                     service_template=entry.get("service_template_id") or entry.get("service_template_group") or None,
                     action=str(entry.get("action") or "ACCEPT").upper(),
                     description=str(entry.get("description") or ""))
-                resolved = None
-                if r.unknown_at(direction, position, "source_security_id") and not any(
-                        r.unknown_at(direction, position, key) for key in _RULE_SOURCE if key != "source_security_id"):
-                    # Unknown because it names a group made in this change: the configuration says which.
-                    resolved = self._referenced_group(r, direction, position, len(entries))
-                    rule.source_security_group_id = resolved
-                _unknown_rule_parts(rule, r, direction, position, known_source=resolved)
+                shape = r.unknown_shape(direction, position)
+                if shape:
+                    resolved = None
+                    if _unknown_part(shape, ("source_security_id",)) and not _unknown_part(shape, _RULE_ADDRESSES):
+                        # Unknown because it names a group made in this change: the configuration says which.
+                        resolved = self._referenced_group(r, direction, position, len(entries))
+                        rule.source_security_group_id = resolved
+                    _unknown_rule_parts(rule, shape, known_source=resolved)
             rules.append(rule)
         return rules
 
@@ -804,20 +805,29 @@ class _Builder:
 # policy_index of this one, are judged as known.
 _RULE_SOURCE = ("cidr_block", "ipv6_cidr_block", "source_security_id", "address_template_id",
                 "address_template_group")
+_RULE_ADDRESSES = tuple(key for key in _RULE_SOURCE if key != "source_security_id")
 _RULE_PORTS = ("protocol", "port", "service_template_id", "service_template_group")
 
 
-def _unknown_rule_parts(rule: SecurityGroupRule, r: TfResource, direction: str, position: int,
-                        known_source: str | None = None) -> None:
-    if not r.unknown_at(direction, position):
-        return
-    if known_source is None and any(r.unknown_at(direction, position, key) for key in _RULE_SOURCE):
+def _unknown_part(shape: Any, keys: tuple[str, ...]) -> bool:
+    """Whether an entry's `after_unknown` shape marks any of `keys` unknown."""
+    return shape is True or isinstance(shape, dict) and any(
+        (part := shape.get(key)) is True or part and any_leaf(part, _is_true) for key in keys)
+
+
+def _is_true(value: Any) -> bool:
+    return value is True
+
+
+def _unknown_rule_parts(rule: SecurityGroupRule, shape: Any, known_source: str | None = None) -> None:
+    """Write UNKNOWN into the parts of the rule that `shape` (its entry's `after_unknown`) marks unknown."""
+    if known_source is None and _unknown_part(shape, _RULE_SOURCE):
         rule.cidr = rule.ipv6_cidr = rule.source_security_group_id = None
         rule.address_template = UNKNOWN
-    if any(r.unknown_at(direction, position, key) for key in _RULE_PORTS):
+    if _unknown_part(shape, _RULE_PORTS):
         rule.protocol = rule.port = UNKNOWN
         rule.service_template = None
-    if r.unknown_at(direction, position, "action"):
+    if _unknown_part(shape, ("action",)):
         rule.action = UNKNOWN
 
 

@@ -70,8 +70,9 @@ class TfResource:
         """Whether every value inside the attribute is known (see `unknown_at` for one part of it)."""
         return attribute not in self.unknown
 
-    def unknown_at(self, attribute: str, *path: str | int) -> bool:
-        """Whether any value at or below `path` inside the attribute (a key or list position each step) is unknown."""
+    def unknown_shape(self, attribute: str, *path: str | int) -> Any:
+        """`after_unknown`'s shape at `path` inside the attribute (a key or list position each step): True when
+        wholly unknown, False when wholly known, else the dicts and lists marking what inside it is unknown."""
         if attribute not in self.unknown:
             return False
         node = self.unknown_leaves.get(attribute, True)
@@ -84,7 +85,11 @@ class TfResource:
                 node = node[step]
             else:
                 return False
-        return any_leaf(node, _is_true)
+        return node
+
+    def unknown_at(self, attribute: str, *path: str | int) -> bool:
+        """Whether any value at or below `path` inside the attribute is unknown."""
+        return any_leaf(self.unknown_shape(attribute, *path), _is_true)
 
     def wholly_unknown(self, attribute: str) -> bool:
         """Whether the attribute as a whole is unknown, not only some values inside it."""
