@@ -158,13 +158,14 @@ class CamCollector:
         try:
             response = self.client.call(SERVICE, "DescribeSubAccounts",
                                         {"FilterSubAccountUin": [int(user.uin) for user in batch]})
+            entries = listed(response, "SubAccounts", SERVICE, "DescribeSubAccounts")
         except CallError:
             # Fifty users a call is the cheap way; GetUser, one by one, is the way every account allows.
             for user in batch:
                 self.run.spawn_detail(SERVICE, user, ("last_login_at",), self._last_login, user)
             return
         seen: set[str] = set()
-        for entry in listed(response, "SubAccounts", SERVICE, "DescribeSubAccounts"):
+        for entry in entries:
             found = by_uin.get(str(entry.get("Uin")))
             if found is None:
                 continue
