@@ -313,6 +313,8 @@ def domain_doubts(estate: Estate, params: CheckParams) -> list[str]:
     doubts += [f"bucket {b.name} {r}" for b in estate.cos.buckets if (r := b.unknown("replication", "region"))]
     doubts += [f"MySQL {db.instance_id} {r}" for db in estate.cdb.instances
                if (r := db.unknown("role", "tags", "name", "region", "dr_links"))]
+    # An inventory that could not be read may hold a domain nobody has seen.
+    doubts += [g.describe() for s in ("cvm", "cbs", "cos", "cdb") for g in estate.gaps_for(s)]
     return doubts
 
 
