@@ -8,14 +8,22 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .fields import new_list
 
+# Providers whose S3 endpoint boto3 knows from the region; every other provider needs an endpoint configured.
+PROVIDERS_WITH_DEFAULT_ENDPOINT = frozenset({"aws"})
+
 
 class OffsiteTarget(BaseModel):
-    """An S3-compatible bucket in another cloud that keeps a cold copy of a protected COS bucket."""
+    """An S3-compatible bucket in another cloud that keeps a cold copy of a protected COS bucket.
+
+    A shipped pack names the provider, region and bucket only: where the provider's endpoint is depends on who runs
+    the audit, so it comes from the environment (see `dr_audit.collect.offsite_setup`) or a local copy of the pack.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    endpoint_url: str
+    provider: str = Field("s3-compatible", min_length=1)  # "aws", or any S3-compatible cloud (needs an endpoint)
+    endpoint_url: str | None = None  # a local override; shipped packs leave it out
     region: str = "us-east-1"
     bucket: str
     source_bucket: str

@@ -64,7 +64,7 @@ def test_a_source_reading_only_the_scope_gets_the_same_one_line_errors(tmp_path)
     assert load_scope("weimob-2020").offsite_targets[0].source_bucket == "media-1250000001"
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: t\nscope:\n  offsite_targets: [{name: x}]\n")
-    with pytest.raises(PackError, match=r"bad\.yaml: scope\.offsite_targets\.0\.endpoint_url"):
+    with pytest.raises(PackError, match=r"bad\.yaml: scope\.offsite_targets\.0\.bucket"):
         load_scope(str(bad))
     with pytest.raises(PackError, match="no such pack file"):
         load_scope(str(tmp_path / "missing.yaml"))

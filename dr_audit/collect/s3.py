@@ -382,17 +382,6 @@ def _utc(value: Any) -> datetime | None:
 
 # -- off-site copies --------------------------------------------------------------------------------------------------
 
-def offsite_secrets(target: OffsiteTarget) -> Secrets | None:
-    """Keys from the environment variables the pack names; None lets boto3 use the standard AWS chain."""
-    import os
-
-    if target.access_key_env and target.secret_key_env:
-        key_id, secret = os.environ.get(target.access_key_env), os.environ.get(target.secret_key_env)
-        if key_id and secret:
-            return Secrets(key_id, secret)
-    return None
-
-
 class OffsiteCollector:
     """Reads one configured off-site target: versioning, object lock, lifecycle, and the newest object's time and
     storage class from a full listing (pages of ListObjectsV2; contents are never read)."""
@@ -402,7 +391,8 @@ class OffsiteCollector:
         self.tasks = tasks
         self.harvest = harvest
         self.target = target
-        self.secrets = secrets if secrets is not None else offsite_secrets(target)
+        self.given_secrets = secrets  # the caller's keys (the demo's); None: the target's own, found when read
+        self.secrets: Secrets | None = None
         self.timeout = timeout
         self.budget = budget
 
@@ -417,12 +407,27 @@ class OffsiteCollector:
         code = exc.code if isinstance(exc, S3ReadError) else "CollectorError"
         message = exc.message if isinstance(exc, S3ReadError) else f"{type(exc).__name__}: {exc}"[:300]
         operation = exc.operation if isinstance(exc, S3ReadError) else "HeadBucket"
-        self.harvest.gap(Gap(account=self.account, service="offsite", region=self.target.region,
-                                 operation=operation, code=code, message=message))
+        self._gap(Gap(account=self.account, service="offsite", region=self.target.region, operation=operation,
+                      code=code, message=message))
+
+    def _gap(self, gap: Gap) -> None:
+        # Targets that share a name share an account: the same failure twice would be the same row twice.
+        with self.harvest.lock:
+            if gap not in self.harvest.estate.gaps:
+                self.harvest.estate.gaps.append(gap)
 
     def read(self) -> None:
-        client = make_client("offsite", self.target.endpoint_url, self.target.region, self.secrets, self.timeout,
-                             self.budget, self.account)
+        from .offsite_setup import NotConfigured, access_for
+
+        try:
+            access = access_for(self.target, self.given_secrets)
+        except NotConfigured as unconfigured:  # not a failure to read: nothing says where or with which keys
+            self._gap(Gap(account=self.account, service="offsite", region=self.target.region, operation="",
+                          code="NotConfigured", message=str(unconfigured)))
+            return
+        self.secrets = access.secrets
+        client = make_client("offsite", access.endpoint_url, self.target.region, self.secrets,  # type: ignore[arg-type]
+                             self.timeout, self.budget, self.account)
         try:
             read(client, "HeadBucket", self.secrets, Bucket=self.target.bucket)
         except S3ReadError as error:
@@ -430,7 +435,7 @@ class OffsiteCollector:
                 return  # the target answered: there is no such bucket, so no copy (the check FAILs)
             raise
         copy = fit(OffsiteCopy, account=self.account, region=self.target.region, target=self.target.name,
-                   endpoint_url=self.target.endpoint_url, bucket=self.target.bucket,
+                   endpoint_url=access.endpoint_url or "", bucket=self.target.bucket,
                    source_bucket=self.target.source_bucket)
         steps: dict[str, Callable[[], None]] = {
             "versioning": lambda: setattr(copy, "versioning", (read(client, "GetBucketVersioning", self.secrets,

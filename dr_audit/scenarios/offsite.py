@@ -18,9 +18,9 @@ OFFSITE_COPIES = (
     ("weimob-media-offsite", MEDIA, "GLACIER"),
     ("weimob-orders-offsite", ORDERS, "DEEP_ARCHIVE"),
 )
-# The scope.offsite_targets entries that name these copies (the endpoint is replaced under --demo).
+# The scope.offsite_targets entries that name these copies (no endpoint: --demo gives its own).
 OFFSITE_TARGETS = [
-    {"name": OFFSITE_TARGET, "endpoint_url": "http://127.0.0.1:9000", "region": OFFSITE_REGION, "bucket": bucket,
+    {"name": OFFSITE_TARGET, "provider": "s3-compatible", "region": OFFSITE_REGION, "bucket": bucket,
      "source_bucket": source}
     for bucket, source, _ in OFFSITE_COPIES
 ]
