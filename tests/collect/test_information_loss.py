@@ -15,15 +15,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from dr_audit.collect.client import ApiClient, CallStats, Endpoint, RateLimiter, RetryPolicy, Secrets
-from dr_audit.collect.live import REGIONAL_SERVICES, CollectConfig, collect, pack_offsite_targets, tidy
-from dr_audit.collect.tasks import TaskGroup
-from dr_audit.collect.tencent import cam, cbs, cdb, cloudaudit, cvm, dasb, vpc
-from dr_audit.collect.tencent.common import AccountRun, Harvest
+from dr_audit.collect.client import CallStats, RetryPolicy, Secrets
+from dr_audit.collect.live import CollectConfig, collect, pack_offsite_targets
 from dr_audit.demo import DEMO_OFFSITE_KEY
 from dr_audit.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud
 from dr_audit.engine import evaluate
@@ -35,9 +31,9 @@ from dr_audit.registry import load_registry
 from dr_audit.runner import exit_code_for
 from dr_audit.scenarios import build
 
+from .service_run import COLLECTORS, collect_services
+
 SCENARIO = "weimob-2020"  # breaks most promises: it has FAILs to lose, and PASSes that must stay earned
-COLLECTORS: dict[str, Any] = {"cam": cam, "cbs": cbs, "cdb": cdb, "cloudaudit": cloudaudit, "cvm": cvm,
-                              "dasb": dasb, "vpc": vpc}
 MODES = ("listless", "emptied")
 Key = tuple[str, str, str, str]
 
@@ -71,26 +67,8 @@ class Matrix:
     def collect_service(self, service: str) -> Estate:
         """The full estate with `service` read again from the cloud as it now answers."""
         stats = CallStats()
-        account = self.full.accounts[0]
-        client = ApiClient(Secrets(DEMO_SECRET_ID, DEMO_SECRET_KEY), account,
-                           endpoint=Endpoint(self.cloud.endpoint_url), limiter=RateLimiter(enabled=False),
-                           retry=RetryPolicy(max_attempts=2, base=0.001), stats=stats)
-        fresh = Estate(source="demo", collected_at=self.full.collected_at, accounts=[account],
-                       regions=list(self.full.regions))
-        tasks = TaskGroup(8)
-        run = AccountRun(client=client, account=account, regions=list(self.full.regions), tasks=tasks,
-                         harvest=Harvest(fresh))
-        try:
-            if service in REGIONAL_SERVICES:
-                for region in run.regions:
-                    COLLECTORS[service].collect(run, region)
-            else:
-                COLLECTORS[service].collect(run)
-            tasks.wait()
-        finally:
-            tasks.close()
-        assert not tasks.crashes
-        tidy(fresh)
+        fresh = collect_services(self.cloud.endpoint_url, self.full.accounts[0], list(self.full.regions), [service],
+                                 stats)
         self.sent |= set(stats.sent)
         variant = self.full.model_copy(deep=True)
         setattr(variant, service, getattr(fresh, service))
