@@ -372,3 +372,11 @@ def test_without_pinned_keys_verify_and_report_say_integrity_is_against_accident
         rechain_and_resign(conn, drill_id, records, {})
     code, out, _ = cli(capsys, "drill", "verify", drill_id, "--history", db)
     assert code == 0 and "only against accidental edits" in out
+
+
+def test_a_plan_pinning_an_unusable_key_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = pinned_plan(tmp_path / "plan.yaml", {"Li Wei": "ed25519:bm90IGEga2V5"})
+    code, _, err = cli(capsys, "drill", "start", plan, "--demo", "--history", tmp_path / "h.db")
+    assert code == 2 and "public_key is not usable" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "h.db").exists() or "drill-" not in cli(capsys, "drill", "list", "--history",
+                                                                    tmp_path / "h.db")[1]

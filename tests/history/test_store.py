@@ -206,3 +206,41 @@ def test_concurrent_writers_keep_one_unbroken_chain(store_url: str) -> None:
         check = verify_drill(store, drill_id)
         assert check.intact, check.problem
         assert check.records == 1 + 4 * 8
+
+
+def test_a_drill_signed_by_an_older_dr_audit_still_verifies(store_url: str, tmp_path: Path) -> None:
+    """Before heads were signed, a sign-off's signature covered its own record's hash and lived only in columns."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from dr_audit.drill.service import load_state, verify_drill
+    from dr_audit.history.chain import SigningKey, canonical, key_fingerprint, record_hash
+
+    pem = tmp_path / "k.pem"
+    pem.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key = SigningKey(pem)
+    with HistoryStore.open(url=store_url) as store:
+        opened = store.open_drill(kind="monthly", name="m", opened_by="ops@host", run_id=None,
+                                  body={"plan": PLAN, "failure_at": "2026-11-01T00:00:00Z"})
+        drill_id = opened["drill_id"]
+        step = store.append_record(drill_id, "step", {"step": "a", "started": opened["created_at"],
+                                                      "finished": opened["created_at"], "outcome": "pass"})
+        content = canonical({"drill_id": drill_id, "seq": 3, "kind": "signoff", "created_at": step["created_at"],
+                             "body": {"by": "Li Wei", "role": "DR owner", "signed_at": "2026-11-02T00:00:00Z",
+                                      "key_fingerprint": key_fingerprint(key.public_pem), "os_user": "ops@host"}})
+        digest = record_hash(step["hash"], content)
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO drill_records VALUES (:d, 3, 'signoff', :at, :c, :p, :h, :s, :k)"),
+                         {"d": drill_id, "at": step["created_at"], "c": content, "p": step["hash"], "h": digest,
+                          "s": key.sign(digest), "k": key.public_pem})
+            conn.execute(sa.text("UPDATE drills SET record_count = 3, head_hash = :h WHERE id = :d"),
+                         {"h": digest, "d": drill_id})
+        check = verify_drill(store, drill_id)
+        assert check.intact and check.signatures == 1 and check.proven, check.problem
+        assert load_state(store, drill_id).complete
+        with store.engine.begin() as conn:  # its signature set to NULL while it names its key: caught
+            conn.execute(sa.text("UPDATE drill_records SET signature = NULL WHERE drill_id = :d AND seq = 3"),
+                         {"d": drill_id})
+        check = verify_drill(store, drill_id)
+        assert not check.intact and "names key SHA256:" in check.problem and "(NULL)" in check.problem
