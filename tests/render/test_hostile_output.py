@@ -30,6 +30,7 @@ from .hostile import (
     assert_terminal_safe,
     parse_html,
     report_of,
+    shown,
 )
 
 REPORT = report_of(HOSTILE)
@@ -173,3 +174,21 @@ def test_a_hostile_snapshot_runs_through_the_cli_in_all_seven_formats(tmp_path, 
     assert_table_intact(coloured, report)
     shown_names = [name for name in placed if visible(name) in SGR.sub("", coloured)]
     assert shown_names, "no hostile name reached the table"
+
+
+def test_the_html_report_of_the_corpus_shows_every_value_as_text_in_a_browser(tmp_path):
+    from .test_html_report import console_errors, load_in_chromium
+
+    page = tmp_path / "report.html"
+    page.write_text(render(REPORT, "html"), encoding="utf-8")
+    dom, log, _ = load_in_chromium(page)
+    assert 'data-dr-audit="ready"' in dom, log[-2000:]
+    assert not console_errors(log)
+    parsed = parse_html(dom)
+    assert sum(1 for tag, _ in parsed.tags if tag == "script") == 2
+    assert not any(tag in ("img", "iframe", "a", "b") for tag, _ in parsed.tags)
+    cells = parsed.cells
+    for f in REPORT["findings"]:
+        if f["status"] != "PASS":
+            assert any(cell.startswith(shown(f["message"])) for cell in cells), f["resource"]["id"][:60]
+            assert any(cell.startswith(shown(f["resource"]["id"])) for cell in cells)
