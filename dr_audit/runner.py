@@ -86,6 +86,10 @@ def prepare(options: RunOptions, registry: Registry | None = None,
     """
     validate_formats(options)
     check_outputs(options)
+    if options.demo:
+        from .demo import use_demo_store
+
+        use_demo_store(options)  # the demo records to its own store, never the user's real one
     if store_named(options.history, options.history_url):
         check_driver(options.history, options.history_url)  # SQLite, the default, needs no driver of its own
     registry = registry or load_registry(options.checks_dirs)

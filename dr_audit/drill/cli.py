@@ -12,6 +12,8 @@ drill_app = typer.Typer(help="Monthly and quarterly recovery drills: plan, run, 
 
 HistoryOption = Annotated[Path | None, typer.Option("--history", help="History store (SQLite file) [user data dir].")]
 HistoryUrlOption = Annotated[str | None, typer.Option("--history-url", help="History store as a SQLAlchemy URL.")]
+DemoStoreOption = Annotated[bool, typer.Option("--demo", help="Use the demo's history store (drills started with "
+                                               "--demo are there).")]
 
 
 class Kind(StrEnum):
@@ -99,12 +101,16 @@ def record(
     evidence: Annotated[list[Path] | None, typer.Option("--evidence", help="Evidence file (repeatable).")] = None,
     history: HistoryOption = None,
     history_url: HistoryUrlOption = None,
+    demo: DemoStoreOption = False,
 ) -> None:
     """Record a manual step's result; evidence files are stored by SHA-256."""
     from ..history import HistoryStore
+    from ..history.location import store_for
     from ..render.escape import terminal
     from .service import record_step
     from .times import parse_ts
+
+    history, history_url = store_for(history, history_url, demo)
 
     start_at, finish_at = parse_ts(started, "--started"), parse_ts(finished, "--finished")
     with HistoryStore.open(history, history_url) as store:
@@ -121,12 +127,16 @@ def sign(
     key: Annotated[Path | None, typer.Option("--key", help="Ed25519 private key (PEM) to sign with.")] = None,
     history: HistoryOption = None,
     history_url: HistoryUrlOption = None,
+    demo: DemoStoreOption = False,
 ) -> None:
     """Approve a drill; it is complete when every approver in its plan has signed."""
     from ..history import HistoryStore
     from ..history.chain import SigningKey
+    from ..history.location import store_for
     from ..render.escape import terminal  # names come from the command line and the plan file
     from .service import sign_drill
+
+    history, history_url = store_for(history, history_url, demo)
 
     signing_key = SigningKey(key) if key is not None else None
     with HistoryStore.open(history, history_url) as store:
@@ -151,10 +161,14 @@ def verify(
                                               "hash and pinned keys must be the ones recorded.")] = None,
     history: HistoryOption = None,
     history_url: HistoryUrlOption = None,
+    demo: DemoStoreOption = False,
 ) -> None:
     """Check the hash chain and sign-offs: exit 0 when intact and signed by every pinned approver, else 1 naming the
     first bad record or the approver whose signature is missing or wrong."""
+    from ..history.location import store_for
     from .verify_command import verify_command
+
+    history, history_url = store_for(history, history_url, demo)
 
     lines, ok = verify_command(drill_id, report_file, bundle, plan, history, history_url)
     sys.stdout.write("".join(f"{line}\n" for line in lines))
@@ -186,11 +200,15 @@ def export(
     output: Annotated[Path, typer.Option("--output", help="The bundle file to write (JSON).")],
     history: HistoryOption = None,
     history_url: HistoryUrlOption = None,
+    demo: DemoStoreOption = False,
 ) -> None:
     """Write the drill's records as stored, for `drill verify --bundle` anywhere, without the store."""
     from ..history import HistoryStore
+    from ..history.location import store_for
     from ..outputs import check_output_file, write_atomic
     from .bundle import export_bundle
+
+    history, history_url = store_for(history, history_url, demo)
 
     check_output_file(output, "--output")
     with HistoryStore.open(history, history_url) as store:
@@ -206,11 +224,15 @@ def report(
     output: Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")] = None,
     history: HistoryOption = None,
     history_url: HistoryUrlOption = None,
+    demo: DemoStoreOption = False,
 ) -> None:
     """The sign-off report: scope, targets vs measured RTO/RPO, steps and evidence, findings, approvals."""
     from ..history import HistoryStore
+    from ..history.location import store_for
     from ..outputs import check_output_file, write_atomic
     from .report import render_drill
+
+    history, history_url = store_for(history, history_url, demo)
 
     if output is not None:
         check_output_file(output, "--output")
@@ -228,10 +250,14 @@ def list_drills(
     fmt: Annotated[ListFormat, typer.Option("--format", help="table or json.")] = ListFormat.table,
     history: HistoryOption = None,
     history_url: HistoryUrlOption = None,
+    demo: DemoStoreOption = False,
 ) -> None:
     """Every drill in the history store: kind, when, measured vs target, sign-off and integrity."""
     from ..history import HistoryStore
+    from ..history.location import store_for
     from .commands import list_command
+
+    history, history_url = store_for(history, history_url, demo)
 
     with HistoryStore.open(history, history_url) as store:
         sys.stdout.write(list_command(store, fmt.value))

@@ -23,6 +23,10 @@ def start_command(plan_path: Path, options: RunOptions) -> tuple[list[str], str]
     from ..report import RunInfo, build_report, utc_stamp
     from .sources import drill_sources
 
+    if options.demo:
+        from ..demo import use_demo_store
+
+        use_demo_store(options)  # a demo drill is evidence for the demo only
     plan = load_plan(plan_path)
     plan_text = read_config_text(plan_path, "drill plan")
     registry = load_registry(options.checks_dirs)

@@ -12,6 +12,7 @@ history_app = typer.Typer(help="Runs recorded in the history store.", no_args_is
 
 HistoryOption = Annotated[Path | None, typer.Option("--history", help="History store (SQLite file) [user data dir].")]
 HistoryUrlOption = Annotated[str | None, typer.Option("--history-url", help="History store as a SQLAlchemy URL.")]
+DemoStoreOption = Annotated[bool, typer.Option("--demo", help="Use the demo's history store (runs with --demo).")]
 
 
 class Format(StrEnum):
@@ -39,9 +40,13 @@ def list_runs(
     limit: Annotated[int, typer.Option(help="Show this many of the newest runs.", min=1)] = 50,
     history: HistoryOption = None,
     history_url: HistoryUrlOption = None,
+    demo: DemoStoreOption = False,
 ) -> None:
     """The newest runs, plans and drill openings: id, when, source, pack, summary, who ran them."""
     from . import HistoryStore
+    from .location import store_for
+
+    history, history_url = store_for(history, history_url, demo)
 
     with HistoryStore.open(history, history_url) as store:
         rows = store.list_runs(limit)
@@ -54,11 +59,15 @@ def show(
     fmt: Annotated[Format, typer.Option("--format", help="table or json (the run's JSON report).")] = Format.table,
     history: HistoryOption = None,
     history_url: HistoryUrlOption = None,
+    demo: DemoStoreOption = False,
 ) -> None:
     """One stored run: its JSON report (--format json, usable by `dr-audit diff`) or the findings table."""
     from ..render import render
     from ..render.escape import terminal
     from . import HistoryStore
+    from .location import store_for
+
+    history, history_url = store_for(history, history_url, demo)
 
     with HistoryStore.open(history, history_url) as store:
         report = store.get_run(run_id)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 APP_DIR = "dr-audit"
 DB_NAME = "history.db"
+DEMO_DB_NAME = "demo-history.db"  # `--demo` runs and drills: never mixed with the real history
 URL_ENV = "DR_AUDIT_HISTORY_URL"
 
 
@@ -26,6 +27,27 @@ def user_data_dir() -> Path:
 
 def default_history_path() -> Path:
     return user_data_dir() / DB_NAME
+
+
+def demo_history_path() -> Path:
+    return user_data_dir() / DEMO_DB_NAME
+
+
+def demo_store(path: Path | None = None, url: str | None = None) -> tuple[Path | None, str | None]:
+    """The store a `--demo` command uses: the one --history/--history-url names, else the demo store.
+
+    DR_AUDIT_HISTORY_URL alone does not count: it names the user's real store, which demo runs must not enter.
+    """
+    if url is not None and url == os.environ.get(URL_ENV):
+        url = None  # the flag's value came from the environment (typer reads the variable into --history-url)
+    if path is not None or url is not None:
+        return path, url
+    return demo_history_path(), None
+
+
+def store_for(path: Path | None, url: str | None, demo: bool) -> tuple[Path | None, str | None]:
+    """The store a command with a `--demo` switch uses: the demo store when switched on, else the usual one."""
+    return demo_store(path, url) if demo else (path, url)
 
 
 def store_named(path: Path | None = None, url: str | None = None) -> bool:
