@@ -547,8 +547,10 @@ class _Builder:
                     not r.known("source_sgid") and rule.source_security_group_id is None):
                 rule.cidr = rule.source_security_group_id = None
                 rule.address_template = UNKNOWN
-            if not r.known("ip_protocol") or not r.known("port_range"):
-                rule.protocol = rule.port = UNKNOWN
+            if not r.known("ip_protocol"):
+                rule.protocol = UNKNOWN
+            if not r.known("port_range"):
+                rule.port = UNKNOWN
             if not r.known("policy"):
                 rule.action = UNKNOWN
             return [rule]
@@ -806,7 +808,6 @@ class _Builder:
 _RULE_SOURCE = ("cidr_block", "ipv6_cidr_block", "source_security_id", "address_template_id",
                 "address_template_group")
 _RULE_ADDRESSES = tuple(key for key in _RULE_SOURCE if key != "source_security_id")
-_RULE_PORTS = ("protocol", "port", "service_template_id", "service_template_group")
 
 
 def _unknown_part(shape: Any, keys: tuple[str, ...]) -> bool:
@@ -824,9 +825,12 @@ def _unknown_rule_parts(rule: SecurityGroupRule, shape: Any, known_source: str |
     if known_source is None and _unknown_part(shape, _RULE_SOURCE):
         rule.cidr = rule.ipv6_cidr = rule.source_security_group_id = None
         rule.address_template = UNKNOWN
-    if _unknown_part(shape, _RULE_PORTS):
-        rule.protocol = rule.port = UNKNOWN
-        rule.service_template = None
+    if _unknown_part(shape, ("protocol",)):
+        rule.protocol = UNKNOWN
+    if _unknown_part(shape, ("port",)):
+        rule.port = UNKNOWN
+    if _unknown_part(shape, ("service_template_id", "service_template_group")):
+        rule.service_template = UNKNOWN  # a template stands for protocol and ports: which, is unknown
     if _unknown_part(shape, ("action",)):
         rule.action = UNKNOWN
 
