@@ -242,3 +242,17 @@ def test_tf_input_confines_an_unresolved_variable_to_its_leaf(tmp_path):
     assert resources["tencentcloud_security_group_rule_set.cache"].block_refs["ingress"] == [
         {"source_security_id": ["tencentcloud_security_group.app#id"]}]
     assert found[(PUBLIC_ADMIN, "tencentcloud_security_group.cache")]["status"] == "PASS"
+
+
+def test_computed_storage_ids_leave_an_audit_track_judged(tmp_path):
+    services = FIXTURES / "services.plan.json"
+    plan = json.loads(services.read_text())
+    track = next(c["change"] for c in plan["resource_changes"] if c["address"] == "tencentcloud_audit_track.all")
+    assert track["after_unknown"]["storage"] == [{"storage_account_id": True, "storage_app_id": True}]
+    found = findings(tmp_path, services, "--check", "cloudaudit_tracking_enabled")
+    tracked = found[("cloudaudit_tracking_enabled", "terraform")]
+    assert tracked["status"] == "FAIL" and "object lock" in tracked["message"]
+    changed = with_unknown(plan, "tencentcloud_audit_track.all", ("storage", 0, "storage_name"))
+    found = findings(tmp_path, edited_plan(tmp_path, services, lambda p: p.update(changed)),
+                     "--check", "cloudaudit_tracking_enabled")
+    assert found[("cloudaudit_tracking_enabled", "terraform")]["status"] == "ERROR"
