@@ -6,7 +6,6 @@ report is read, so other sources of runs (the history store) can hand reports in
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,11 +116,11 @@ def diff_exit_code(diff: ReportDiff, fail_on: Severity) -> int:
 
 
 def render_diff(diff: ReportDiff, fmt: str) -> str:
+    from .render.escape import json_dumps, markdown_code, markdown_text, terminal
+
     if fmt == "json":
         counts = {name: len(getattr(diff, name)) for name in diff.CATEGORIES}
-        return json.dumps({"counts": counts, **diff.as_dict()}, indent=2, ensure_ascii=False) + "\n"
-    from .render.escape import markdown_code, markdown_text, terminal
-
+        return json_dumps({"counts": counts, **diff.as_dict()}, indent=2) + "\n"
     titles = {"regressed": "Regressed (was passing, now FAIL)", "new": "New FAIL",
               "newly_unevaluable": "Newly unevaluable (now ERROR)", "persisting": "Still failing",
               "resolved": "Resolved"}

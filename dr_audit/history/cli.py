@@ -63,7 +63,7 @@ def show(
 ) -> None:
     """One stored run: its JSON report (--format json, usable by `dr-audit diff`) or the findings table."""
     from ..render import render
-    from ..render.escape import terminal
+    from ..render.escape import json_dumps, terminal
     from . import HistoryStore
     from .location import store_for
 
@@ -73,7 +73,7 @@ def show(
         report = store.get_run(run_id)
     if fmt is Format.json:
         report.pop("history", None)
-        sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_dumps(report, indent=2) + "\n")
     else:
         meta = report["history"]
         sys.stdout.write(terminal(f"run {run_id} ({meta['kind']}) by {meta['who']}, {report['run']['started_at']}")
