@@ -94,7 +94,7 @@ def api_client(service: str, region: str, secrets: Secrets, endpoint_args: dict[
 # -- S3-compatible: COS, off-site copies, drill reads -------------------------------------------------------------
 
 @functools.cache
-def _deadline_error() -> type[Exception]:
+def _deadline_error() -> Any:
     """Raised before an S3 request when its call's time is spent: a botocore error, so readers report it as one."""
     from botocore.exceptions import BotoCoreError
 

@@ -121,15 +121,16 @@ class DeadlineSocket:
         return getattr(self._inner, name)
 
 
-def deadline_pool(pool_class: type) -> type:
+def deadline_pool(pool_class: Any) -> type:
     """A urllib3 connection pool class (requests' or botocore's) whose connections use DeadlineSocket."""
-    base_connection = pool_class.ConnectionCls
+    base_connection: Any = pool_class.ConnectionCls
 
     class DeadlineConnection(base_connection):  # type: ignore[misc, valid-type]
         def connect(self) -> None:
             super().connect()
-            if self.sock is not None and not isinstance(self.sock, DeadlineSocket):
-                self.sock = DeadlineSocket(self.sock)
+            sock: Any = getattr(self, "sock", None)
+            if sock is not None and not isinstance(sock, DeadlineSocket):
+                self.sock = DeadlineSocket(sock)
 
     return type(f"Deadline{pool_class.__name__}", (pool_class,), {"ConnectionCls": DeadlineConnection})
 

@@ -144,6 +144,15 @@ class Listener:
     def settle(self) -> None:
         time.sleep(0.2)  # anything sent has been accepted and counted by now
 
+    def saw_request(self) -> bool:
+        """Whether a request arrived (waiting a little: the server counts on its own thread)."""
+        until = time.monotonic() + 10
+        while time.monotonic() < until:
+            if self.connections and self.received:
+                return True
+            time.sleep(0.05)
+        return False
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
@@ -175,8 +184,7 @@ def test_api_writes_are_refused_before_any_byte_is_sent(listener):
     # The same client does reach the server with a declared read (the listener would have seen a write).
     with pytest.raises(Exception):  # noqa: B017 - the listener hangs up; only that the request left matters
         sdk.call_json("DescribeInstances", {})
-    listener.settle()
-    assert listener.connections >= 1 and listener.received > 0
+    assert listener.saw_request()
 
 
 @pytest.mark.parametrize("kind", ["cos", "offsite", "drill"])
@@ -202,8 +210,7 @@ def test_s3_writes_are_refused_before_any_byte_is_sent(listener, kind):
     operation = "ListObjectsV2" if kind == "drill" else "HeadBucket"
     with pytest.raises(S3ReadError):
         read(reader, operation, KEYS, Bucket="replica")
-    listener.settle()
-    assert listener.connections >= 1
+    assert listener.saw_request()
 
 
 def test_each_kind_sends_only_its_own_reads(listener):

@@ -13,7 +13,7 @@ import pytest
 
 from dr_audit.emulator import BACKENDS
 from dr_audit.emulator.server import READ_PREFIXES
-from dr_audit.readonly import api_reads
+from dr_audit.readonly import AUDIT_API_READS
 
 from .conftest import SDK_CLIENTS, SH, call
 
@@ -143,5 +143,6 @@ def test_every_served_action_is_a_read_and_every_needed_read_is_served():
     assert {(s, a) for s, a, _ in CALLS} | {("cam", "GetSecurityLastUsed"), ("sts", "AssumeRole")} == served
     # Every read the auditor declares is one the emulated cloud answers (the cloud may serve more), but the per-disk
     # binding read, sent only when DescribeDisks answers null bindings, which the emulator never does.
-    declared = {(service, action) for service, actions in api_reads().items() for action in actions}
+    declared = {(service, action) for by_service in AUDIT_API_READS.values() for service, actions in by_service.items()
+                for action in actions}
     assert declared - served == {("cbs", "DescribeDiskAssociatedAutoSnapshotPolicy")}
