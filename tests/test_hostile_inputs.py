@@ -477,3 +477,8 @@ def test_an_atomic_write_keeps_the_permissions_a_plain_write_would_give(tmp_path
     path.chmod(0o640)
     write_atomic(path, "y")
     assert path.stat().st_mode & 0o777 == 0o640 and path.read_text() == "y"
+
+
+def test_a_fifo_as_signing_key_is_exit_2_not_a_hang(tmp_path: Path, drill_id: str, fifo: Path) -> None:
+    refused("drill", "sign", drill_id, "--by", "someone", "--role", "owner", "--key", fifo,
+            "--history", tmp_path / "h.db", naming="key file")

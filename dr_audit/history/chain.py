@@ -31,6 +31,9 @@ def record_hash(prev_hash: str, content_json: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{content_json}".encode()).hexdigest()
 
 
+KEY_FILE_BYTES = 64 * 1024  # a PEM key is well under 1 KB
+
+
 class SigningKey:
     """An Ed25519 private key loaded from a PEM file (never stored; only its public half is kept)."""
 
@@ -38,10 +41,9 @@ class SigningKey:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise BadInput(f"{path}: cannot read key file: {exc.strerror}") from None
+        from ..inputs import read_bytes
+
+        data = read_bytes(path, "key file", limit=KEY_FILE_BYTES)  # a FIFO or device would hang or never end
         try:
             key = serialization.load_pem_private_key(data, password=None)
         except (ValueError, TypeError):
