@@ -16,11 +16,13 @@ def catalogue_rows(registry: Registry) -> list[dict[str, object]]:
 
 
 def markdown_catalogue(registry: Registry) -> str:
-    from .render.escape import markdown_code, markdown_text  # checks from --checks-dir are the user's text
+    from .render.escape import markdown_authored, markdown_code
 
+    # Titles are written with their checks (bundled or --checks-dir code), so their formatting stands; they still
+    # cannot add HTML or break the table. The README's catalogue is this text.
     lines = ["| id | promise | severity | what must hold |", "|---|---|---|---|"]
-    lines += [f"| {markdown_code(s.id)} | {markdown_text(s.promise)} | {s.severity.value} | {markdown_text(s.title)} |"
-              for s in registry]
+    lines += [f"| {markdown_code(s.id)} | {markdown_authored(s.promise)} | {s.severity.value} | "
+              f"{markdown_authored(s.title)} |" for s in registry]
     return "\n".join(lines) + "\n"
 
 

@@ -79,6 +79,13 @@ def markdown_text(value: Any) -> str:
     return _MARKDOWN_BLOCK_START.sub(r"\1\\\2", text)
 
 
+def markdown_authored(value: Any) -> str:
+    """Markdown written by whoever wrote the code that carries it (a check's title): its inline formatting is kept,
+    but it can add no raw HTML, break no table row and hold no control character."""
+    text = visible(_LINE_BREAK.sub(" ", "" if value is None else str(value)))
+    return _MARKDOWN_HTML.sub(lambda m: _MARKDOWN_ENTITIES[m.group()], text).replace("|", "\\|")
+
+
 def markdown_code(value: Any, *, in_table: bool = True) -> str:
     """A Markdown code span holding the value verbatim, whatever backtick runs it contains.
 
