@@ -193,3 +193,27 @@ def test_a_selector_matching_nothing_is_refused_before_anything_is_left_out():
     with pytest.raises(BadInput, match="matches no member"):
         select([Member("1001", "ops", "Prod")], ["1002"])
 
+
+
+def test_an_organization_run_is_a_role_arn_run_over_the_members_it_finds(org, monkeypatch):
+    from dr_audit.collect.live import collect_live
+    from dr_audit.options import RunOptions
+
+    cloud, spec = org
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", DEMO_SECRET_ID)
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", DEMO_SECRET_KEY)
+    chosen = spec.members[1:4]
+    where = {"endpoint_url": cloud.endpoint_url, "cos_endpoint_url": cloud.cos_endpoint_url}
+    by_org = collect_live(RunOptions(organization=True, accounts=[m.name for m in chosen], **where))
+    by_arn = collect_live(RunOptions(role_arns=[member_role_arn(m.account, DEFAULT_MEMBER_ROLE) for m in chosen],
+                                     **where))
+
+    def observed(estate) -> dict:
+        return estate.model_dump(mode="json", exclude={"collected_at", "account_status"})
+
+    assert observed(by_org) == observed(by_arn) and by_org.accounts == [m.account for m in chosen]
+    # The same accounts audited; the organization run also knows their names and units, and who it left out.
+    assert [(s.account, s.status) for s in by_arn.account_status] == [(m.account, "audited") for m in chosen]
+    audited = [s for s in by_org.account_status if s.status == "audited"]
+    assert [(s.account, s.name, s.unit) for s in audited] == [
+        (m.account, m.name, next(u.name for u in spec.units if u.node_id == m.node_id)) for m in chosen]
