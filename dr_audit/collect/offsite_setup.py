@@ -47,7 +47,7 @@ def endpoint_for(target: OffsiteTarget, environ: Mapping[str, str] | None = None
     if target.provider.lower() in PROVIDERS_WITH_DEFAULT_ENDPOINT:
         return None
     raise NotConfigured(
-        f"off-site target {target.name} ({target.provider}, bucket {target.bucket}) is not configured: no endpoint "
+        f"off-site target {target.name} ({target.provider}) is not configured: no endpoint "
         f"for provider {target.provider}; set {ENDPOINT_ENV} (every target) or {target_endpoint_env(target.name)} "
         "(this one), or give endpoint_url in a local copy of the pack")
 
@@ -70,7 +70,7 @@ def secrets_for(target: OffsiteTarget, environ: Mapping[str, str] | None = None,
     named = (f"{target.access_key_env} and {target.secret_key_env}, or "
              if target.access_key_env and target.secret_key_env else "")
     raise NotConfigured(
-        f"off-site target {target.name} ({target.provider}, bucket {target.bucket}) is not configured: no keys to "
+        f"off-site target {target.name} ({target.provider}) is not configured: no keys to "
         f"read it; set {named}{' and '.join(AWS_KEY_ENVS)} (or an AWS profile or role)")
 
 
