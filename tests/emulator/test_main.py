@@ -25,8 +25,8 @@ def test_the_module_serves_a_scenario_until_terminated():
                 break
         endpoint = next(line.split()[-1] for line in lines if line.startswith("API 3.0 endpoint:"))
         assert any(line.startswith("COS endpoint:") and "http://127.0.0.1:" in line for line in lines)
-        assert f"TENCENTCLOUD_SECRET_ID={DEMO_SECRET_ID}" in lines
-        assert f"TENCENTCLOUD_SECRET_KEY={DEMO_SECRET_KEY}" in lines
+        assert f"export TENCENTCLOUD_SECRET_ID={DEMO_SECRET_ID}" in lines
+        assert f"export TENCENTCLOUD_SECRET_KEY={DEMO_SECRET_KEY}" in lines
         assert call(sdk_client(endpoint, "sts"), "GetCallerIdentity")["AccountId"]
     finally:
         process.send_signal(signal.SIGTERM)
