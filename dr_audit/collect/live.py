@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
+from ..errors import BadInput
 from ..estate import Estate, Gap, mask_key_id
 from ..scope import OffsiteTarget
 from .client import ApiClient, CallError, CallStats, Endpoint, RateLimiter, RetryPolicy, Secrets, scrub
@@ -59,6 +60,10 @@ def collect_live(options: RunOptions) -> Estate:
     from .credentials import ROLE_ACCOUNT, base_secrets
     from .members import Target, collect_targets
 
+    if options.organization and options.role_arns:
+        raise BadInput("give --organization or --role-arn, not both (an organization run finds its accounts)")
+    if not options.organization and (options.accounts or options.exclude_accounts):
+        raise BadInput("--accounts and --exclude-accounts choose among an organization's members: add --organization")
     config = CollectConfig(endpoint_url=options.endpoint_url, cos_endpoint_url=options.cos_endpoint_url,
                            regions=list(options.regions), offsite_targets=pack_offsite_targets(options),
                            progress=options.progress, run_timeout=run_timeout(options))

@@ -138,6 +138,7 @@ def test_a_member_role_no_member_has_fails_every_member_but_the_management_accou
     (("--accounts", "member-999"), "--accounts 'member-999' matches no member"),
     (("--exclude-accounts", "Nowhere"), "--exclude-accounts 'Nowhere' matches no member"),
     (("--member-role", "bad role/name"), "--member-role 'bad role/name' is not a CAM role name"),
+    (("--role-arn", "qcs::cam::uin/300000000001:roleName/x"), "give --organization or --role-arn, not both"),
 ])
 def test_a_filter_or_role_name_that_cannot_be_right_is_bad_input(run_org, capsys, flags, words):
     code, report = run_org(*flags)
@@ -187,6 +188,14 @@ def test_selection_splits_the_members_into_chosen_and_excluded_by_any_matching_s
     for member in members:
         hoped = not wanted or any(member.matches(s) for s in wanted)
         assert (member.account in picked) == (hoped and not any(member.matches(s) for s in unwanted))
+
+
+def test_accounts_without_organization_is_bad_input(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", DEMO_SECRET_ID)
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", DEMO_SECRET_KEY)
+    code = main(["run", "--accounts", "member-001", "--endpoint-url", "http://127.0.0.1:9", "--format", "json",
+                 "--output", str(tmp_path / "r.json"), "--history", str(tmp_path / "h.db")])
+    assert code == 2 and "add --organization" in capsys.readouterr().err
 
 
 def test_a_selector_matching_nothing_is_refused_before_anything_is_left_out():
