@@ -125,6 +125,13 @@ def read(client: Any, operation: str, secrets: Secrets | None = None, **params: 
         raise S3ReadError(operation, type(exc).__name__, scrub(str(exc), secrets)) from None
 
 
+def need(answer: dict[str, Any], key: str, operation: str, path: str = "") -> Any:
+    """`answer[key]`, which the reader needs: an element absent from the body is a failed read, never "none"."""
+    if not isinstance(answer, dict) or answer.get(key) is None:
+        raise S3ReadError(operation, "MissingField", f"answer has no {path or key}")
+    return answer[key]
+
+
 def _snake(operation: str) -> str:
     from botocore import xform_name
 
@@ -185,7 +192,7 @@ class CosCollector:
             finally:
                 _listing.marker = None
             regions = response.get("CosRegions") or {}
-            for entry in response.get("Buckets") or []:
+            for entry in need(response, "Buckets", "ListBuckets"):
                 name = str(entry["Name"])
                 region = str(entry.get("BucketRegion") or regions.get(name) or "")
                 found.append(Bucket(account=self.run.account, region=region, name=name,
@@ -252,9 +259,11 @@ class CosCollector:
     def _policy(self, client: Any, bucket: Bucket) -> None:
         response = read(client, "GetBucketPolicy", self.secrets, Bucket=bucket.name)
         raw = (response or {}).get("Policy")
-        if not raw:
+        if response is None:  # the API's "no policy"
             bucket.policy = None
             return
+        if not raw:  # a policy answer without the policy is no answer
+            raise S3ReadError("GetBucketPolicy", "MissingField", "answer has no Policy")
         try:
             parsed = json.loads(raw)
         except ValueError:
@@ -262,8 +271,9 @@ class CosCollector:
         bucket.policy = parsed if isinstance(parsed, dict) else None
 
     def _tags(self, client: Any, bucket: Bucket) -> None:
-        response = read(client, "GetBucketTagging", self.secrets, Bucket=bucket.name) or {}
-        bucket.tags = {str(t["Key"]): str(t.get("Value", "")) for t in response.get("TagSet") or [] if "Key" in t}
+        response = read(client, "GetBucketTagging", self.secrets, Bucket=bucket.name)
+        tag_set = [] if response is None else need(response, "TagSet", "GetBucketTagging")
+        bucket.tags = {str(t["Key"]): str(t.get("Value", "")) for t in tag_set if "Key" in t}
 
     def _logging(self, client: Any, bucket: Bucket) -> None:
         response = read(client, "GetBucketLogging", self.secrets, Bucket=bucket.name) or {}
@@ -297,10 +307,13 @@ def destination(arn: str) -> tuple[str, str]:
 
 
 def replication(response: dict[str, Any]) -> Replication:
-    config = response.get("ReplicationConfiguration") or {}
+    operation = "GetBucketReplication"
+    config = need(response, "ReplicationConfiguration", operation)
     rules = []
-    for entry in config.get("Rules") or []:
-        bucket, region = destination(str((entry.get("Destination") or {}).get("Bucket", "")))
+    for entry in need(config, "Rules", operation, "ReplicationConfiguration.Rules"):
+        need(entry, "Status", operation, "Rules[].Status")
+        bucket, region = destination(str(need(need(entry, "Destination", operation, "Rules[].Destination"), "Bucket",
+                                              operation, "Rules[].Destination.Bucket")))
         marker = (entry.get("DeleteMarkerReplication") or {}).get("Status")
         rules.append(ReplicationRule(
             id=str(entry.get("ID") or ""), enabled=entry.get("Status") == "Enabled", prefix=_prefix(entry),
@@ -322,7 +335,9 @@ def _prefix(entry: dict[str, Any]) -> str:
 
 def lifecycle(response: dict[str, Any] | None) -> list[LifecycleRule]:
     rules = []
-    for entry in (response or {}).get("Rules") or []:
+    operation = "GetBucketLifecycleConfiguration"
+    for entry in [] if response is None else need(response, "Rules", operation):
+        need(entry, "Status", operation, "Rules[].Status")
         expiration = entry.get("Expiration") or {}
         rules.append(LifecycleRule(
             id=str(entry.get("ID") or ""), enabled=entry.get("Status") == "Enabled", prefix=_prefix(entry),
@@ -342,7 +357,8 @@ def lifecycle(response: dict[str, Any] | None) -> list[LifecycleRule]:
 def object_lock(response: dict[str, Any] | None) -> ObjectLock | None:
     if not response:
         return None
-    config = response.get("ObjectLockConfiguration") or {}
+    config = need(response, "ObjectLockConfiguration", "GetObjectLockConfiguration")
+    need(config, "ObjectLockEnabled", "GetObjectLockConfiguration", "ObjectLockConfiguration.ObjectLockEnabled")
     retention = (config.get("Rule") or {}).get("DefaultRetention") or {}
     # A retention sets Days or Years; some servers render the other as 0, which means "not set".
     return ObjectLock(enabled=config.get("ObjectLockEnabled") == "Enabled", mode=retention.get("Mode") or None,
@@ -351,7 +367,7 @@ def object_lock(response: dict[str, Any] | None) -> ObjectLock | None:
 
 def acl(response: dict[str, Any]) -> BucketAcl:
     public_read = public_write = False
-    for grant in response.get("Grants") or []:
+    for grant in need(response, "Grants", "GetBucketAcl"):  # every ACL grants its owner: none listed is no answer
         uri = str((grant.get("Grantee") or {}).get("URI") or "")
         if not uri.endswith(PUBLIC_GRANTEES):
             continue
@@ -463,7 +479,10 @@ class OffsiteCollector:
             if token:
                 params["ContinuationToken"] = token
             response = read(client, "ListObjectsV2", self.secrets, **params) or {}
-            for entry in response.get("Contents") or []:
+            contents = response.get("Contents")
+            if contents is None and int(response.get("KeyCount") or 0) > 0:  # it counted keys it did not list
+                raise S3ReadError("ListObjectsV2", "MissingField", "answer has no Contents")
+            for entry in contents or []:
                 count += 1
                 modified = _utc(entry.get("LastModified"))
                 if modified is not None and (newest is None or modified > newest[0]):
