@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -28,13 +27,6 @@ def test_the_default_sizes(large):
     assert len(large.cos.buckets) == 2_000
     assert len(large.cdb.instances) == 500
     assert {d.region for d in large.cbs.disks} == set(large.regions)
-
-
-def test_twenty_thousand_disks_build_quickly():
-    started = time.perf_counter()
-    synthetic_estate(now=NOW, users=10, buckets=10, mysql=10)
-    # Well under 2 s on an idle machine; the bound leaves room for a busy CI runner.
-    assert time.perf_counter() - started < 4
 
 
 def test_the_mix_is_realistic(large):

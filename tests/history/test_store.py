@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -84,15 +83,14 @@ def test_runs_round_trip_in_order_with_who_ran_them(store_url: str) -> None:
         assert trend[0]["failures"] == {"W2.4": 1, "W2.3": 1}  # findings 0 (W2.4) and 3 (W2.3) fail
 
 
-def test_a_hundred_thousand_findings_record_in_seconds(store_url: str) -> None:
+def test_a_hundred_thousand_findings_record_and_read_back_whole(store_url: str) -> None:
+    # How long this takes is measured by bench/eval_bench.py (runs record their findings), not asserted here.
     big = report(100_000)
     with HistoryStore.open(url=store_url) as store:
-        began = time.perf_counter()
         run_id = store.record_run(big)
-        elapsed = time.perf_counter() - began
-        assert len(store.get_run(run_id)["findings"]) == 100_000
-    print(f"recorded 100,000 findings in {elapsed:.1f} s")
-    assert elapsed < 10, f"recording 100,000 findings took {elapsed:.1f} s"
+        stored = store.get_run(run_id)["findings"]
+    assert len(stored) == 100_000
+    assert {f["id"] for f in stored} == {f["id"] for f in big["findings"]}
 
 
 def test_unknown_run_and_unusable_store_are_one_line(tmp_path: Path) -> None:
