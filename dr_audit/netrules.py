@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
+from .estate.base import UNKNOWN_UNTIL_APPLY
 from .estate.vpc import SecurityGroupRule
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -136,6 +137,8 @@ def rule_networks(rule: SecurityGroupRule) -> list[Network]:
 
 def unresolved_source(rule: SecurityGroupRule) -> str | None:
     """Why the rule's source cannot be known from the Estate, or None when it can."""
+    if rule.address_template == UNKNOWN_UNTIL_APPLY:
+        return f"its source is {UNKNOWN_UNTIL_APPLY}"
     if rule.address_template:
         return f"address template {rule.address_template} is not resolved"
     if rule.source_security_group_id:

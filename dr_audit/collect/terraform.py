@@ -49,9 +49,10 @@ from ..estate import (
     Transition,
     Vpc,
 )
+from ..estate.base import UNKNOWN_UNTIL_APPLY
 from .tfinput import TfResource, any_leaf, service_of
 
-UNKNOWN = "unknown until apply"
+UNKNOWN = UNKNOWN_UNTIL_APPLY
 NOT_DECLARED = "not declared in the Terraform configuration"
 # A plan names no account; every finding from it is filed under this one.
 PLAN_ACCOUNT = "terraform"

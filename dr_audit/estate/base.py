@@ -16,6 +16,8 @@ from ..fields import new_dict
 # snapshot is unknown, not its default. Collectors and plans build models with partial kwargs and never set it.
 STRICT_SNAPSHOT = "strict_snapshot"
 ABSENT_FROM_SNAPSHOT = "absent from snapshot"
+# What plan mapping writes into a value Terraform knows only after apply (an attribute's reason, or a rule field).
+UNKNOWN_UNTIL_APPLY = "unknown until apply"
 UNREADABLE_NOT_RECORDED = "unknown: the snapshot does not record which of this resource's reads failed"
 
 

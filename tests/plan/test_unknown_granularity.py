@@ -256,3 +256,12 @@ def test_computed_storage_ids_leave_an_audit_track_judged(tmp_path):
     found = findings(tmp_path, edited_plan(tmp_path, services, lambda p: p.update(changed)),
                      "--check", "cloudaudit_tracking_enabled")
     assert found[("cloudaudit_tracking_enabled", "terraform")]["status"] == "ERROR"
+
+
+def test_a_rule_whose_source_is_unknown_says_so_in_words():
+    from dr_audit.estate import SecurityGroupRule
+    from dr_audit.estate.base import UNKNOWN_UNTIL_APPLY
+    from dr_audit.netrules import unresolved_source
+
+    rule = SecurityGroupRule(protocol="TCP", port="22", address_template=UNKNOWN_UNTIL_APPLY)
+    assert unresolved_source(rule) == "its source is unknown until apply"
