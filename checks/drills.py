@@ -166,7 +166,8 @@ def _known_older(record: DrillRecord, than: DrillRecord) -> bool:
 
 def _judge_objectives(drill: DrillRecord) -> Result:
     fields = ("rto_target_minutes", "rpo_target_minutes", "rto_measured_minutes", "rpo_measured_minutes")
-    if reason := drill.unknown(*fields):
+    # Which steps failed decides too: a snapshot without that list cannot show the drill succeeded.
+    if reason := drill.unknown(*fields, "failed_steps"):
         return Result.error(drill, reason)
     evidence = {name: getattr(drill, name) for name in fields} | {"kind": drill.kind}
     problems = []

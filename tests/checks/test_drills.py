@@ -133,6 +133,12 @@ def test_unreadable_measurements_are_errors(registry):
     assert by_resource(run_check(registry, "drill_objectives_met", estate)) == {"m1": "ERROR"}
 
 
+def test_a_drill_whose_failed_steps_are_unknown_cannot_show_it_met_its_objectives(registry):
+    estate = drills(drill("m1", "monthly", 3, unreadable={"failed_steps": "absent from snapshot"}))
+    findings = run_check(registry, "drill_objectives_met", estate)
+    assert by_resource(findings) == {"m1": "ERROR"} and "failed_steps" in findings[0].message
+
+
 # --- scenarios ----------------------------------------------------------------------------------------------------
 
 def test_hardened_scenario_drills_on_time_and_within_targets(registry):
