@@ -14,22 +14,28 @@ if TYPE_CHECKING:
     from ..options import RunOptions
 
 
+Credentials = tuple[str, str, str | None]
+
+
 class OffsiteReader:
-    """Reads each off-site bucket through the endpoint its copy was collected from (boto3's own credential chain)."""
+    """Reads each off-site bucket through the endpoint its copy was collected from, with the keys its target names
+    (`keys`, by bucket) or else boto3's own credential chain."""
 
     def __init__(self, estate: Estate, endpoint_override: str | None = None,
-                 credentials: tuple[str, str, str | None] | None = None):
+                 credentials: Credentials | None = None, keys: dict[str, Credentials] | None = None):
         self._endpoints = {c.bucket: endpoint_override or c.endpoint_url for c in estate.offsite.copies}
-        self._readers: dict[str, S3Reader] = {}
+        self._readers: dict[tuple[str, Credentials | None], S3Reader] = {}
         self._credentials = credentials
+        self._keys = keys or {}
 
     def _reader(self, bucket: str) -> S3Reader:
         endpoint = self._endpoints.get(bucket)
         if not endpoint:
             raise ReadFailed(f"no endpoint is known for off-site bucket {bucket}")
-        if endpoint not in self._readers:
-            self._readers[endpoint] = S3Reader(endpoint, self._credentials, default_region="us-east-1")
-        return self._readers[endpoint]
+        credentials = self._credentials or self._keys.get(bucket)
+        if (endpoint, credentials) not in self._readers:
+            self._readers[endpoint, credentials] = S3Reader(endpoint, credentials, default_region="us-east-1")
+        return self._readers[endpoint, credentials]
 
     def list_objects(self, bucket: str, region: str, *, prefix: str = "", pages: int = 1) -> list[dict[str, Any]]:
         return self._reader(bucket).list_objects(bucket, region, prefix=prefix, pages=pages)
@@ -59,10 +65,23 @@ def drill_sources(options: RunOptions) -> Iterator[tuple[Estate, Readers]]:
     elif estate.source == "snapshot":
         readers.cos_problem = "a saved snapshot holds no objects: pass --cos-endpoint-url (or run live) to read them"
     if estate.offsite.copies:
-        readers.offsite = OffsiteReader(estate)
+        readers.offsite = OffsiteReader(estate, keys=pack_offsite_keys(options))
     else:
         readers.offsite_problem = "the estate has no off-site copies"
     yield estate, readers
+
+
+def pack_offsite_keys(options: RunOptions) -> dict[str, Credentials]:
+    """The keys each off-site bucket's target names in the pack (access_key_env/secret_key_env), when set."""
+    from ..collect.live import pack_offsite_targets
+    from ..collect.offsite_setup import secrets_for
+
+    keys: dict[str, Credentials] = {}
+    for target in pack_offsite_targets(options):
+        secrets = secrets_for(target, chain_has_keys=True)  # None: the chain, as for the collector
+        if secrets is not None:
+            keys[target.bucket] = (secrets.secret_id, secrets.secret_key, secrets.token)
+    return keys
 
 
 @contextmanager
