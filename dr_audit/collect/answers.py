@@ -67,3 +67,15 @@ def _count(value: Any) -> int:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return 0
+
+
+def ids(entries: list[Any], key: str, service: str, action: str, list_key: str, region: str = "") -> list[str]:
+    """The id of every listed entry. An entry without one is a failed read: dropping it would hide what it grants
+    or holds (an attachment of an admin policy, a group membership, a role)."""
+    found: list[str] = []
+    for entry in entries:
+        value = entry.get(key) if isinstance(entry, dict) else None
+        if value is None or value == "":
+            raise MissingField(service, action, region, f"{list_key}[].{key}")
+        found.append(str(value))
+    return found

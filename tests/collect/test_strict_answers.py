@@ -186,3 +186,17 @@ def test_every_plausible_time_reads_alike_in_seconds_and_milliseconds(seconds):
 def test_every_implausible_time_is_refused_never_a_crash(value):
     with pytest.raises(ImplausibleValue):
         epoch_time(value, "LastSecretUsedDate")
+
+
+def test_a_listed_entry_without_its_id_is_a_failed_read_not_a_dropped_entry():
+    answers = key_answers(None)
+    answers["cam:ListAttachedUserPolicies"] = {"TotalNum": 2, "List": [{"PolicyId": 7, "PolicyName": "a"},
+                                                                       {"PolicyName": "AdministratorAccess"}]}
+    answers["cam:ListGroups"] = {"TotalNum": 1, "GroupInfo": [{"GroupName": "admins"}]}
+    answers["cam:GetPolicy"] = {"PolicyName": "a", "Type": 1, "PolicyDocument": '{"statement": []}'}
+    with FakeApi(answers=answers) as fake:
+        estate = run_collector(fake, cam.collect)
+    [user] = estate.cam.users
+    assert user.unreadable["policy_ids"] == "cam:ListAttachedUserPolicies answer has no List[].PolicyId"
+    assert [(g.operation, g.message) for g in estate.gaps] == [
+        ("ListGroups", "cam:ListGroups answer has no GroupInfo[].GroupId")]

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ...estate import AccessKey, CamAccount, CamGroup, CamPolicy, CamRole, CamUser, mask_key_id
-from ..answers import MissingField, listed, require, require_object
+from ..answers import MissingField, ids, listed, require, require_object
 from ..client import CallError
 from .common import AccountRun, ImplausibleValue, beijing_time, epoch_time, lane, mark_unreadable, text
 
@@ -131,13 +131,14 @@ class CamCollector:
                                  on_crash=self._marker(batch, ("last_login_at",)))
 
     def _user_groups(self, user: CamUser) -> None:
-        found = self.client.page_number_pages(SERVICE, "ListGroupsForUser", {"SubUin": int(user.uin)}, "GroupInfo")
-        user.group_ids = [str(g["GroupId"]) for g in found if g.get("GroupId") is not None]
+        found = list(self.client.page_number_pages(SERVICE, "ListGroupsForUser", {"SubUin": int(user.uin)},
+                                                   "GroupInfo"))
+        user.group_ids = ids(found, "GroupId", SERVICE, "ListGroupsForUser", "GroupInfo")
 
     def _user_policies(self, user: CamUser) -> None:
         found = list(self.client.page_number_pages(SERVICE, "ListAttachedUserPolicies", {"TargetUin": int(user.uin)},
                                                    "List"))
-        user.policy_ids = [str(p["PolicyId"]) for p in found if p.get("PolicyId") is not None]
+        user.policy_ids = ids(found, "PolicyId", SERVICE, "ListAttachedUserPolicies", "List")
         for entry in found:
             self.need_policy(entry.get("PolicyId"), text(entry.get("PolicyName")), entry.get("PolicyType"))
 
@@ -196,11 +197,10 @@ class CamCollector:
     # -- groups and roles -----------------------------------------------------------------------------------------
 
     def groups(self) -> None:
-        groups = [
-            CamGroup(account=self.run.account, group_id=str(entry["GroupId"]), name=text(entry.get("GroupName")))
-            for entry in self.client.page_number_pages(SERVICE, "ListGroups", {}, "GroupInfo")
-            if entry.get("GroupId") is not None
-        ]
+        listed_groups = list(self.client.page_number_pages(SERVICE, "ListGroups", {}, "GroupInfo"))
+        groups = [CamGroup(account=self.run.account, group_id=group_id, name=text(entry.get("GroupName")))
+                  for group_id, entry in zip(ids(listed_groups, "GroupId", SERVICE, "ListGroups", "GroupInfo"),
+                                             listed_groups, strict=True)]
         self.run.harvest.add(self.run.estate.cam.groups, groups)
         for group in groups:
             self.run.spawn_detail(SERVICE, group, ("policy_ids",), self._group_policies, group)
@@ -208,16 +208,16 @@ class CamCollector:
     def _group_policies(self, group: CamGroup) -> None:
         found = list(self.client.page_number_pages(SERVICE, "ListAttachedGroupPolicies",
                                                    {"TargetGroupId": int(group.group_id)}, "List"))
-        group.policy_ids = [str(p["PolicyId"]) for p in found if p.get("PolicyId") is not None]
+        group.policy_ids = ids(found, "PolicyId", SERVICE, "ListAttachedGroupPolicies", "List")
         for entry in found:
             self.need_policy(entry.get("PolicyId"), text(entry.get("PolicyName")), entry.get("PolicyType"))
 
     def roles(self) -> None:
         roles: list[CamRole] = []
-        for entry in self.client.page_number_pages(SERVICE, "DescribeRoleList", {}, "List", size=200):
-            if not entry.get("RoleId"):
-                continue
-            role = CamRole(account=self.run.account, role_id=str(entry["RoleId"]), name=text(entry.get("RoleName")),
+        listed_roles = list(self.client.page_number_pages(SERVICE, "DescribeRoleList", {}, "List", size=200))
+        for role_id, entry in zip(ids(listed_roles, "RoleId", SERVICE, "DescribeRoleList", "List"), listed_roles,
+                                  strict=True):
+            role = CamRole(account=self.run.account, role_id=role_id, name=text(entry.get("RoleName")),
                            role_type=entry.get("RoleType") or None)
             try:
                 if "PolicyDocument" not in entry:  # empty is "no trust policy"; absent is not known
@@ -233,7 +233,7 @@ class CamCollector:
     def _role_policies(self, role: CamRole) -> None:
         found = list(self.client.page_number_pages(SERVICE, "ListAttachedRolePolicies", {"RoleId": role.role_id},
                                                    "List", size=200))
-        role.policy_ids = [str(p["PolicyId"]) for p in found if p.get("PolicyId") is not None]
+        role.policy_ids = ids(found, "PolicyId", SERVICE, "ListAttachedRolePolicies", "List")
         for entry in found:
             self.need_policy(entry.get("PolicyId"), text(entry.get("PolicyName")), entry.get("PolicyType"))
 
