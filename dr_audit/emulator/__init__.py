@@ -5,6 +5,7 @@ Used by tests, benchmarks and `--demo`: the real collectors talk to it over HTTP
     with EmulatedCloud(estate, rate_limits=True) as cloud:
         ... collect from cloud.endpoint_url / cloud.cos_endpoint_url / cloud.offsite_endpoint_url ...
         cloud.requests  # every API 3.0 call received, as RecordedCall(service, action, region)
+        cloud.faults.listless_actions = {"cam:ListUsers"}  # faults can change while it runs (see Faults)
 
 `EmulatedCloud(..., cos=False)` skips the moto servers (API 3.0 only), for tests and benchmarks that need no COS.
 
