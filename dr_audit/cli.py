@@ -323,11 +323,13 @@ def pack_init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented copy of the default pack to customise."""
+    from .outputs import check_output_file, write_atomic
     from .packfile import DEFAULT_PACK, available_packs
 
     if output.exists() and not force:
         _fail(f"{output} exists; pass --force to overwrite it")
-    output.write_text(available_packs()[DEFAULT_PACK].read_text(encoding="utf-8"), encoding="utf-8")
+    check_output_file(output, "--output")
+    write_atomic(output, available_packs()[DEFAULT_PACK].read_text(encoding="utf-8"))
     sys.stdout.write(f"wrote {output}: edit name, scope and checks, then `dr-audit pack validate {output}`\n")
 
 
