@@ -150,11 +150,18 @@ def run(
         "--exclude-accounts", help="Never these members: account id, name or unit (repeatable).")] = None,
     max_parallel_accounts: Annotated[int, typer.Option(
         help="Accounts collected at once (bounds threads, connections and memory).", min=1, max=1024)] = 32,
+    shard: Annotated[str | None, typer.Option(
+        help="Audit shard I of N (1-based) of the accounts, dealt out by sorted account id; needs --run-group.")
+    ] = None,
+    run_group: Annotated[str | None, typer.Option(
+        help="The id the shards of one audit share; `dr-audit report --run-group ID` "
+                                          "merges them from the history store.")] = None,
 ) -> None:
     """Audit an estate (live, a saved snapshot, or the demo) against a promise pack."""
     from .findings import Severity
     from .options import RunOptions
     from .runner import execute
+    from .shards import check_run_group, check_sharding, parse_shard
 
     formats = fmt or ["table"]
     options = RunOptions(
@@ -165,7 +172,10 @@ def run(
         only=only or [], colour=_colour(), timeout=timeout, organization=organization, member_role=member_role,
         accounts=accounts or [], exclude_accounts=exclude_accounts or [], max_parallel_accounts=max_parallel_accounts,
         progress=sys.stderr.isatty() and not os.environ.get("CI") and not (formats == ["json"] and output is None),
+        shard=parse_shard(shard) if shard is not None else None,
+        run_group=check_run_group(run_group) if run_group is not None else None,
     )
+    check_sharding(options)
     _finish(execute(options))
 
 
@@ -252,6 +262,38 @@ def diff(
     else:
         sys.stdout.write(text)
     raise typer.Exit(diff_exit_code(result, Severity(fail_on.value)))
+
+
+@app.command("report")
+def group_report(
+    run_group: Annotated[str, typer.Option(help="The --run-group ID the shards ran with.")],
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+    output_dir: OutputDirOption = None,
+    fail_on: FailOnOption = FailOn.high,
+    history: HistoryOption = None,
+    history_url: HistoryUrlOption = None,
+) -> None:
+    """Merge the shards of a run group (`run --shard I/N --run-group ID`) from the history store into one report,
+    with a rollup per account and a promise-by-account matrix.
+
+    Exit codes as for run: 0 clean, 1 a FAIL at or above --fail-on, 2 bad input, 3 some results are ERROR or some
+    shards have not reported (named on stderr).
+    """
+    from .findings import Severity
+    from .groupreport import report_group
+
+    outcome = report_group(run_group, fmt or ["table"], output, output_dir, Severity(fail_on.value), history,
+                           history_url, colour=_colour())
+    from .render.escape import terminal
+
+    if outcome.stdout:
+        sys.stdout.write(outcome.stdout)
+    for path in outcome.written:
+        sys.stderr.write(f"wrote {terminal(path)}\n")
+    for note in outcome.notes:
+        sys.stderr.write(f"dr-audit: {terminal(note)}\n")
+    raise typer.Exit(outcome.exit_code)
 
 
 @app.command("auditor-policy")

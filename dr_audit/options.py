@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .findings import Severity
+from .shards import Shard
 
 
 @dataclass
@@ -42,3 +43,5 @@ class RunOptions:
     accounts: list[str] = field(default_factory=list)  # only these members (id, name or unit)
     exclude_accounts: list[str] = field(default_factory=list)  # never these members (id, name or unit)
     max_parallel_accounts: int = 32  # accounts collected at once (members.DEFAULT_MAX_PARALLEL_ACCOUNTS)
+    shard: Shard | None = None  # audit only this share of the accounts (`--shard I/N`)
+    run_group: str | None = None  # the id the shards of one audit share (`--run-group`)

@@ -78,7 +78,13 @@ def collect_live(options: RunOptions) -> Estate:
     for arn in options.role_arns:
         named = ROLE_ACCOUNT.match(arn.strip())
         targets.append(Target(account=named["account"] if named else "", role_arn=arn))
-    return collect_targets(base, targets, config, max_parallel=options.max_parallel_accounts)
+    from ..shards import take
+    from .members import Excluded
+
+    # --shard: an ARN whose account cannot be read from it is dealt out by the ARN itself.
+    mine, others = take(targets, lambda t: t.account or t.role_arn or "", options.shard)
+    excluded = [Excluded(account=t.account or t.role_arn or "", reason=why) for t, why in others]
+    return collect_targets(base, mine, config, max_parallel=options.max_parallel_accounts, excluded=excluded)
 
 
 def run_timeout(options: RunOptions) -> float | None:

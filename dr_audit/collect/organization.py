@@ -14,6 +14,7 @@ from .client import ApiClient, CallError, Endpoint, Secrets
 if TYPE_CHECKING:
     from ..estate import Estate
     from ..options import RunOptions
+    from ..shards import Shard
     from .live import CollectConfig
 
 SERVICE = "organization"
@@ -124,6 +125,15 @@ def select(members: Iterable[Member], accounts: Iterable[str] = (), exclude: Ite
     return Selection(tuple(chosen), tuple(excluded))
 
 
+def take_share(selection: Selection, shard: Shard | None) -> Selection:
+    """`--shard I/N`: this shard's share of the chosen members; the others are left to their shards (excluded here,
+    saying which shard audits each)."""
+    from ..shards import take
+
+    mine, others = take(selection.chosen, lambda m: m.account, shard)
+    return Selection(tuple(mine), selection.excluded + tuple(others))
+
+
 def _selectors(values: Iterable[str]) -> list[str]:
     """Flag values, each possibly a comma-separated list."""
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
@@ -140,7 +150,7 @@ def collect_organization(base: Secrets, config: CollectConfig, options: RunOptio
     client = ApiClient(base, endpoint=Endpoint(config.endpoint_url), retry=config.retry, timeout=config.timeout,
                        budget=config.budget())
     organization = discover(client)
-    chosen = select(organization.members, options.accounts, options.exclude_accounts)
+    chosen = take_share(select(organization.members, options.accounts, options.exclude_accounts), options.shard)
     try:
         caller = account_id(client)
     except CallError:

@@ -92,10 +92,21 @@ def _v3_run_kind_and_trend_index(conn: Connection) -> None:
     Index("ix_findings_trend", findings.c.run_id, findings.c.status, findings.c.promise).create(conn)
 
 
+def _v4_run_groups(conn: Connection) -> None:
+    # Sharded runs (`run --shard I/N --run-group ID`) are found again by their group for `dr-audit report`.
+    conn.execute(text("ALTER TABLE runs ADD COLUMN run_group VARCHAR(100)"))
+    conn.execute(text("ALTER TABLE runs ADD COLUMN shard_index INTEGER"))
+    conn.execute(text("ALTER TABLE runs ADD COLUMN shard_count INTEGER"))
+    meta = MetaData()
+    runs = Table("runs", meta, autoload_with=conn)
+    Index("ix_runs_run_group", runs.c.run_group).create(conn)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "runs and their findings", _v1_runs_and_findings),
     (2, "drills, their hash-chained records and evidence files", _v2_drills),
     (3, "run kind column and the per-promise trend index", _v3_run_kind_and_trend_index),
+    (4, "run group, shard index and shard count of sharded runs", _v4_run_groups),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -58,6 +58,11 @@ def record_report(report: dict[str, Any], options: RunOptions,
     written (`write` raised) is never recorded. The HTML reporter gets the per-promise failure trend, this run
     included, read before the run is stored."""
     kind = "plan" if report.get("run", {}).get("source") == "plan" else "run"
+    if options.run_group is not None and kind == "run":
+        # Written into the report itself, so every output and the stored run say which shard of which group it is.
+        shard = options.shard
+        report["run"]["run_group"] = {"id": options.run_group, "shard": shard.index if shard else 1,
+                                      "shards": shard.count if shard else 1}
     if kind == "plan" and not store_named(options.history, options.history_url):
         write({})
         return Recorded()

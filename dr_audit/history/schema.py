@@ -26,7 +26,12 @@ runs = Table(
     Column("summary_json", Text, nullable=False),
     Column("report_json", Text, nullable=False),  # the report document without its findings
     Column("finding_count", Integer, nullable=False),
+    # A shard of a sharded run (added in v4): its group, and which shard of how many; NULL for any other run.
+    Column("run_group", String(100)),
+    Column("shard_index", Integer),
+    Column("shard_count", Integer),
 )
+Index("ix_runs_run_group", runs.c.run_group)
 
 findings = Table(
     "findings", metadata,

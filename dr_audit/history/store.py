@@ -191,6 +191,9 @@ class HistoryStore:
             "who": who or who_ran(), "summary_json": json.dumps(report.get("summary", {})),
             "report_json": json.dumps(head, ensure_ascii=False), "finding_count": len(findings),
         }
+        group = run.get("run_group")
+        if isinstance(group, dict):  # a shard of a sharded run: found again by `dr-audit report --run-group`
+            row |= {"run_group": group["id"], "shard_index": group["shard"], "shard_count": group["shards"]}
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         conn.execute(insert(schema.runs), row)
         if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
@@ -232,6 +235,14 @@ class HistoryStore:
         report["findings"] = [json.loads(body) for body in bodies]
         report["history"] = {"run_id": row["id"], "kind": row["kind"], "who": row["who"]}
         return report
+
+    def group_runs(self, run_group: str) -> list[dict[str, Any]]:
+        """Every run recorded in `run_group`, oldest first: id, shard index and count, start and finish."""
+        r = schema.runs
+        query = (select(r.c.id, r.c.shard_index, r.c.shard_count, r.c.started_at, r.c.finished_at, r.c.who)
+                 .where(r.c.run_group == run_group).order_by(r.c.started_at, r.c.id))
+        with self._read("list the run group") as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
 
     def has_run(self, run_id: str) -> bool:
         with self._read("read the run") as conn:
