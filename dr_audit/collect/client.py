@@ -212,14 +212,16 @@ class ApiClient:
         if not is_read_action(service, action):
             raise ReadOnlyViolation(f"{service}:{action} is not a read-only action; dr-audit never sends it")
         key = f"{service}:{action}"
-        started = time.monotonic()
-        try:
-            deadline = self.budget.call_deadline(self.account, service)
-        except BudgetSpent as spent:
-            raise self._error(service, action, region, DEADLINE_EXCEEDED, spent.reason) from None
         attempt = 0
+        deadline: float | None = None
         while True:
             self.limiter.acquire(self.account, service, action)
+            if deadline is None:  # the call's clock starts once it may be sent: waiting for a token is not its time
+                started = time.monotonic()
+                try:
+                    deadline = self.budget.call_deadline(self.account, service)
+                except BudgetSpent as spent:
+                    raise self._error(service, action, region, DEADLINE_EXCEEDED, spent.reason) from None
             if time.monotonic() >= deadline:
                 raise self._error(service, action, region, DEADLINE_EXCEEDED,
                                   self.budget.spent_reason(self.account, service, started))

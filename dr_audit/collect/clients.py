@@ -171,7 +171,12 @@ def s3_client(kind: ClientKind, endpoint_url: str, region: str, secrets: Secrets
             raise exceeded(reason=budget.spent_reason(account, service, started))
         set_deadline(deadline)
 
+    def end_call(**_: Any) -> None:
+        set_deadline(None)  # a finished call's deadline must not cut this thread's next request
+
     client.meta.events.register("before-parameter-build.s3", guard)
     client.meta.events.register("before-call.s3", start_call)
     client.meta.events.register("before-send.s3", before_send)
+    client.meta.events.register("after-call.s3", end_call)
+    client.meta.events.register("after-call-error.s3", end_call)
     return client

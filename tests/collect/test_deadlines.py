@@ -19,7 +19,7 @@ import pytest
 
 from dr_audit.cli import main
 from dr_audit.collect.client import ApiClient, CallError, Endpoint, RetryPolicy, Secrets
-from dr_audit.collect.deadline import RunBudget
+from dr_audit.collect.deadline import RunBudget, current_deadline
 from dr_audit.collect.s3 import S3ReadError, make_client, read
 from dr_audit.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 
@@ -119,6 +119,7 @@ def test_a_trickling_cos_answer_is_cut_at_the_call_deadline(trickling):
         read(client, "ListBuckets", DEMO)
     assert time.monotonic() - started < GENEROUS
     assert caught.value.code == "DeadlineExceeded" and "elapsed" in caught.value.message
+    assert current_deadline() is None  # the call's deadline does not outlive it to cut this thread's next request
 
 
 def test_once_the_run_budget_is_spent_no_call_is_sent(trickling):
