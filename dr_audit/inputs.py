@@ -2,10 +2,11 @@
 limits: every failure, a limit passed included, is one line naming the file, raised as BadInput or the caller's
 subclass of it.
 
-Limits (each overridable by its environment variable; DESIGN.md §12):
+Limits (each overridable by its environment variable):
 
 - DR_AUDIT_MAX_FILE_MB (64): a snapshot, plan JSON, .tf file or JSON report.
 - DR_AUDIT_MAX_CONFIG_MB (4): a pack, waivers file or drill plan (YAML costs far more memory per byte than JSON).
+- DR_AUDIT_MAX_EVIDENCE_MB (50): one drill evidence file (kept whole in the history store).
 - DR_AUDIT_MAX_DEPTH (100): nesting of objects and lists.
 - DR_AUDIT_MAX_STRING_CHARS (1,000,000): any one string value.
 - DR_AUDIT_MAX_NAME_CHARS (1,024): an id or name (a key ending in id, name, account, region, arn, address, uin or
@@ -41,6 +42,7 @@ MAX_YAML_VALUES = 1_000_000
 class Limits:
     file_bytes: int = 64 * MB
     config_bytes: int = 4 * MB
+    evidence_bytes: int = 50 * MB
     depth: int = 100
     string_chars: int = 1_000_000
     name_chars: int = 1024
@@ -50,12 +52,14 @@ class Limits:
         default = cls()
         return cls(file_bytes=_env_int("DR_AUDIT_MAX_FILE_MB", default.file_bytes // MB) * MB,
                    config_bytes=_env_int("DR_AUDIT_MAX_CONFIG_MB", default.config_bytes // MB) * MB,
+                   evidence_bytes=_env_int("DR_AUDIT_MAX_EVIDENCE_MB", default.evidence_bytes // MB) * MB,
                    depth=_env_int("DR_AUDIT_MAX_DEPTH", default.depth),
                    string_chars=_env_int("DR_AUDIT_MAX_STRING_CHARS", default.string_chars),
                    name_chars=_env_int("DR_AUDIT_MAX_NAME_CHARS", default.name_chars))
 
 
-ENV_OF = {"file_bytes": "DR_AUDIT_MAX_FILE_MB", "config_bytes": "DR_AUDIT_MAX_CONFIG_MB", "depth": "DR_AUDIT_MAX_DEPTH",
+ENV_OF = {"file_bytes": "DR_AUDIT_MAX_FILE_MB", "config_bytes": "DR_AUDIT_MAX_CONFIG_MB",
+          "evidence_bytes": "DR_AUDIT_MAX_EVIDENCE_MB", "depth": "DR_AUDIT_MAX_DEPTH",
           "string_chars": "DR_AUDIT_MAX_STRING_CHARS", "name_chars": "DR_AUDIT_MAX_NAME_CHARS"}
 
 
@@ -114,11 +118,10 @@ def read_bytes(path: Path, what: str, error: type[BadInput] = BadInput, limit: i
 
 def _too_large(path: Path, what: str, size_limit: int, explicit: int | None) -> str:
     how = f"{size_limit // MB} MB" if size_limit % MB == 0 else f"{size_limit} bytes"
-    if explicit is None:
-        return f"{path}: {what} larger than the limit of {how} (raise it with DR_AUDIT_MAX_FILE_MB)"
-    if explicit == limits().config_bytes:
-        return f"{path}: {what} larger than the limit of {how} (raise it with DR_AUDIT_MAX_CONFIG_MB)"
-    return f"{path}: {what} larger than the limit of {how}"
+    current = limits()
+    env = next((ENV_OF[name] for name in ("file_bytes", "config_bytes", "evidence_bytes")
+                if getattr(current, name) == size_limit), None) if explicit is not None else ENV_OF["file_bytes"]
+    return f"{path}: {what} larger than the limit of {how}" + (f" (raise it with {env})" if env else "")
 
 
 def read_text(path: Path, what: str, error: type[BadInput] = BadInput, limit: int | None = None) -> str:

@@ -482,3 +482,14 @@ def test_an_atomic_write_keeps_the_permissions_a_plain_write_would_give(tmp_path
 def test_a_fifo_as_signing_key_is_exit_2_not_a_hang(tmp_path: Path, drill_id: str, fifo: Path) -> None:
     refused("drill", "sign", drill_id, "--by", "someone", "--role", "owner", "--key", fifo,
             "--history", tmp_path / "h.db", naming="key file")
+
+
+def test_evidence_over_its_limit_is_refused_naming_the_variable_that_raises_it(
+        tmp_path: Path, drill_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    evidence = tmp_path / "restore.log"
+    evidence.write_bytes(b"x" * (1024 * 1024 + 1))
+    monkeypatch.setenv("DR_AUDIT_MAX_EVIDENCE_MB", "1")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    refused("drill", "record", drill_id, "--step", "restore-disk", "--started", now, "--finished", now,
+            "--outcome", "pass", "--evidence", evidence, "--history", tmp_path / "h.db",
+            naming="larger than the limit of 1 MB (raise it with DR_AUDIT_MAX_EVIDENCE_MB)")

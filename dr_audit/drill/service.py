@@ -25,13 +25,11 @@ from ..estate import DrillRecord, Estate
 from ..history import clock
 from ..history.chain import SigningKey, key_fingerprint, signoff_statement
 from ..history.store import HistoryStore, new_id, who_ran
-from ..inputs import read_bytes
+from ..inputs import limits, read_bytes
 from . import evidence as gather
 from .integrity import Verification, label, verify_rows
 from .plan import DrillPlan
 from .times import CLOCK_SKEW, parse_stamp, stamp
-
-MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 
 
 @dataclass
@@ -108,7 +106,7 @@ def record_step(store: HistoryStore, drill_id: str, step_name: str, started: dat
     files = []
     for path in evidence_files:
         try:  # a regular file within the limit: a FIFO or /dev/zero would hang or exhaust memory
-            content = read_bytes(path, "file", limit=MAX_EVIDENCE_BYTES)
+            content = read_bytes(path, "file", limit=limits().evidence_bytes)
         except BadInput as exc:
             raise BadInput(f"--evidence {exc}") from None
         files.append((path.name, content))
