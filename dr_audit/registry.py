@@ -165,6 +165,8 @@ def load_directory(directory: Path, namespace: str) -> list[str]:
     for path in sorted(directory.glob("*.py")):
         if path.name.startswith("_"):
             continue
+        if not path.is_file():  # importing a FIFO would block forever
+            raise RegistryError(f"{path}: is not a regular file, so not a check module")
         module_name = f"{namespace}.{path.stem}"
         modules.append(module_name)
         if module_name in sys.modules:

@@ -493,3 +493,11 @@ def test_evidence_over_its_limit_is_refused_naming_the_variable_that_raises_it(
     refused("drill", "record", drill_id, "--step", "restore-disk", "--started", now, "--finished", now,
             "--outcome", "pass", "--evidence", evidence, "--history", tmp_path / "h.db",
             naming="larger than the limit of 1 MB (raise it with DR_AUDIT_MAX_EVIDENCE_MB)")
+
+
+def test_a_fifo_in_a_checks_directory_is_exit_2_not_a_hang(tmp_path: Path, snapshot: Path) -> None:
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    os.mkfifo(checks / "acme.py")
+    refused("run", "--from-snapshot", snapshot, "--checks-dir", checks, "--history", tmp_path / "h.db",
+            naming="acme.py: is not a regular file")
