@@ -145,7 +145,8 @@ def test_a_service_budget_ends_that_service_only():
 
 
 def test_run_ends_with_exit_3_within_its_timeout_against_a_hostile_cloud(hostile, monkeypatch, tmp_path: Path):
-    """Documented bound: `run --timeout T` ends within T plus one call's budget (20 s) plus evaluation."""
+    """Documented bound: `run --timeout T` ends within T plus evaluation and writing (a few seconds): calls in flight
+    at T are cut there, and calls after T fail without being sent."""
     monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", DEMO_SECRET_ID)
     monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", DEMO_SECRET_KEY)
     monkeypatch.setenv("DR_AUDIT_NO_INSTANCE_ROLE", "1")
