@@ -501,3 +501,16 @@ def test_a_fifo_in_a_checks_directory_is_exit_2_not_a_hang(tmp_path: Path, snaps
     os.mkfifo(checks / "acme.py")
     refused("run", "--from-snapshot", snapshot, "--checks-dir", checks, "--history", tmp_path / "h.db",
             naming="acme.py: is not a regular file")
+
+
+def test_a_credentials_file_that_is_not_utf8_is_exit_2_without_its_bytes(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    (home / ".tencentcloud").mkdir(parents=True)
+    (home / ".tencentcloud" / "credentials").write_bytes(b"[default]\nsecret_id = AKID\xff\xfe\nsecret_key = k\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("TENCENTCLOUD_SECRET_ID", raising=False)
+    monkeypatch.delenv("TENCENTCLOUD_SECRET_KEY", raising=False)
+    err = refused("run", "--endpoint-url", "http://127.0.0.1:9", "--region", "ap-shanghai",
+                  "--history", tmp_path / "h.db", naming="cannot read credentials file: UnicodeDecodeError")
+    assert "AKID" not in err

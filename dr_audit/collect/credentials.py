@@ -42,7 +42,7 @@ def from_profile(profile: str) -> Secrets | None:
         parser = configparser.ConfigParser()
         try:
             parser.read(path, encoding="utf-8")
-        except (configparser.Error, OSError) as exc:
+        except (configparser.Error, OSError, UnicodeDecodeError) as exc:  # the name only: the file holds secrets
             raise BadInput(f"{path}: cannot read credentials file: {type(exc).__name__}") from None
         if not parser.has_section(profile):
             continue
