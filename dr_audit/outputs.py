@@ -77,7 +77,9 @@ def _umask() -> int:
 
 def write_atomic(path: Path, text: str, flag: str = "--output") -> None:
     """Write `text` to `path` whole: to a temporary file beside it, then renamed over it; the temporary file is
-    removed on every failure. A device (/dev/null) is written in place."""
+    removed on every failure. A device (/dev/null) is written in place; a symlink is written through."""
+    if path.is_symlink():
+        path = path.resolve()  # replacing the link itself would leave its target stale
     try:
         mode = path.stat().st_mode
     except OSError:

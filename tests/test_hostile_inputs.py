@@ -514,3 +514,13 @@ def test_a_credentials_file_that_is_not_utf8_is_exit_2_without_its_bytes(tmp_pat
     err = refused("run", "--endpoint-url", "http://127.0.0.1:9", "--region", "ap-shanghai",
                   "--history", tmp_path / "h.db", naming="cannot read credentials file: UnicodeDecodeError")
     assert "AKID" not in err
+
+
+def test_an_atomic_write_through_a_symlink_updates_its_target(tmp_path: Path) -> None:
+    target = tmp_path / "reports" / "latest.txt"
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / "report.txt"
+    link.symlink_to(target)
+    write_atomic(link, "new")
+    assert link.is_symlink() and target.read_text() == "new"
