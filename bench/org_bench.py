@@ -87,6 +87,7 @@ def main() -> int:
     parent.send("done")
     requests = parent.recv()
     server.join(timeout=30)
+    served_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     failed = [s.account for s in estate.account_status if s.status != "audited"]
     gaps = sorted({f"{g.service}:{g.code}" for g in estate.gaps})
@@ -102,6 +103,8 @@ def main() -> int:
     # bound by that work, not by the cloud's latency and rate limits.
     print(f"collector CPU:      {cpu:8.2f} s  ({cpu / max(1, len(estate.accounts)) * 1000:.0f} ms an account; "
           f"{cpu / wall:.2f} of a core)")
+    print(f"emulator CPU:       {served_cpu.ru_utime + served_cpu.ru_stime:8.2f} s  (its own process, whole life: "
+          "building, seeding, serving)")
     print(f"peak memory (RSS):  {peak / 1024:8.1f} MiB  (before the organization run: {rss_before / 1024:.1f} MiB)")
     return 0
 
