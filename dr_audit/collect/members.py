@@ -11,11 +11,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from ..estate import AccountStatus, Estate
 from .client import ApiClient, CallStats, Endpoint, RateLimiter, Secrets
 from .deadline import RunBudget
 from .live import CollectConfig, collect, record_unreadable_account, tidy
+
+if TYPE_CHECKING:
+    from .credentials import RoleUnavailable
 
 DEFAULT_MAX_PARALLEL_ACCOUNTS = 32
 # Workers per (service, read) lane for all the accounts in flight together: each account gets its share, at least
@@ -36,6 +40,8 @@ class Target:
 
 @dataclass(frozen=True)
 class Excluded:
+    """A member the filters left out, and why."""
+
     account: str
     reason: str
     name: str = ""
@@ -84,11 +90,8 @@ def collect_targets(base: Secrets, targets: list[Target], config: CollectConfig,
     return estate
 
 
-def unreadable(target: Target, failed: object, config: CollectConfig) -> Estate:
+def unreadable(target: Target, failed: RoleUnavailable, config: CollectConfig) -> Estate:
     """The Estate of an account none of whose data could be read: the account, and a gap for every service."""
-    from .credentials import RoleUnavailable
-
-    assert isinstance(failed, RoleUnavailable)
     part = Estate(source=config.source, collected_at=datetime.now(UTC).replace(microsecond=0))
     record_unreadable_account(part, target.account or failed.account, failed.error,
                               f"the role {failed.role_arn} could not be assumed: {failed.error.message}")
