@@ -81,6 +81,9 @@ def test_a_signed_demo_drill_changes_the_demos_verdict_and_no_other(capsys, data
     opened = datetime.now(UTC).replace(microsecond=0)
     later = opened + timedelta(minutes=45)  # the manual steps take time: move the drill's clock past them
     monkeypatch.setattr(clock, "utc_now", lambda: later + (datetime.now(UTC) - opened))
+    # The user's store has no such drill, and says where it is.
+    code, _, err = cli(capsys, "drill", "sign", drill_id, "--by", "Li Wei", "--role", "DR owner")
+    assert code == 2 and "add --demo" in err
     for step in ("restore-database", "restore-disk"):
         code, _, err = cli(capsys, "drill", "record", drill_id, "--demo", "--step", step, "--outcome", "pass",
                            "--started", (opened + timedelta(minutes=5)).isoformat(),

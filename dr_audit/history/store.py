@@ -299,7 +299,8 @@ class HistoryStore:
         head = conn.execute(select(d.c.record_count, d.c.head_hash).where(d.c.id == drill_id)
                             .with_for_update()).first()
         if head is None:
-            raise BadInput(f"no drill {drill_id!r} in the history store {self.location} (see `dr-audit drill list`)")
+            raise BadInput(f"no drill {drill_id!r} in the history store {self.location} (see `dr-audit drill list`; "
+                           "a drill started with --demo is in the demo store: add --demo)")
         seq = head.record_count + 1
         content = {"drill_id": drill_id, "seq": seq, "kind": kind, "created_at": created_at, "body": body}
         content_json = canonical(content)
@@ -315,7 +316,8 @@ class HistoryStore:
         with self._read("read the drill") as conn:
             row = conn.execute(select(schema.drills).where(schema.drills.c.id == drill_id)).mappings().first()
         if row is None:
-            raise BadInput(f"no drill {drill_id!r} in the history store {self.location} (see `dr-audit drill list`)")
+            raise BadInput(f"no drill {drill_id!r} in the history store {self.location} (see `dr-audit drill list`; "
+                           "a drill started with --demo is in the demo store: add --demo)")
         return dict(row)
 
     def drills(self) -> list[dict[str, Any]]:
