@@ -13,6 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import Column, Connection, Index, Integer, LargeBinary, MetaData, String, Table, Text, inspect, text
 
 VERSION_TABLE = "dr_audit_schema"
+MIGRATION_LOCK = 0x64725F6175646974  # "dr_audit": the advisory lock that serialises migrations on PostgreSQL
 
 
 def _v1_runs_and_findings(conn: Connection) -> None:
@@ -135,6 +136,10 @@ def migrate(conn: Connection, target: int = LATEST) -> list[int]:
         if version > target:
             break
         with conn.begin():
+            if conn.dialect.name == "postgresql":
+                # Shards started together open a new store together: one migrates, the others wait, then find it
+                # done (the lock is released when this step's transaction ends).
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             if not inspect(conn).has_table(VERSION_TABLE):
                 conn.execute(text(f"CREATE TABLE {VERSION_TABLE} (version INTEGER NOT NULL, applied_at VARCHAR(32))"))
             found = current_version(conn)

@@ -86,3 +86,22 @@ def test_report_on_an_unknown_group_or_with_a_bad_group_id_exits_2(store_url: st
     assert "no run in run group 'nothing-here'" in capsys.readouterr().err
     assert main(["report", "--run-group", "a b", "--history-url", store_url]) == 2
     assert "--run-group 'a b'" in capsys.readouterr().err
+
+
+def test_shards_opening_a_new_store_together_all_find_it_migrated(store_url: str) -> None:
+    """Every shard of a group opens the shared store at about the same time; on a new one, one migrates it and the
+    others wait for it, rather than failing on tables created under them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dr_audit.history.migrations import LATEST
+
+    def open_and_record(index: int) -> int:
+        with HistoryStore.open(url=store_url) as store:
+            store.record_run(shard(index, 6), run_id=f"run-{index}")
+            with store.engine.connect() as conn:
+                return int(conn.execute(sa.text("SELECT MAX(version) FROM dr_audit_schema")).scalar() or 0)
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(open_and_record, range(1, 7))) == [LATEST] * 6
+    with HistoryStore.open(url=store_url) as store:
+        assert sorted(row["shard_index"] for row in store.group_runs("nightly")) == [1, 2, 3, 4, 5, 6]
