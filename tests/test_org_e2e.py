@@ -147,3 +147,31 @@ def test_four_shard_processes_merge_into_the_single_process_report(org, history_
     assert not shares[2] & {f["resource"]["account"] for f in partial["findings"]}
     has_critical_fail = any(f["status"] == "FAIL" and f["severity"] == "critical" for f in partial["findings"])
     assert code == (1 if has_critical_fail else 3)
+
+
+def test_a_role_arn_list_is_sharded_by_account_too(org, tmp_path, monkeypatch):
+    cloud, spec = org
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", DEMO_SECRET_ID)
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", DEMO_SECRET_KEY)
+    chosen = [spec.members[n].account for n in (12, 7, 30, 3, 21)]  # 7 is the denied member
+    arns = [flag for account in chosen for flag in ("--role-arn", member_role_arn(account, DEFAULT_MEMBER_ROLE))]
+    history = f"sqlite:///{tmp_path / 'h.db'}"
+    reports = {}
+    for index in (1, 2):
+        out = tmp_path / f"shard-{index}.json"
+        main(["run", *arns, "--endpoint-url", cloud.endpoint_url, "--cos-endpoint-url", cloud.cos_endpoint_url,
+              "--shard", f"{index}/2", "--run-group", "arns", "--history-url", history, "--format", "json",
+              "--output", str(out)])
+        reports[index] = json.loads(out.read_text())["run"]
+    ordered = sorted(chosen)
+    for index, run in reports.items():
+        mine = ordered[index - 1::2]
+        assert sorted(run["accounts_audited"]) == sorted(mine)
+        assert sorted(run["accounts_excluded"]) == sorted(set(chosen) - set(mine))
+        assert all(s["reason"] == f"audited by shard {3 - index}/2 (this run is --shard {index}/2)"
+                   for s in run["account_status"] if s["status"] == "excluded")
+    assert main(["report", "--run-group", "arns", "--history-url", history, "--format", "json",
+                 "--output", str(tmp_path / "merged.json")]) in (1, 3)
+    merged = json.loads((tmp_path / "merged.json").read_text())["run"]
+    assert sorted(merged["accounts_audited"]) == ordered and merged["accounts_excluded"] == []
+    assert merged["accounts_failed"] == [spec.members[7].account] and merged["accounts_missing"] == []
