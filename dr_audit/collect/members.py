@@ -8,7 +8,9 @@ Estate of its own that is merged when it is done. The bound keeps threads, conne
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -80,14 +82,37 @@ def collect_targets(base: Secrets, targets: list[Target], config: CollectConfig,
 
     with ThreadPoolExecutor(in_flight + 1, thread_name_prefix="dr-account") as pool:
         offsite = pool.submit(_offsite, config, stats, budget) if config.offsite_targets else None
-        # map keeps the targets' order, so the merged Estate does not depend on which account finished first.
-        parts = list(pool.map(read, targets))
+        futures = [pool.submit(read, target) for target in targets]
+        with account_progress(config.progress, len(targets)) as finished:
+            for future in as_completed(futures):
+                finished(future)
+        # In the targets' order, so the merged Estate does not depend on which account finished first.
+        parts = [future.result() for future in futures]
         offsite_part = offsite.result() if offsite is not None else None
     estate = merge([part for part, _ in parts] + ([offsite_part] if offsite_part is not None else []), config)
     estate.account_status = [status for _, status in parts] + [
         AccountStatus(account=e.account, status="excluded", name=e.name, unit=e.unit, reason=e.reason)
         for e in excluded or []]
     return estate
+
+
+@contextmanager
+def account_progress(shown: bool, total: int) -> Iterator[Callable[[Future[tuple[Estate, AccountStatus]]], None]]:
+    """A one-line status on stderr (rich) counting accounts done and failed, when asked for; nothing otherwise."""
+    if not shown:
+        yield lambda _: None
+        return
+    from rich.console import Console
+
+    counts = {"done": 0, "failed": 0}
+    with Console(stderr=True).status(f"collecting accounts: 0 of {total} done") as status:
+        def finished(future: Future[tuple[Estate, AccountStatus]]) -> None:
+            counts["done"] += 1
+            if future.exception() is None and future.result()[1].status == "failed":
+                counts["failed"] += 1
+            status.update(f"collecting accounts: {counts['done']} of {total} done ({counts['failed']} failed)")
+
+        yield finished
 
 
 def unreadable(target: Target, failed: RoleUnavailable, config: CollectConfig) -> Estate:
