@@ -41,17 +41,25 @@ def init(
     kind: Annotated[Kind, typer.Option("--kind", help="monthly or quarterly.")],
     output: Annotated[Path | None, typer.Option(help="Write the plan here instead of stdout.")] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    pin: Annotated[list[str] | None, typer.Option("--pin", help="NAME=FILE.pub: pin an approver's public key, as "
+                                                  "`drill keygen` wrote it (repeatable).")] = None,
     history: HistoryOption = None,
     history_url: HistoryUrlOption = None,
 ) -> None:
     """Write a commented drill plan to edit: scope, RTO/RPO targets per tier, steps and approvers."""
     from ..errors import BadInput
     from ..history import history_url as store_url
-    from .plan import plan_template
+    from .plan import pin_keys, plan_template
 
     store_url(history, history_url)  # accepted like every drill command (DESIGN.md §10); a plan needs no store yet
 
-    text = plan_template(kind.value)
+    keys: dict[str, Path] = {}
+    for item in pin or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name.strip() or not path:
+            raise BadInput(f"--pin {item!r}: write it as NAME=FILE.pub, e.g. --pin 'Li Wei=li.pem.pub'")
+        keys[name.strip()] = Path(path)
+    text = pin_keys(plan_template(kind.value), keys) if keys else plan_template(kind.value)
     if output is None:
         sys.stdout.write(text)
         return

@@ -152,3 +152,36 @@ def plan_template(kind: str) -> str:
     if kind not in ("monthly", "quarterly"):
         raise BadInput(f"--kind must be monthly or quarterly, not {kind!r}")
     return (bundled_dir("reports") / f"drill-plan-{kind}.yaml").read_text(encoding="utf-8")
+
+
+def pin_keys(template: str, keys: dict[str, Path]) -> str:
+    """The template with each named approver's public key (a file `drill keygen` wrote) pinned: `drill init --pin`,
+    so a plan can be made ready to sign without editing YAML by hand."""
+    from ..history.chain import raw_public_key
+
+    wanted = {name.strip().casefold(): (name, path) for name, path in keys.items()}
+    lines: list[str] = []
+    pinned: set[str] = set()
+    approver: str | None = None
+    in_approvers = False
+    for line in template.splitlines(keepends=True):
+        if line.startswith("approvers:"):
+            in_approvers = True
+        elif in_approvers and line.startswith("  - name: "):
+            approver = line.removeprefix("  - name: ").strip().casefold()
+        elif in_approvers and approver in pinned and line.lstrip().startswith("# public_key:"):
+            continue  # the hint the pinned key replaces
+        lines.append(line)
+        if in_approvers and approver in wanted and approver not in pinned and line.startswith("    role: "):
+            name, path = wanted[approver]
+            try:
+                key = raw_public_key(public_pem_of(read_config_text(path, "public key")))
+            except ValueError as exc:
+                raise BadInput(f"--pin {name}={path}: {exc}") from None
+            lines.append(f'    public_key: "{key}"\n')
+            pinned.add(approver)
+    missing = [name for key, (name, _) in wanted.items() if key not in pinned]
+    if missing:
+        raise BadInput(f"--pin names {', '.join(map(repr, missing))}, who is not an approver in the template "
+                       "(pin the approvers it lists, or add the key to your own plan by hand)")
+    return "".join(lines)
