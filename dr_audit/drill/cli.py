@@ -174,12 +174,13 @@ def verify(
     """Check the hash chain and sign-offs: exit 0 when intact and signed by every pinned approver, else 1 naming the
     first bad record or the approver whose signature is missing or wrong."""
     from ..history.location import store_for
+    from ..render.escape import terminal  # lines name approvers and files from the plan and the bundle
     from .verify_command import verify_command
 
     history, history_url = store_for(history, history_url, demo)
 
     lines, ok = verify_command(drill_id, report_file, bundle, plan, history, history_url)
-    sys.stdout.write("".join(f"{line}\n" for line in lines))
+    sys.stdout.write("".join(f"{terminal(line)}\n" for line in lines))
     raise typer.Exit(0 if ok else 1)
 
 
