@@ -524,3 +524,10 @@ def test_an_atomic_write_through_a_symlink_updates_its_target(tmp_path: Path) ->
     link.symlink_to(target)
     write_atomic(link, "new")
     assert link.is_symlink() and target.read_text() == "new"
+
+
+def test_an_integer_of_5000_digits_in_a_tf_file_is_exit_2(tmp_path: Path) -> None:
+    tf_dir = tmp_path / "tf"
+    shutil.copytree(TF_DIR, tf_dir)
+    (tf_dir / "huge.tf").write_text("locals {\n  n = " + "9" * 5000 + "\n}\n")
+    refused("plan", tf_dir, naming="huge.tf")

@@ -119,7 +119,7 @@ def _parse(path: Path) -> ParsedFile:
     except hcl_reader.Unsupported:
         # Constructs the fast reader does not render exactly, and invalid files (whose errors python-hcl2 words).
         return _parse_with_hcl2(path, text)
-    except RecursionError:
+    except (RecursionError, ValueError):  # ValueError: an integer past Python's 4,300 digits
         return _parse_with_hcl2(path, text)
 
 
