@@ -458,6 +458,11 @@ class AccessKeyParams(CheckParams):
 )
 def access_key_hygiene(estate: Estate, params: AccessKeyParams) -> Iterator[Result]:
     limit = timedelta(days=params.max_unused_days)
+    # A root key and a sub-user's stale key are fixed differently; each finding says only its own fix.
+    root_fix = ("Delete the root account's API keys and use sub-user or role keys instead (console, signed in as the "
+                "root account: CAM > Access keys; tccli cam DeleteAccessKey).")
+    user_fix = (f"Disable the sub-user's keys unused for {params.max_unused_days} days, then delete them once nothing "
+                "broke (console: CAM > Users > the user > API keys; tccli cam UpdateAccessKey / DeleteAccessKey).")
     roots = {account.account: account for account in estate.cam.accounts}
     for account_id in estate.accounts:
         root: CamAccount | None = roots.get(account_id)
@@ -467,7 +472,7 @@ def access_key_hygiene(estate: Estate, params: AccessKeyParams) -> Iterator[Resu
             yield Result.error(root, reason)
         elif root_active := [k.key_id for k in root.root_access_keys if k.status == "Active"]:
             yield Result.fail(root, f"the root account has {len(root_active)} active API key(s): "
-                                    f"{', '.join(root_active)}", keys=root_active)
+                                    f"{', '.join(root_active)}", keys=root_active).fixed_by(root_fix)
         else:
             yield Result.ok(root, keys=len(root.root_access_keys))
     for user in estate.cam.users:
@@ -490,7 +495,7 @@ def access_key_hygiene(estate: Estate, params: AccessKeyParams) -> Iterator[Resu
                              f"{days} days ago)")
         if stale:
             yield Result.fail(user, f"active key unused for {params.max_unused_days}+ days: {', '.join(stale)}",
-                              stale=stale)
+                              stale=stale).fixed_by(user_fix)
         elif unknown:
             yield Result.error(user, f"cannot tell when key {', '.join(unknown)} was created or last used")
         else:

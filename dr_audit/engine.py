@@ -145,6 +145,6 @@ def _finding(check_id: str, severity: Severity, promise: str, remediation: str, 
         promise=promise,
         resource=result.resource,
         message=result.message,
-        remediation=remediation if result.status is not Status.PASS else "",
+        remediation=(result.remediation or remediation) if result.status is not Status.PASS else "",
         evidence=result.evidence,
     )

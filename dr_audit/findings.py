@@ -70,13 +70,20 @@ def capped(evidence: dict[str, Any], depth: int = 0) -> dict[str, Any]:
 class Result:
     """What a check yields for one resource. The engine adds the check's metadata to make a Finding."""
 
-    __slots__ = ("status", "resource", "message", "evidence")
+    __slots__ = ("status", "resource", "message", "evidence", "remediation")
 
     def __init__(self, status: Status, resource: Resource | ResourceRef, message: str = "", **evidence: Any):
         self.status = status
         self.resource = resource.ref() if isinstance(resource, Resource) else resource
         self.message = message
         self.evidence = capped(evidence) if evidence else evidence
+        self.remediation = ""  # empty: the check's remediation
+
+    def fixed_by(self, remediation: str) -> Result:
+        """This result with its own remediation instead of the check's: one check's findings may need different
+        fixes (a root key is deleted, a sub-user's stale key disabled first)."""
+        self.remediation = remediation
+        return self
 
     @classmethod
     def ok(cls, resource: Resource | ResourceRef, message: str = "", **evidence: Any) -> Result:
