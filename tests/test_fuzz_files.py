@@ -38,7 +38,9 @@ PLAN_JSON = ROOT / "tests" / "fixtures" / "terraform" / "estate.plan.json"
 TF_DIR = ROOT / "tests" / "fixtures" / "terraform" / "estate"
 WAIVERS = ROOT / "examples" / "ci" / "dr-audit-waivers.yaml"
 
-BUDGET = 25  # examples per kind of file (nine kinds), at 0.1-0.3 s an example
+# Examples per kind of file (nine kinds), at 0.1-0.3 s an example. DR_AUDIT_FUZZ_EXAMPLES raises it for a longer
+# hunt on a developer's machine; CI keeps the fixed budget.
+BUDGET = int(os.environ.get("DR_AUDIT_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(max_examples=BUDGET, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
