@@ -195,6 +195,11 @@ def _admin_path(estate: Estate, item: Instance, params: AdminPathParams, bastion
     return "PASS", "", evidence
 
 
+def _named(acl: BastionAcl, text: str) -> str:
+    """A finding's message led by the ACL's name: its numeric id alone ("1") tells a reader nothing."""
+    return f'ACL "{acl.name}": {text}' if acl.name else text
+
+
 def _in_effect(acl: BastionAcl, estate: Estate) -> bool:
     """ACL status 1 is in effect (2 not yet, 3 expired); one past its ValidateTo grants nothing."""
     if acl.status is not None and acl.status != 1:
@@ -232,19 +237,20 @@ def bastion_acls_least_privilege(estate: Estate, params: AclParams) -> Iterator[
             prod_devices.add(device.device_id)
     for acl in estate.dasb.acls:
         if reason := acl.unknown("status", "validate_to"):
-            yield Result.error(acl, reason)
+            yield Result.error(acl, _named(acl, reason))
             continue
         if not _in_effect(acl, estate):
-            yield Result.ok(acl, f"not in effect (status {acl.status}, valid to {acl.validate_to})")
+            yield Result.ok(acl, _named(acl, f"not in effect (status {acl.status}, valid to {acl.validate_to})"))
             continue
         if reason := acl.unknown("allow_any_account", "device_ids", "device_group_ids", "cmd_template_ids"):
-            yield Result.error(acl, reason)
+            yield Result.error(acl, _named(acl, reason))
             continue
         any_device = not acl.device_ids and not acl.device_group_ids
-        evidence: dict[str, Any] = {"allow_any_account": acl.allow_any_account, "devices": acl.device_ids,
-                    "device_groups": acl.device_group_ids, "cmd_templates": acl.cmd_template_ids}
+        evidence: dict[str, Any] = {"name": acl.name, "allow_any_account": acl.allow_any_account,
+                    "devices": acl.device_ids, "device_groups": acl.device_group_ids,
+                    "cmd_templates": acl.cmd_template_ids}
         if acl.allow_any_account and any_device:
-            yield Result.fail(acl, "allows any host account on any device", **evidence)
+            yield Result.fail(acl, _named(acl, "allows any host account on any device"), **evidence)
             continue
         if acl.cmd_template_ids:
             yield Result.ok(acl, **evidence)
@@ -252,12 +258,13 @@ def bastion_acls_least_privilege(estate: Estate, params: AclParams) -> Iterator[
         reached = set(acl.device_ids) | {d for g in acl.device_group_ids for d in members.get(g, ())}
         on_prod = sorted(prod_devices if any_device else reached & prod_devices)
         if on_prod:
-            yield Result.fail(acl, f"reaches prod devices {', '.join(on_prod)} with no high-risk command template",
-                              **evidence)
+            yield Result.fail(acl, _named(acl, f"reaches prod devices {', '.join(on_prod)} with no high-risk command "
+                                         "template"), **evidence)
         elif undecided := [f"{d}: {undecided_devices[d]}" for d in sorted(reached) if d in undecided_devices]:
-            yield Result.error(acl, f"cannot tell whether its devices are prod: {undecided[0]}", **evidence)
+            yield Result.error(acl, _named(acl, f"cannot tell whether its devices are prod: {undecided[0]}"),
+                               **evidence)
         elif acl.device_group_ids and (doubtful := sorted(unknown_membership)):
-            yield Result.error(acl, f"cannot tell which devices its groups hold: {doubtful[0]}: "
-                               f"{unknown_membership[doubtful[0]]}", **evidence)
+            yield Result.error(acl, _named(acl, f"cannot tell which devices its groups hold: {doubtful[0]}: "
+                                           f"{unknown_membership[doubtful[0]]}"), **evidence)
         else:
             yield Result.ok(acl, **evidence)
