@@ -45,7 +45,9 @@ def render(report: dict[str, Any], *, max_rows: int = 500, **_: Any) -> str:
                     break
                 written += 1
                 res = f["resource"]
-                where = "/".join(part for part in (res.get("account", ""), res.get("region", "")) if part)
+                # An account-wide finding's id is the account: saying it twice in one cell tells nothing more.
+                account = res.get("account", "") if res.get("account") != res["id"] else ""
+                where = "/".join(part for part in (account, res.get("region", "")) if part)
                 lines.append(f"| {markdown_text(f['status'])} | {markdown_text(f['severity'])} | "
                              f"{markdown_code(f['check_id'])} | {markdown_code(res['id'])} {markdown_text(where)} | "
                              f"{markdown_text(f['message'])} | {markdown_text(f.get('remediation', ''))} |")
