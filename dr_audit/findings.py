@@ -42,6 +42,12 @@ class Severity(StrEnum):
 _SEVERITY_RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
 
 
+def promise_numbers(promise: str) -> tuple[int, ...]:
+    """`W2.10` -> (2, 10), for ordering promises as numbers. Only ASCII digits count: str.isdigit() also accepts
+    "²", which int() refuses, and a pack may name its promises anything."""
+    return tuple(int(part) if part.isascii() and part.isdigit() else 0 for part in promise.lstrip("W").split("."))
+
+
 def finding_id(check_id: str, resource: ResourceRef) -> str:
     """Stable across runs: the same check on the same resource always gets the same id."""
     key = "\x1f".join((check_id, resource.account, resource.region, resource.type, resource.id))

@@ -20,7 +20,7 @@ from typing import Any, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import BadInput
-from .findings import Result, Severity
+from .findings import Result, Severity, promise_numbers
 from .resources import bundled_dir
 from .scope import Scope
 
@@ -96,18 +96,13 @@ class Registry:
         return check_id in self._checks
 
     def __iter__(self) -> Iterator[CheckSpec]:
-        return iter(sorted(self._checks.values(), key=lambda s: (_promise_key(s.promise), s.order, s.id)))
+        return iter(sorted(self._checks.values(), key=lambda s: (promise_numbers(s.promise), s.order, s.id)))
 
     def __len__(self) -> int:
         return len(self._checks)
 
     def ids(self) -> list[str]:
         return [spec.id for spec in self]
-
-
-def _promise_key(promise: str) -> tuple[Any, ...]:
-    parts = promise.lstrip("W").split(".")
-    return tuple(int(p) if p.isdigit() else 0 for p in parts)
 
 
 # Specs by the module that defined them. Importing a module runs its decorators once; every load_registry() call

@@ -131,3 +131,13 @@ def test_a_check_naming_no_inventory_is_judged_as_needing_every_one():
     blind = run(make_estate(gaps=[gap("cvm")]), spec("acct", account_check, requires=())).findings
     assert [f.status.value for f in blind] == ["ERROR"]
     assert "cvm" in blind[0].message
+
+
+def test_checks_declaring_promises_of_any_spelling_are_ordered_without_error():
+    specs = [spec("a"), CheckSpec(id="b", title="b", promise="W²", severity=Severity.HIGH, remediation="",
+                                  requires=("cbs",), params=CheckParams, sources=frozenset(ALL_SOURCES),
+                                  function=disks_check)]
+    registry = Registry()
+    for s in specs:
+        registry.add(s)
+    assert registry.ids() == ["b", "a"]  # "W²" has no number: it sorts as 0, before W2.3

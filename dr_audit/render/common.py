@@ -6,14 +6,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from ..findings import STATUS_ORDER  # Status is a StrEnum: its keys match the report's plain strings
+from ..findings import STATUS_ORDER, promise_numbers  # Status is a StrEnum: its keys match the report's plain strings
 
 CHANGE_ORDER = {"weakened": 0, "new": 1, "unchanged": 2, "improved": 3}
 
 
 def _promise_key(promise: str) -> tuple[tuple[int, ...], str]:
-    # Only ASCII digits count as a number: str.isdigit() also accepts "²", which int() refuses (a pack names promises).
-    return tuple(int(p) if p.isascii() and p.isdigit() else 0 for p in promise.lstrip("W").split(".")), promise
+    return promise_numbers(promise), promise
 
 
 def _finding_order(finding: dict[str, Any]) -> tuple[int, str, str]:

@@ -71,11 +71,16 @@ def rich_markup(value: Any) -> str:
     return escape_markup(terminal(value))
 
 
+_EDGE_SPACE = re.compile(r"^\s+|\s+$")
+
+
 def markdown_text(value: Any) -> str:
     """Inline Markdown (a table cell, list item or paragraph): shown literally, with no raw HTML, link or row break."""
     text = visible(_LINE_BREAK.sub(" ", "" if value is None else str(value)))
     text = _MARKDOWN_INLINE.sub(r"\\\1", text)
     text = _MARKDOWN_HTML.sub(lambda m: _MARKDOWN_ENTITIES[m.group()], text)
+    # Markdown trims Unicode whitespace (a no-break space too) from a cell's ends: keep it as a character reference.
+    text = _EDGE_SPACE.sub(lambda m: "".join(c if c == " " else f"&#{ord(c)};" for c in m.group()), text)
     return _MARKDOWN_BLOCK_START.sub(r"\1\\\2", text)
 
 

@@ -59,3 +59,9 @@ def test_json_with_lone_surrogates_is_utf8_and_decodes_back_exactly(value):
     text = json_dumps(value, indent=2)
     text.encode("utf-8")
     assert json.loads(text) == value
+
+
+def test_markdown_keeps_unicode_spaces_at_a_cells_ends_that_markdown_would_trim():
+    assert markdown_text("\xa0") == "&#160;"
+    assert markdown_text(" a\u2003") == " a&#8195;"
+    assert markdown_text("a\xa0b") == "a\xa0b"
