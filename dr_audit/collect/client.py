@@ -269,7 +269,7 @@ class ApiClient:
         if isinstance(error, dict):  # the SDK ignores errors when Content-Type is not exactly application/json
             code, message = str(error.get("Code") or "Unknown"), str(error.get("Message", ""))
             raise self._error(service, action, region, code, message)
-        return response
+        return valid_unicode(response)
 
     def _error(self, service: str, action: str, region: str, code: str, message: str) -> CallError:
         return CallError(service, action, region, scrub(code, self.secrets), scrub(message, self.secrets))
@@ -324,6 +324,24 @@ def _listed(response: dict[str, Any], list_key: str, service: str, action: str, 
     from .answers import listed  # answers builds on CallError, defined here
 
     return listed(response, list_key, service, action, region, total_key)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(value: Any) -> Any:
+    """The answer with every lone surrogate (a `\\ud800` JSON escape decodes to one) replaced by U+FFFD.
+
+    Such a string cannot be written as UTF-8: left in, one name from a hostile or broken endpoint would stop the
+    snapshot, the history store and every report from being written.
+    """
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value) if _LONE_SURROGATE.search(value) else value
+    if isinstance(value, dict):
+        return {valid_unicode(key): valid_unicode(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [valid_unicode(item) for item in value]
+    return value
 
 
 def _last_page(items: list[Any], seen: int, size: int, total: Any) -> bool:

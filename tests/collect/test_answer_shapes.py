@@ -230,3 +230,17 @@ def test_last_logins_fall_back_to_get_user_when_the_batch_read_fails():
     logins = {u.name: u.last_login_at for u in estate.cam.users}
     assert logins == {"ops": datetime(2026, 10, 2, 0, 0, tzinfo=UTC), "dev": None}
     assert all(not u.unreadable for u in estate.cam.users)
+
+
+def test_a_lone_surrogate_in_an_answer_becomes_a_replacement_character_and_the_snapshot_still_saves(tmp_path):
+    instance = {"InstanceId": "ins-1", "InstanceName": "web\ud800", "Placement": {"Zone": "ap-shanghai-2"},
+                "InstanceState": "RUNNING", "VirtualPrivateCloud": {"VpcId": "vpc-1", "SubnetId": "subnet-1"},
+                "SecurityGroupIds": ["sg-1"], "PrivateIpAddresses": ["10.0.0.1"], "PublicIpAddresses": None,
+                "Tags": [{"Key": "env\udfff", "Value": "prod"}], "SystemDisk": {"DiskId": "disk-s"},
+                "DataDisks": None, "CreatedTime": "2024-01-02T03:04:05Z"}
+    with FakeApi(answers={"cvm:DescribeInstances": {"TotalCount": 1, "InstanceSet": [instance]}}) as fake:
+        estate = run_collector(fake, cvm.collect, REGION)
+    [found] = estate.cvm.instances
+    assert found.name == "web\ufffd" and found.tags == {"env\ufffd": "prod"}
+    estate.save(tmp_path / "estate.json")
+    assert "web\ufffd" in (tmp_path / "estate.json").read_text(encoding="utf-8")
