@@ -175,18 +175,30 @@ def account_ref(account: str) -> ResourceRef:
 _UNJUDGED_FIELDS = frozenset({"unreadable", "origin"})
 
 
+# Per model class: (name, has a default, the nested model it holds or None) of each field, worked out once; a
+# snapshot asks it of every resource it holds.
+_FIELD_SHAPES: dict[type[BaseModel], tuple[tuple[str, bool, type[BaseModel] | None], ...]] = {}
+
+
+def _field_shapes(model: type[BaseModel]) -> tuple[tuple[str, bool, type[BaseModel] | None], ...]:
+    found = _FIELD_SHAPES.get(model)
+    if found is None:
+        found = _FIELD_SHAPES[model] = tuple((name, not info.is_required(), _nested_model(info.annotation))
+                                             for name, info in model.model_fields.items())
+    return found
+
+
 def _absent_fields(model: type[BaseModel], data: dict[str, Any], top: str = "",
                    prefix: str = "") -> Iterator[tuple[str, str]]:
     """(top-level field, dotted path) of each defaulted field missing from `data` or from a nested model in it."""
-    for name, info in model.model_fields.items():
+    for name, defaulted, nested in _field_shapes(model):
         if name in _UNJUDGED_FIELDS and not top:
             continue
         owner = top or name
         if name not in data:
-            if not info.is_required():
+            if defaulted:
                 yield owner, f"{prefix}{name}"
             continue
-        nested = _nested_model(info.annotation)
         value = data[name]
         if nested is None or value is None:
             continue
