@@ -48,8 +48,10 @@ def snapshot(size: int, directory: Path) -> tuple[Path, int]:
     return path, resources
 
 
-def measure(argv: list[str]) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True, check=True)
+def measure(argv: list[str], snapshot_mib: float) -> dict[str, float]:
+    # Snapshots past the default input limit are what this benchmark is about: raise it for these runs only.
+    env = {**os.environ, "DR_AUDIT_MAX_FILE_MB": str(max(64, math.ceil(snapshot_mib) + 1))}
+    out = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True, check=True, env=env)
     figures = json.loads(out.stdout)
     if figures["exit"] not in (0, 1, 3):
         raise SystemExit(f"{' '.join(argv)} exited {figures['exit']}: {figures['stderr']}")
@@ -62,6 +64,7 @@ def profile_checks(path: Path) -> list[tuple[str, float]]:
     from dr_audit.packs import load_pack
     from dr_audit.registry import load_registry
 
+    os.environ["DR_AUDIT_MAX_FILE_MB"] = str(max(64, math.ceil(os.path.getsize(path) / 2**20) + 1))
     estate = Estate.load(path)
     registry = load_registry()
     pack = load_pack(None, registry)
@@ -90,7 +93,7 @@ def main() -> None:
             path, resources = snapshot(size, directory)
             argv = [*command, "run", "--from-snapshot", str(path), "--format", "json",
                     "--output", str(Path(scratch) / "report.json"), "--history", str(Path(scratch) / "h.db")]
-            runs = [measure(argv) for _ in range(args.repeat)]
+            runs = [measure(argv, os.path.getsize(path) / 2**20) for _ in range(args.repeat)]
             row = {"resources": resources, "wall": statistics.median(r["wall"] for r in runs),
                    "cpu": statistics.median(r["cpu"] for r in runs), "rss": max(r["rss_mib"] for r in runs),
                    "mib": os.path.getsize(path) / 2**20}

@@ -12,6 +12,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 
+from dr_audit.collect.clients import SDK_CLIENTS
 from dr_audit.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud
 from dr_audit.estate import (
     AccessKey,
@@ -47,18 +48,6 @@ from dr_audit.estate import (
 NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
 ACCOUNT = "100000000001"
 SH, BJ = "ap-shanghai", "ap-beijing"
-
-SDK_CLIENTS = {
-    "cam": ("tencentcloud.cam.v20190116.cam_client", "CamClient"),
-    "cvm": ("tencentcloud.cvm.v20170312.cvm_client", "CvmClient"),
-    "cbs": ("tencentcloud.cbs.v20170312.cbs_client", "CbsClient"),
-    "vpc": ("tencentcloud.vpc.v20170312.vpc_client", "VpcClient"),
-    "cdb": ("tencentcloud.cdb.v20170320.cdb_client", "CdbClient"),
-    "dasb": ("tencentcloud.dasb.v20191018.dasb_client", "DasbClient"),
-    "cloudaudit": ("tencentcloud.cloudaudit.v20190319.cloudaudit_client", "CloudauditClient"),
-    "sts": ("tencentcloud.sts.v20180813.sts_client", "StsClient"),
-    "region": ("tencentcloud.region.v20220627.region_client", "RegionClient"),
-}
 
 
 def ago(**delta: float) -> datetime:
