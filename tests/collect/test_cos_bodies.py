@@ -3,18 +3,14 @@ configuration unreadable, naming the operation and the element; only what S3 def
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
 
-from dr_audit.collect.client import ApiClient, RateLimiter, Secrets
-from dr_audit.collect.s3 import CosCollector, CosSource
-from dr_audit.collect.tasks import TaskGroup
-from dr_audit.collect.tencent.common import AccountRun, Harvest
 from dr_audit.estate import Bucket, Estate
+
+from .fake_cos import QuietHandler, collect_from
 
 NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
 BUCKET = "media-1250000001"
@@ -44,34 +40,13 @@ COMPLETE = {
 
 
 def collect_cos(bodies: dict[str, str], listing: str = LISTING) -> Estate:
-    class Cos(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
+    class Cos(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             url = urlsplit(self.path)
             body = listing if url.path == "/" else bodies[url.query.split("=")[0].split("&")[0]]
-            data = body.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/xml")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.answer(body.encode())
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Cos)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        tasks = TaskGroup(2)
-        client = ApiClient(Secrets("AKIDcos000000000000000000000000000", "k"), "1", limiter=RateLimiter(enabled=False))
-        run = AccountRun(client=client, account="1", regions=["ap-shanghai"], tasks=tasks,
-                         harvest=Harvest(Estate(accounts=["1"])))
-        CosCollector(run, CosSource(f"http://127.0.0.1:{server.server_address[1]}")).collect()
-        tasks.wait()
-        tasks.close()
-    finally:
-        server.shutdown()
-        server.server_close()
-    return run.estate
+    return collect_from(Cos)
 
 
 def collect_bucket(bodies: dict[str, str]) -> tuple[Bucket, Estate]:
