@@ -11,12 +11,9 @@ in well under two minutes on two cores.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import shutil
-import signal
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,11 +24,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dr_audit.cli import main
 from dr_audit.resources import bundled_dir
 from dr_audit.scenarios import build
 
 from .conftest import NOW
+from .inprocess import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN_JSON = ROOT / "tests" / "fixtures" / "terraform" / "estate.plan.json"
@@ -154,25 +151,8 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Hang(Exception):
-    pass
-
-
-def _alarm(_signum: int, _frame: Any) -> None:
-    raise Hang(f"a run took over {SECONDS_PER_RUN} s")
-
-
 def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(SECONDS_PER_RUN)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([str(a) for a in argv])
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-    return code, out.getvalue(), err.getvalue()
+    return cli(*argv, seconds=SECONDS_PER_RUN)
 
 
 def assert_handled(argv: list[str]) -> tuple[int, str]:

@@ -4,13 +4,10 @@ temporary file)."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import re
 import shutil
-import signal
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from dr_audit.cli import main
 from dr_audit.history import HistoryStore
 from dr_audit.inputs import Limits, read_bytes
 from dr_audit.outputs import write_atomic
@@ -27,28 +23,11 @@ from dr_audit.resources import bundled_dir
 from dr_audit.scenarios import build
 
 from .conftest import NOW
+from .inprocess import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN_JSON = ROOT / "tests" / "fixtures" / "terraform" / "estate.plan.json"
 TF_DIR = ROOT / "tests" / "fixtures" / "terraform" / "estate"
-
-
-def _alarm(_signum: int, _frame: Any) -> None:
-    raise TimeoutError("the command hung")
-
-
-def cli(*argv: Any, seconds: int = 60) -> tuple[int, str, str]:
-    """Run the CLI in-process; a hang fails the test instead of stalling the suite."""
-    out, err = io.StringIO(), io.StringIO()
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(seconds)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([str(a) for a in argv])
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-    return code, out.getvalue(), err.getvalue()
 
 
 def refused(*argv: Any, naming: str) -> str:
