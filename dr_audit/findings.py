@@ -59,8 +59,20 @@ def finding_id(check_id: str, resource: ResourceRef) -> str:
 EVIDENCE_LIST_LIMIT = 50
 
 
+def _too_long(evidence: dict[str, Any], depth: int = 0) -> bool:
+    for value in evidence.values():
+        if isinstance(value, list | tuple):
+            if len(value) > EVIDENCE_LIST_LIMIT:
+                return True
+        elif depth == 0 and isinstance(value, dict) and _too_long(value, 1):
+            return True
+    return False
+
+
 def capped(evidence: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     """`evidence` with every list (at the top or one level down) cut to EVIDENCE_LIST_LIMIT items and counted."""
+    if not _too_long(evidence, depth):
+        return evidence  # the common case: nothing to cut, nothing to copy
     out: dict[str, Any] = {}
     for key, value in evidence.items():
         if isinstance(value, list | tuple) and len(value) > EVIDENCE_LIST_LIMIT:
