@@ -87,7 +87,11 @@ def _judge(spec: CheckSpec, estate: Estate, params: CheckParams, outcome: CheckO
         reason = f"check failed to evaluate: {type(exc).__name__}: {exc}"
         return results + [Result.error(account_ref(account), reason) for account in accounts]
 
-    judged = [r for r in produced if not any(g.covers(r.resource.account, r.resource.region) for g in gaps)]
+    # Gaps grow with the accounts (an unreadable member has one per service): look them up, never scan per result.
+    blind: dict[str, set[str]] = {}
+    for gap in gaps:
+        blind.setdefault(gap.account, set()).add(gap.region)
+    judged = [r for r in produced if not _covered(blind, r.resource.account, r.resource.region)]
     merged = _merge(judged)
     outcome.examined = len(merged)
     if not merged and not gaps:
@@ -97,6 +101,12 @@ def _judge(spec: CheckSpec, estate: Estate, params: CheckParams, outcome: CheckO
     if not estate.accounts:
         results = [_unattributed(result) for result in results]
     return results
+
+
+def _covered(blind: dict[str, set[str]], account: str, region: str) -> bool:
+    """Whether a gap covers the place (a gap with no region covers its whole account), as Gap.covers says."""
+    regions = blind.get(account)
+    return regions is not None and ("" in regions or region in regions)
 
 
 def _vacuous(spec: CheckSpec, account: str) -> Result:
