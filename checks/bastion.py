@@ -4,7 +4,7 @@ and its access rules are fine-grained (no any-account-on-any-device rule, high-r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import Field
@@ -159,7 +159,7 @@ def bastion_only_admin_path(estate: Estate, params: AdminPathParams) -> Iterator
         yield _RESULTS[status](item, message, **evidence)
 
 
-_RESULTS = {"PASS": Result.ok, "FAIL": Result.fail, "ERROR": Result.error}
+_RESULTS: dict[str, Callable[..., Result]] = {"PASS": Result.ok, "FAIL": Result.fail, "ERROR": Result.error}
 
 
 def _admin_path(estate: Estate, item: Instance, params: AdminPathParams, bastion_groups: set[str],

@@ -241,7 +241,8 @@ def no_cross_environment_ingress(estate: Estate, params: CrossEnvironmentIngress
             continue
         tally = netrules.Tally()
         # A group admitting its own members is only cross-environment when non-prod instances use it too.
-        referenced = sorted({r.source_security_group_id for r in group.ingress} & non_prod_groups)  # type: ignore[arg-type]
+        referenced = sorted({r.source_security_group_id for r in group.ingress if r.source_security_group_id}
+                            & non_prod_groups)
         # Only the ranges some rule could let in need walking the rules; the others are denied whatever the probe.
         candidates = netrules.could_admit(group.ingress, index, counts)
         ranges = [(name, cidrs) for name, cidrs in non_prod_cidrs.items() if candidates is None or name in candidates]

@@ -145,7 +145,8 @@ def _markdown_table(headers: list[str], rows: list[list[str]]) -> list[str]:
 
 def markdown_sections(report: dict[str, Any]) -> str:
     lines = [f"## {markdown_text(_group_line(report))}", "", "### Accounts", "",
-             *_markdown_table(*_rollup_rows(report)), "", "### Promise by account (worst status)", "", *_markdown_table(*_matrix_rows(report))]
+             *_markdown_table(*_rollup_rows(report)), "", "### Promise by account (worst status)", "",
+             *_markdown_table(*_matrix_rows(report))]
     return "\n".join(lines) + "\n"
 
 

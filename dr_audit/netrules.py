@@ -257,9 +257,13 @@ def _cut(spans: Iterable[Span], block: Span) -> list[Span]:
 
 
 def _networks(spans: Iterable[Span]) -> list[Network]:
-    address = {4: ipaddress.IPv4Address, 6: ipaddress.IPv6Address}
-    return [network for v, a, b in spans
-            for network in ipaddress.summarize_address_range(address[v](a), address[v](b))]  # type: ignore[misc]
+    found: list[Network] = []
+    for version, first, last in spans:
+        if version == 4:
+            found += ipaddress.summarize_address_range(ipaddress.IPv4Address(first), ipaddress.IPv4Address(last))
+        else:
+            found += ipaddress.summarize_address_range(ipaddress.IPv6Address(first), ipaddress.IPv6Address(last))
+    return found
 
 
 def subtract_all(blocks: Iterable[Network], networks: Iterable[Network]) -> list[Network]:

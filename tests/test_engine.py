@@ -84,7 +84,8 @@ def test_nothing_to_examine_passes_with_a_zero_count_only_when_readable():
 
 def test_nothing_to_examine_is_an_error_when_any_account_could_not_be_read():
     # A gap in another account still means the emptiness was not read completely for every account in scope.
-    estate = make_estate(accounts=[ACCOUNT, "200000000002"], gaps=[gap("cbs").model_copy(update={"account": "200000000002"})])
+    other = "200000000002"
+    estate = make_estate(accounts=[ACCOUNT, other], gaps=[gap("cbs").model_copy(update={"account": other})])
     findings = run(estate, spec("c")).findings
     assert [f.status.value for f in findings] == ["ERROR"]
     assert "could not be read" in findings[0].message
