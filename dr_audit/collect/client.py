@@ -184,7 +184,7 @@ class CallStats:
 
 
 class ApiClient:
-    """Reads one account's API 3.0 data. Thread-safe: each thread keeps its own SDK clients (and HTTP session)."""
+    """Reads one account's API 3.0 data. Thread-safe: its threads share one SDK client per (service, region)."""
 
     def __init__(self, secrets: Secrets, account: str = "", *, endpoint: Endpoint | None = None,
                  limiter: RateLimiter | None = None, retry: RetryPolicy | None = None, timeout: float = READ_TIMEOUT,
@@ -197,7 +197,8 @@ class ApiClient:
         self.timeout = timeout  # the wait for each next byte; the whole call is bounded by `budget`
         self.budget = budget or RunBudget(run_seconds=None)
         self.stats = stats or CallStats()
-        self._local = threading.local()
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients_lock = threading.Lock()
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
 
@@ -275,12 +276,16 @@ class ApiClient:
         return CallError(service, action, region, scrub(code, self.secrets), scrub(message, self.secrets))
 
     def _sdk_client(self, service: str, region: str) -> Any:
-        clients: dict[tuple[str, str], Any] | None = getattr(self._local, "clients", None)
-        if clients is None:
-            clients = self._local.clients = {}
-        found = clients.get((service, region))
+        # One SDK client per (service, region), shared by this account's threads: a client keeps no state between
+        # calls but its keys and its (shared, thread-safe) connection pool, and building one per thread cost more
+        # than the read it was built for.
+        key = (service, region)
+        found = self._clients.get(key)
         if found is None:
-            found = clients[(service, region)] = self._new_sdk_client(service, region)
+            with self._clients_lock:
+                found = self._clients.get(key)
+                if found is None:
+                    found = self._clients[key] = self._new_sdk_client(service, region)
         return found
 
     def _new_sdk_client(self, service: str, region: str) -> Any:

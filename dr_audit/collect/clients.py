@@ -51,13 +51,15 @@ class Timeouts:
 
 def api_client(service: str, region: str, secrets: Secrets, endpoint_args: dict[str, str],
                timeouts: Timeouts | None = None) -> Any:
-    """An SDK client for one service and region, guarded and with deadline-aware connections."""
+    """An SDK client for one service and region, guarded and with deadline-aware connections.
+
+    Its HTTP goes through one session shared by every API 3.0 client of the process (`_api_session`): accounts,
+    services and threads reuse each other's kept-alive connections instead of each opening its own.
+    """
     import requests
-    from requests.adapters import HTTPAdapter
     from tencentcloud.common.credential import Credential
     from tencentcloud.common.profile.client_profile import ClientProfile
     from tencentcloud.common.profile.http_profile import HttpProfile
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
     timeouts = timeouts or Timeouts()
     module_name, class_name = SDK_CLIENTS[service]
@@ -68,18 +70,15 @@ def api_client(service: str, region: str, secrets: Secrets, endpoint_args: dict[
     credential = Credential(secrets.secret_id, secrets.secret_key, secrets.token)
     client = client_class(credential, region, profile)
 
-    class DeadlineAdapter(HTTPAdapter):
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = {"http": deadline_pool(HTTPConnectionPool),
-                                                       "https": deadline_pool(HTTPSConnectionPool)}
-
-    session = client.request.conn._session
-    assert isinstance(session, requests.Session)
-    for prefix in ("http://", "https://"):
-        session.mount(prefix, DeadlineAdapter())
+    connection = client.request.conn
+    assert isinstance(connection._session, requests.Session)
+    # The shared session does not read the environment on every request (a walk of os.environ each time): the
+    # proxies it would find there are resolved once, here, for this client's endpoint; the SDK's own choice wins.
+    url = f"{'http' if http.scheme == 'http' else 'https'}://{client._get_endpoint()}/"
+    connection.proxy = {**requests.utils.get_environ_proxies(url), **(connection.proxy or {})} or None
+    connection._session = _api_session()
     # The SDK's one timeout is both the connect and the read timeout: give each its own.
-    client.request.conn.timeout = (timeouts.connect, timeouts.read)
+    connection.timeout = (timeouts.connect, timeouts.read)
     signer = client._build_req_inter
 
     def guarded(action: str, params: Any, req_inter: Any, options: Any = None) -> Any:
@@ -90,6 +89,46 @@ def api_client(service: str, region: str, secrets: Secrets, endpoint_args: dict[
 
     client._build_req_inter = guarded
     return client
+
+
+# Kept-alive connections per host (the API 3.0 endpoint, or each service's own): as many as the most requests that
+# can be in flight together, so a burst does not open and drop connections.
+API_CONNECTIONS_PER_HOST = 64
+
+
+@functools.cache
+def _api_session() -> Any:
+    """The one HTTP session of every API 3.0 client: deadline-aware connection pools, no cookies, no netrc.
+
+    Sharing it across accounts is safe: each request carries its own signature, and the session keeps nothing
+    between requests but connections (cookies are refused, so no answer can change another account's request).
+    """
+    import http.cookiejar
+
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False  # proxies come from each client (above); netrc must never add an Authorization
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    adapter = _deadline_adapter()(pool_connections=16, pool_maxsize=API_CONNECTIONS_PER_HOST)
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, adapter)
+    return session
+
+
+@functools.cache
+def _deadline_adapter() -> type:
+    """requests' HTTPAdapter whose pools keep each connection to the calling thread's deadline."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class DeadlineAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": deadline_pool(HTTPConnectionPool),
+                                                       "https": deadline_pool(HTTPSConnectionPool)}
+
+    return DeadlineAdapter
 
 
 # -- S3-compatible: COS, off-site copies, drill reads -------------------------------------------------------------

@@ -7,6 +7,7 @@ deadline; the client layer sets that deadline before each call, from the call's 
 
 from __future__ import annotations
 
+import functools
 import io
 import socket
 import threading
@@ -121,8 +122,10 @@ class DeadlineSocket:
         return getattr(self._inner, name)
 
 
+@functools.cache
 def deadline_pool(pool_class: Any) -> type:
-    """A urllib3 connection pool class (requests' or botocore's) whose connections use DeadlineSocket."""
+    """A urllib3 connection pool class (requests' or botocore's) whose connections use DeadlineSocket (one class per
+    pool class: building a class is not free, and every client asks)."""
     base_connection: Any = pool_class.ConnectionCls
 
     class DeadlineConnection(base_connection):  # type: ignore[misc, valid-type]
