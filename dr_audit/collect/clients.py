@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -53,10 +54,10 @@ def api_client(service: str, region: str, secrets: Secrets, endpoint_args: dict[
                timeouts: Timeouts | None = None) -> Any:
     """An SDK client for one service and region, guarded and with deadline-aware connections.
 
-    Its HTTP goes through one session shared by every API 3.0 client of the process (`_api_session`): accounts,
-    services and threads reuse each other's kept-alive connections instead of each opening its own.
+    The SDK signs and checks every request and answer as usual; only the sending is ours (`ApiTransport`): straight
+    to connection pools shared by every API 3.0 client of the process, so accounts, services and threads reuse each
+    other's kept-alive connections, and no request pays for requests' per-request session machinery.
     """
-    import requests
     from tencentcloud.common.credential import Credential
     from tencentcloud.common.profile.client_profile import ClientProfile
     from tencentcloud.common.profile.http_profile import HttpProfile
@@ -69,16 +70,9 @@ def api_client(service: str, region: str, secrets: Secrets, endpoint_args: dict[
     profile = ClientProfile(httpProfile=http, disable_region_breaker=True, language="en-US")
     credential = Credential(secrets.secret_id, secrets.secret_key, secrets.token)
     client = client_class(credential, region, profile)
-
-    connection = client.request.conn
-    assert isinstance(connection._session, requests.Session)
-    # The shared session does not read the environment on every request (a walk of os.environ each time): the
-    # proxies it would find there are resolved once, here, for this client's endpoint; the SDK's own choice wins.
+    sdk_connection = client.request.conn
     url = f"{'http' if http.scheme == 'http' else 'https'}://{client._get_endpoint()}/"
-    connection.proxy = {**requests.utils.get_environ_proxies(url), **(connection.proxy or {})} or None
-    connection._session = _api_session()
-    # The SDK's one timeout is both the connect and the read timeout: give each its own.
-    connection.timeout = (timeouts.connect, timeouts.read)
+    client.request.conn = ApiTransport(sdk_connection.request_host, _proxy_for(url, sdk_connection.proxy), timeouts)
     signer = client._build_req_inter
 
     def guarded(action: str, params: Any, req_inter: Any, options: Any = None) -> Any:
@@ -96,37 +90,95 @@ def api_client(service: str, region: str, secrets: Secrets, endpoint_args: dict[
 API_CONNECTIONS_PER_HOST = 64
 
 
-@functools.cache
-def _api_session() -> Any:
-    """The one HTTP session of every API 3.0 client: deadline-aware connection pools, no cookies, no netrc.
+@dataclass(frozen=True)
+class ApiAnswer:
+    """An HTTP answer as the SDK reads one (`status_code`, `headers`, `content`), read in full."""
 
-    Sharing it across accounts is safe: each request carries its own signature, and the session keeps nothing
-    between requests but connections (cookies are refused, so no answer can change another account's request).
+    status_code: int
+    headers: Any  # urllib3's HTTPHeaderDict: case-insensitive, as the SDK expects
+    content: bytes
+    reason: str = ""
+
+
+class ApiTransport:
+    """Sends what an SDK client built and signed, in place of the SDK's own requests-based connection.
+
+    It does what that connection does for our requests (POST the body with its headers, the Host header, the proxy,
+    TLS verified against certifi's bundle) through the shared, deadline-aware pools (`_api_pools`). Any failure is
+    an exception, which the SDK turns into ClientNetworkError as before; redirects are not followed.
     """
-    import http.cookiejar
 
-    import requests
+    def __init__(self, host: str, proxy: str | None, timeouts: Timeouts) -> None:
+        from urllib3.util.timeout import Timeout
 
-    session = requests.Session()
-    session.trust_env = False  # proxies come from each client (above); netrc must never add an Authorization
-    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-    adapter = _deadline_adapter()(pool_connections=16, pool_maxsize=API_CONNECTIONS_PER_HOST)
-    for prefix in ("http://", "https://"):
-        session.mount(prefix, adapter)
-    return session
+        self.request_host = host
+        self.request_length = 0  # the SDK reads it after each request
+        self._proxy = proxy
+        self._timeout = Timeout(connect=timeouts.connect, read=timeouts.read)
+
+    def request(self, method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> ApiAnswer:
+        headers = headers if headers is not None else {}
+        headers.setdefault("Host", self.request_host)
+        pools = _api_pools()
+        manager = pools.proxy_manager_for(self._proxy) if self._proxy else pools.poolmanager
+        answer = manager.urlopen(method, url, body=body, headers=headers, timeout=self._timeout, retries=False,
+                                 redirect=False, preload_content=True)
+        return ApiAnswer(answer.status, answer.headers, answer.data, answer.reason or "")
+
+
+def _proxy_for(url: str, sdk_proxy: dict[str, str] | None) -> str | None:
+    """The proxy requests would use for `url`: the SDK's own choice (HttpProfile.proxy, or HTTPS_PROXY/HTTP_PROXY
+    as the SDK reads them) first, else the environment's (with NO_PROXY), looked up once per client."""
+    from requests.utils import select_proxy
+
+    proxies = {**_environment_proxies(url, *(os.environ.get(name) for name in _PROXY_VARIABLES)), **(sdk_proxy or {})}
+    return select_proxy(url, proxies) if proxies else None
+
+
+_PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
+                    "NO_PROXY")
+
+
+@functools.lru_cache(maxsize=64)
+def _environment_proxies(url: str, *variables: str | None) -> dict[str, str]:
+    # Keyed by the variables' values too, so a changed environment is read again; reading it walks os.environ.
+    from requests.utils import get_environ_proxies
+
+    return dict(get_environ_proxies(url))
+
+
+@functools.cache
+def _api_pools() -> Any:
+    """The connection pools of every API 3.0 client: deadline-aware, TLS verified against certifi's bundle.
+
+    Sharing them across accounts is safe: a pool keeps nothing between requests but open connections, and each
+    request carries its own signature (no cookies, no netrc, no session state of any kind).
+    """
+    import certifi
+
+    return _deadline_adapter()(pool_connections=16, pool_maxsize=API_CONNECTIONS_PER_HOST,
+                               tls={"cert_reqs": "CERT_REQUIRED", "ca_certs": certifi.where()})
 
 
 @functools.cache
 def _deadline_adapter() -> type:
-    """requests' HTTPAdapter whose pools keep each connection to the calling thread's deadline."""
+    """requests' HTTPAdapter (used for its pool and proxy managers only) whose pools keep each connection to the
+    calling thread's deadline."""
     from requests.adapters import HTTPAdapter
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
     class DeadlineAdapter(HTTPAdapter):
+        def __init__(self, *args: Any, tls: dict[str, str], **kwargs: Any) -> None:
+            self._tls = tls
+            super().__init__(*args, **kwargs)
+
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs)
+            super().init_poolmanager(*args, **kwargs, **self._tls)
             self.poolmanager.pool_classes_by_scheme = {"http": deadline_pool(HTTPConnectionPool),
                                                        "https": deadline_pool(HTTPSConnectionPool)}
+
+        def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+            return super().proxy_manager_for(proxy, **proxy_kwargs, **self._tls)
 
     return DeadlineAdapter
 
