@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import Field
 
@@ -56,28 +57,39 @@ def cvm_disks(estate: Estate) -> Iterator[Disk]:
     risk="A host lost or wiped without a recent snapshot loses everything written since the last one.",
 )
 def daily_snapshot_policy(estate: Estate, params: DailySnapshotParams) -> Iterator[Result]:
+    # Disks bound to the same policies get the same verdict: judge each (account, policy ids) once.
+    verdicts: dict[tuple[str, tuple[str, ...]], tuple[str, str, dict[str, Any]]] = {}
     for disk in cvm_disks(estate):
         if reason := disk.unknown("instance_id", "policy_ids"):
             yield Result.error(disk, reason)
             continue
-        policies = estate.cbs.policies_of(disk)
-        if missing := set(disk.policy_ids) - {p.policy_id for p in policies}:
-            yield Result.error(disk, f"bound policy {', '.join(sorted(missing))} could not be read")
-            continue
-        if unreadable := [f"policy {p.policy_id} {r}" for p in policies if (r := p.unknown(*POLICY_FIELDS))]:
-            yield Result.error(disk, unreadable[0])
-            continue
-        usable = [p for p in policies if p.activated and p.state == "NORMAL" and runs_daily(p)]
-        if not policies:
+        if not disk.policy_ids:
             yield Result.fail(disk, "no scheduled snapshot policy is bound", instance=disk.instance_id)
-        elif not usable:
-            yield Result.fail(disk, "no bound policy is activated, normal and daily",
-                              policies=[p.policy_id for p in policies])
-        elif (kept := max(retention_days(p) for p in usable)) < params.min_retention_days:
-            yield Result.fail(disk, f"daily policy keeps only {kept:g} days (need {params.min_retention_days})",
-                              policies=[p.policy_id for p in usable])
-        else:
-            yield Result.ok(disk, policies=[p.policy_id for p in usable])
+            continue
+        key = (disk.account, tuple(disk.policy_ids))
+        if (verdict := verdicts.get(key)) is None:
+            verdict = verdicts[key] = _policy_verdict(estate.cbs.policies_of(disk), disk.policy_ids, params)
+        status, message, evidence = verdict
+        yield _RESULTS[status](disk, message, **evidence)
+
+
+_RESULTS: dict[str, Callable[..., Result]] = {"PASS": Result.ok, "FAIL": Result.fail, "ERROR": Result.error}
+
+
+def _policy_verdict(policies: list[SnapshotPolicy], bound: list[str],
+                    params: DailySnapshotParams) -> tuple[str, str, dict[str, Any]]:
+    """(status, message, evidence) for a disk bound to `bound`, of which `policies` were read."""
+    if missing := set(bound) - {p.policy_id for p in policies}:
+        return "ERROR", f"bound policy {', '.join(sorted(missing))} could not be read", {}
+    if unreadable := [f"policy {p.policy_id} {r}" for p in policies if (r := p.unknown(*POLICY_FIELDS))]:
+        return "ERROR", unreadable[0], {}
+    usable = [p for p in policies if p.activated and p.state == "NORMAL" and runs_daily(p)]
+    if not usable:
+        return "FAIL", "no bound policy is activated, normal and daily", {"policies": [p.policy_id for p in policies]}
+    if (kept := max(retention_days(p) for p in usable)) < params.min_retention_days:
+        return "FAIL", f"daily policy keeps only {kept:g} days (need {params.min_retention_days})", \
+            {"policies": [p.policy_id for p in usable]}
+    return "PASS", "", {"policies": [p.policy_id for p in usable]}
 
 
 # A timestamp this far after collection cannot be an observation: most likely a Beijing time read as UTC the
@@ -125,14 +137,14 @@ def snapshot_fresh(estate: Estate, params: SnapshotFreshParams) -> Iterator[Resu
         if reason := disk.unknown("instance_id", "region", "snapshots"):
             yield Result.error(disk, reason)
             continue
-        # Not cross-region copies: a copy's CreateTime is when it was copied, later than its data's moment.
-        local = estate.cbs.taken_from(disk)
         if unreadable := [r for s in estate.cbs.snapshots_of(disk.disk_id)
-                          if (r := s.unknown("account", "region", "copy_from_remote", "created_at", "state"))]:
+                          if s.unreadable and (r := s.unknown("account", "region", "copy_from_remote", "created_at",
+                                                              "state"))]:
             yield Result.error(disk, unreadable[0])
             continue
+        # Not cross-region copies: a copy's CreateTime is when it was copied, later than its data's moment.
         completed = estate.cbs.recovery_points_of(disk)
-        if not completed and local:
+        if not completed and (local := estate.cbs.taken_from(disk)):
             # Snapshot states other than NORMAL are transient (CREATING, ROLLBACKING…); the estate keeps only the
             # newest snapshot, so an older completed one may exist unseen.
             states = ", ".join(f"{s.snapshot_id} is {s.state}" for s in local)
@@ -205,6 +217,7 @@ def is_prod_disk(estate: Estate, disk: Disk, params: CheckParams) -> bool | str:
 def snapshot_cross_region_copy(estate: Estate, params: CrossRegionCopyParams) -> Iterator[Result]:
     now = estate.collected_at
     window = timedelta(hours=params.max_copy_age_hours)
+    cbs_gaps = estate.gaps_for("cbs")
     for disk in estate.cbs.disks:
         prod = is_prod_disk(estate, disk, params)
         if isinstance(prod, str):
@@ -217,7 +230,7 @@ def snapshot_cross_region_copy(estate: Estate, params: CrossRegionCopyParams) ->
             continue
         snapshots = [s for s in estate.cbs.snapshots_of(disk.disk_id) if s.account == disk.account]
         if unreadable := [f"snapshot {s.snapshot_id} {r}" for s in snapshots
-                          if (r := s.unknown("region", "created_at", "state", "copying_to_regions"))]:
+                          if s.unreadable and (r := s.unknown("region", "created_at", "state", "copying_to_regions"))]:
             yield Result.error(disk, unreadable[0])
             continue
         fresh_regions: dict[str, str] = {}  # region -> snapshot id of a completed copy inside the window
@@ -250,7 +263,7 @@ def snapshot_cross_region_copy(estate: Estate, params: CrossRegionCopyParams) ->
             yield Result.ok(disk, f"copied to {', '.join(sorted(counted))}", **evidence)
             continue
         # Copies may sit in a region whose snapshots could not be read: then absence is not proven.
-        unread = sorted({g.region or "every region" for g in estate.gaps_for("cbs")
+        unread = sorted({g.region or "every region" for g in cbs_gaps
                          if g.account == disk.account and g.region != disk.region})
         if problems:
             yield Result.error(disk, problems[0], **evidence)
