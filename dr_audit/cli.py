@@ -76,7 +76,7 @@ BaselineOption = Annotated[
 ]
 HistoryOption = Annotated[Path | None, typer.Option(help="History store (SQLite file) [user data dir].")]
 HistoryUrlOption = Annotated[
-    str | None, typer.Option(envvar="DR_AUDIT_HISTORY_URL", help="History store as a SQLAlchemy URL.")
+    str | None, typer.Option(envvar="DR_AUDIT_HISTORY_URL", help="History store URL: SQLite or PostgreSQL.")
 ]
 PlanHistoryOption = Annotated[
     Path | None, typer.Option("--history", help="Record this plan in this history store (SQLite file) [not recorded].")
@@ -237,7 +237,7 @@ def diff(
     output: Annotated[Path | None, typer.Option(help="Write the diff here instead of stdout.")] = None,
     fail_on: Annotated[FailOn, typer.Option(help="Severity at which a new FAIL makes the exit code 1.")] = FailOn.high,
     history: Annotated[Path | None, typer.Option(help="History store holding stored run ids (SQLite file).")] = None,
-    history_url: Annotated[str | None, typer.Option(help="History store as a SQLAlchemy URL.")] = None,
+    history_url: Annotated[str | None, typer.Option(help="History store URL: SQLite or PostgreSQL.")] = None,
 ) -> None:
     """Compare two JSON reports, matching findings on their ids.
 

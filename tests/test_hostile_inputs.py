@@ -264,13 +264,13 @@ def test_a_history_url_without_its_driver_is_exit_2_before_any_api_call(endpoint
                                                                         tmp_path: Path) -> None:
     url, server = endpoint
     err = refused("run", "--endpoint-url", url, "--cos-endpoint-url", url, "--region", "ap-shanghai",
-                  "--history-url", "mysql://auditor:s3cret@db.example/audit", naming="driver is not installed")
+                  "--history-url", "mysql://auditor:s3cret@db.example/audit", naming="'mysql' is not supported")
     assert "s3cret" not in err
     assert no_connection_was_made(server)
 
 
 def test_a_plan_recorded_in_a_store_without_its_driver_is_exit_2(tmp_path: Path) -> None:
-    refused("plan", PLAN_JSON, "--history-url", "mysql://u@h/db", naming="driver is not installed")
+    refused("plan", PLAN_JSON, "--history-url", "mysql://u@h/db", naming="'mysql' is not supported")
 
 
 # -- what is not a regular file: FIFOs, devices ------------------------------------------------------------------

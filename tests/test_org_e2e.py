@@ -62,19 +62,17 @@ def history_url(tmp_path: Path) -> Iterator[str]:
             pytest.fail(f"{PG_ENV} is not set under CI: the sharded run must be proven on PostgreSQL")
         yield f"sqlite:///{tmp_path / 'history.db'}"
         return
-    import sqlalchemy as sa
+    import psycopg
 
-    admin_url = sa.engine.make_url(admin)
+    admin_url = admin.replace("postgresql+psycopg://", "postgresql://", 1)
     name = f"dr_audit_test_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
+        yield f"{admin_url.rpartition('/')[0]}/{name}"
     finally:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def statuses(report: dict) -> dict[str, str]:
@@ -131,14 +129,11 @@ def test_four_shard_processes_merge_into_the_single_process_report(org, history_
 
     # A shard that never reported is named, its accounts are missing, and the exit code is 3 (or 1 on a FAIL).
     capsys.readouterr()
-    import sqlalchemy as sa
+    from tests.history.conftest import sql
 
-    engine = sa.create_engine(history_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        gone = conn.execute(sa.text("SELECT id FROM runs WHERE run_group = 'nightly-1' AND shard_index = 3")).scalar()
-        conn.execute(sa.text("DELETE FROM findings WHERE run_id = :id"), {"id": gone})
-        conn.execute(sa.text("DELETE FROM runs WHERE id = :id"), {"id": gone})
-    engine.dispose()
+    [(gone,)] = sql(history_url, "SELECT id FROM runs WHERE run_group = 'nightly-1' AND shard_index = 3")
+    sql(history_url, "DELETE FROM findings WHERE run_id = ?", (gone,))
+    sql(history_url, "DELETE FROM runs WHERE id = ?", (gone,))
     code = main(["report", "--run-group", "nightly-1", "--history-url", history_url, "--format", "json",
                  "--output", str(tmp_path / "partial.json"), "--fail-on", "critical"])
     err = capsys.readouterr().err

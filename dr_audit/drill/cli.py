@@ -11,7 +11,7 @@ drill_app = typer.Typer(help="Monthly and quarterly recovery drills: plan, run, 
                         no_args_is_help=True)
 
 HistoryOption = Annotated[Path | None, typer.Option("--history", help="History store (SQLite file) [user data dir].")]
-HistoryUrlOption = Annotated[str | None, typer.Option("--history-url", help="History store as a SQLAlchemy URL.")]
+HistoryUrlOption = Annotated[str | None, typer.Option("--history-url", help="History store URL: SQLite or PostgreSQL.")]
 DemoStoreOption = Annotated[bool, typer.Option("--demo", help="Use the demo's history store (drills started with "
                                                "--demo are there).")]
 

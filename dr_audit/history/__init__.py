@@ -1,6 +1,6 @@
 """The history store: runs, plans and drills kept in a database for diffs, trends, cadence checks and sign-off.
 
-The store itself (SQLAlchemy) is imported only when first used, so `dr-audit --help` stays fast.
+The store itself (sqlite3, psycopg) is imported only when first used, so `dr-audit --help` stays fast.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import typer
 history_app = typer.Typer(help="Runs recorded in the history store.", no_args_is_help=True)
 
 HistoryOption = Annotated[Path | None, typer.Option("--history", help="History store (SQLite file) [user data dir].")]
-HistoryUrlOption = Annotated[str | None, typer.Option("--history-url", help="History store as a SQLAlchemy URL.")]
+HistoryUrlOption = Annotated[str | None, typer.Option("--history-url", help="History store URL: SQLite or PostgreSQL.")]
 DemoStoreOption = Annotated[bool, typer.Option("--demo", help="Use the demo's history store (runs with --demo).")]
 
 

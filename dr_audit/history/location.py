@@ -56,7 +56,7 @@ def store_named(path: Path | None = None, url: str | None = None) -> bool:
 
 
 def history_url(path: Path | None = None, url: str | None = None) -> str:
-    """The SQLAlchemy URL of the store: --history-url as given, else SQLite at --history PATH or the default."""
+    """The store's URL: --history-url as given, else SQLite at --history PATH or the default."""
     if path is not None and url is not None:
         from ..errors import BadInput
 
@@ -73,25 +73,8 @@ def history_url(path: Path | None = None, url: str | None = None) -> str:
 def check_driver(path: Path | None = None, url: str | None = None) -> None:
     """The store's URL parses and its database driver imports: found before a run collects anything, not after.
 
-    PostgreSQL without a driver named means psycopg 3, as HistoryStore.open uses it.
+    SQLite needs nothing beyond the standard library; PostgreSQL needs psycopg 3 (the `postgres` extra).
     """
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+    from .dburl import check_postgres_driver, parse
 
-    from ..errors import BadInput
-
-    try:
-        parsed = make_url(history_url(path, url))
-    except (ArgumentError, ValueError) as exc:
-        raise BadInput(f"history store: not a usable database URL ({str(exc).splitlines()[0][:200]})") from None
-    shown = parsed.render_as_string(hide_password=True)
-    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    try:
-        parsed.get_dialect().import_dbapi()
-    except NoSuchModuleError:
-        raise BadInput(f"history store {shown}: no SQLAlchemy dialect for {parsed.drivername!r}") from None
-    except ImportError as exc:
-        missing = exc.name or str(exc)
-        raise BadInput(f"history store {shown}: its database driver is not installed (no module {missing!r}); "
-                       "install it, or use --history FILE for SQLite") from None
+    check_postgres_driver(parse(history_url(path, url)))

@@ -2,7 +2,7 @@
 
 Every run is recorded. A plan describes a change not yet applied, so it is recorded only in a store the user names
 (`--history`, `--history-url` or DR_AUDIT_HISTORY_URL): a CI runner's default store would be thrown away with it.
-The store (and SQLAlchemy) is imported only when it is used.
+The store (and its database driver) is imported only when it is used.
 """
 
 from __future__ import annotations

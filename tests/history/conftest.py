@@ -7,8 +7,10 @@ prove both backends (.ci/run starts a throwaway cluster and sets the URL).
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from typing import Any
 
 import pytest
@@ -29,22 +31,71 @@ def pg_admin_url() -> str:
     return url
 
 
+def libpq_url(url: str) -> str:
+    """A test URL as psycopg takes it (the store also accepts the `postgresql+psycopg://` spelling CI exports)."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    import sqlalchemy as sa
+    with fresh_pg_database() as url:
+        yield url
 
-    admin_url = sa.engine.make_url(pg_admin_url())
+
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    import psycopg
+
+    admin_url = libpq_url(pg_admin_url())
     name = f"dr_audit_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    scheme, _, rest = admin_url.partition("://")
+    location, _, query = rest.partition("?")
+    server = location.rpartition("/")[0] if "/" in location else location
     try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
+        yield f"{scheme}://{server}/{name}" + (f"?{query}" if query else "")
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def raw_database(url: str) -> Iterator[Any]:
+    """A DB-API connection of its own to a test store (not the store's): to look at or tamper with what it wrote.
+    Commits when the block ends."""
+    if url.startswith("sqlite:///"):
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30)) as conn, conn:
+            yield conn
+        return
+    import psycopg
+
+    with psycopg.connect(libpq_url(url)) as conn:
+        yield conn
+
+
+def sql(url: str, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Run one statement, written with `?` parameters, on the test store and return its rows (committed)."""
+    postgres = not url.startswith("sqlite:///")
+    with raw_database(url) as conn:
+        cursor = conn.cursor()
+        cursor.execute(statement.replace("?", "%s") if postgres else statement, params)
+        return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+
+
+def columns(url: str, table: str) -> set[str]:
+    if url.startswith("sqlite:///"):
+        return {row[1] for row in sql(url, f"PRAGMA table_info({table})")}
+    return {row[0] for row in sql(url, "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                                       "AND table_schema = current_schema()", (table,))}
+
+
+def tables(url: str) -> set[str]:
+    if url.startswith("sqlite:///"):
+        return {row[0] for row in sql(url, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {row[0] for row in sql(url, "SELECT tablename FROM pg_catalog.pg_tables "
+                                       "WHERE schemaname = current_schema()")}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -61,11 +61,8 @@ def test_sigkill_in_the_middle_of_a_run_keeps_every_earlier_run(tmp_path: Path) 
         assert set(runs) == {"run-small-1", "run-small-2", "run-small-3"}  # no trace of the half-written run
         for run_id in runs:
             assert len(store.get_run(run_id)["findings"]) == runs[run_id]["finding_count"] == 50
-        with store.engine.connect() as conn:
-            import sqlalchemy as sa
-
-            orphans = conn.execute(sa.text("SELECT COUNT(*) FROM findings WHERE run_id NOT IN "
-                                           "(SELECT id FROM runs)")).scalar()
-        assert orphans == 0
+        with sqlite3.connect(db) as conn:
+            orphans = conn.execute("SELECT COUNT(*) FROM findings WHERE run_id NOT IN (SELECT id FROM runs)").fetchone()
+        assert orphans == (0,)
         store.record_run(store.get_run("run-small-1") | {"history": None}, run_id="run-after-crash")
         assert len(store.list_runs()) == 4  # the store takes new runs after the crash

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from dr_audit.cli import main
 from dr_audit.errors import BadInput
 from dr_audit.history import HistoryStore
 from dr_audit.history.groups import group_shards
 
-from .conftest import report
+from .conftest import columns, report, sql
 
 
 def shard(index: int, count: int, group: str = "nightly", *, started: str = "2026-12-04T02:00:00Z",
@@ -33,8 +32,7 @@ def test_a_store_with_runs_migrates_to_run_groups_and_old_runs_belong_to_none(st
     with HistoryStore.open(url=store_url, migrate_to=3) as old:
         old.record_run(report(3), run_id="run-before")
     with HistoryStore.open(url=store_url) as store:
-        columns = {c["name"] for c in sa.inspect(store.engine).get_columns("runs")}
-        assert {"run_group", "shard_index", "shard_count"} <= columns
+        assert {"run_group", "shard_index", "shard_count"} <= columns(store_url, "runs")
         assert store.get_run("run-before")["findings"] == report(3)["findings"]
         assert store.group_runs("nightly") == []
         store.record_run(shard(2, 3), run_id="run-after")
@@ -98,8 +96,8 @@ def test_shards_opening_a_new_store_together_all_find_it_migrated(store_url: str
     def open_and_record(index: int) -> int:
         with HistoryStore.open(url=store_url) as store:
             store.record_run(shard(index, 6), run_id=f"run-{index}")
-            with store.engine.connect() as conn:
-                return int(conn.execute(sa.text("SELECT MAX(version) FROM dr_audit_schema")).scalar() or 0)
+        [(version,)] = sql(store_url, "SELECT MAX(version) FROM dr_audit_schema")
+        return int(version or 0)
 
     with ThreadPoolExecutor(6) as pool:
         assert list(pool.map(open_and_record, range(1, 7))) == [LATEST] * 6

@@ -6,27 +6,22 @@ import json
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from dr_audit.history import HistoryStore, HistoryUnavailable
-from dr_audit.history.migrations import LATEST, current_version
+from dr_audit.history.migrations import LATEST
 
-from .conftest import PLAN, report
+from .conftest import PLAN, report, sql, tables
 
 
 def versions(url: str) -> int:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return current_version(conn)
-    finally:
-        engine.dispose()
+    [(version,)] = sql(url, "SELECT MAX(version) FROM dr_audit_schema")
+    return int(version)
 
 
 def test_an_empty_database_migrates_to_the_latest_schema(store_url: str) -> None:
-    with HistoryStore.open(url=store_url) as store:
-        tables = set(sa.inspect(store.engine).get_table_names())
-    assert {"runs", "findings", "drills", "drill_records", "evidence_blobs", "dr_audit_schema"} <= tables
+    with HistoryStore.open(url=store_url):
+        pass
+    assert {"runs", "findings", "drills", "drill_records", "evidence_blobs", "dr_audit_schema"} <= tables(store_url)
     assert versions(store_url) == LATEST
     with HistoryStore.open(url=store_url):  # opening again applies nothing and keeps the version
         pass
@@ -34,17 +29,16 @@ def test_an_empty_database_migrates_to_the_latest_schema(store_url: str) -> None
 
 
 def test_an_older_schema_is_migrated_with_its_runs_intact(store_url: str) -> None:
-    old = HistoryStore.open(url=store_url, migrate_to=1)
-    with old.engine.begin() as conn:  # a run as version 1 wrote it: no kind column yet
-        conn.execute(sa.text(
-            "INSERT INTO runs (id, started_at, finished_at, source, pack, pack_sha256, estate_sha256, tool_version, "
-            "who, summary_json, report_json, finding_count) VALUES ('run-old', '2026-01-01T00:00:00Z', "
-            "'2026-01-01T00:00:01Z', 'live', 'weimob-2020', 'p', 'e', '0.0.9', 'ops@host', '{\"FAIL\": 1}', "
-            "'{\"schema_version\": 1, \"run\": {\"source\": \"live\", \"pack\": \"weimob-2020\"}}', 1)"))
-        conn.execute(sa.text(
-            "INSERT INTO findings VALUES ('run-old', 0, 'f1', 'cbs_snapshot_fresh', 'FAIL', 'high', 'W2.3', "
-            "'cbs.disk', 'disk-1', 'ap-shanghai', '1', '{\"id\": \"f1\", \"status\": \"FAIL\"}')"))
-    old.close()
+    HistoryStore.open(url=store_url, migrate_to=1).close()
+    # A run as version 1 wrote it: no kind column yet.
+    sql(store_url, (
+        "INSERT INTO runs (id, started_at, finished_at, source, pack, pack_sha256, estate_sha256, tool_version, "
+        "who, summary_json, report_json, finding_count) VALUES ('run-old', '2026-01-01T00:00:00Z', "
+        "'2026-01-01T00:00:01Z', 'live', 'weimob-2020', 'p', 'e', '0.0.9', 'ops@host', '{\"FAIL\": 1}', "
+        "'{\"schema_version\": 1, \"run\": {\"source\": \"live\", \"pack\": \"weimob-2020\"}}', 1)"))
+    sql(store_url, (
+        "INSERT INTO findings VALUES ('run-old', 0, 'f1', 'cbs_snapshot_fresh', 'FAIL', 'high', 'W2.3', "
+        "'cbs.disk', 'disk-1', 'ap-shanghai', '1', '{\"id\": \"f1\", \"status\": \"FAIL\"}')"))
     assert versions(store_url) == 1
     with HistoryStore.open(url=store_url) as store:
         assert versions(store_url) == LATEST
@@ -58,10 +52,7 @@ def test_an_older_schema_is_migrated_with_its_runs_intact(store_url: str) -> Non
 def test_a_schema_newer_than_the_tool_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'h.db'}"
     HistoryStore.open(url=url).close()
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO dr_audit_schema (version) VALUES (99)"))
-    engine.dispose()
+    sql(url, "INSERT INTO dr_audit_schema (version) VALUES (99)")
     with pytest.raises(HistoryUnavailable, match="schema version 99 is newer"):
         HistoryStore.open(url=url)
 
@@ -129,8 +120,7 @@ def test_evidence_blobs_are_stored_once_by_sha256(store_url: str) -> None:
         assert digest == hashlib.sha256(b"restore log").hexdigest()
         assert store.put_blob(b"restore log") == digest
         assert store.blob(digest) == b"restore log"
-        with store.engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT COUNT(*) FROM evidence_blobs")).scalar() == 1
+    assert sql(store_url, "SELECT COUNT(*) FROM evidence_blobs") == [(1,)]
 
 
 def test_history_list_and_show_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -176,9 +166,8 @@ def test_drill_records_chain_and_verify_on_both_backends(store_url: str, tmp_pat
         check = verify_drill(store, drill_id)
         assert check.intact and check.records == 4 and check.signatures == 1, check.problem
         assert check.sealed_head == step["hash"] and check.head == signed["hash"]
-        with store.engine.begin() as conn:
-            conn.execute(sa.text("UPDATE drill_records SET signature = :s WHERE drill_id = :d AND seq = 4"),
-                         {"s": signature[:-4] + "AAA=", "d": drill_id})
+        sql(store_url, "UPDATE drill_records SET signature = ? WHERE drill_id = ? AND seq = 4",
+            (signature[:-4] + "AAA=", drill_id))
         check = verify_drill(store, drill_id)
         assert not check.intact
         assert "record #4 (signoff 'Li Wei'): Li Wei's signature columns differ" in check.problem
@@ -228,17 +217,13 @@ def test_a_drill_signed_by_an_older_dr_audit_still_verifies(store_url: str, tmp_
                              "body": {"by": "Li Wei", "role": "DR owner", "signed_at": "2026-11-02T00:00:00Z",
                                       "key_fingerprint": key_fingerprint(key.public_pem), "os_user": "ops@host"}})
         digest = record_hash(step["hash"], content)
-        with store.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO drill_records VALUES (:d, 3, 'signoff', :at, :c, :p, :h, :s, :k)"),
-                         {"d": drill_id, "at": step["created_at"], "c": content, "p": step["hash"], "h": digest,
-                          "s": key.sign(digest), "k": key.public_pem})
-            conn.execute(sa.text("UPDATE drills SET record_count = 3, head_hash = :h WHERE id = :d"),
-                         {"h": digest, "d": drill_id})
+        sql(store_url, "INSERT INTO drill_records VALUES (?, 3, 'signoff', ?, ?, ?, ?, ?, ?)",
+            (drill_id, step["created_at"], content, step["hash"], digest, key.sign(digest), key.public_pem))
+        sql(store_url, "UPDATE drills SET record_count = 3, head_hash = ? WHERE id = ?", (digest, drill_id))
         check = verify_drill(store, drill_id)
         assert check.intact and check.signatures == 1 and check.proven, check.problem
         assert load_state(store, drill_id).complete
-        with store.engine.begin() as conn:  # its signature set to NULL while it names its key: caught
-            conn.execute(sa.text("UPDATE drill_records SET signature = NULL WHERE drill_id = :d AND seq = 3"),
-                         {"d": drill_id})
+        # Its signature set to NULL while it names its key: caught.
+        sql(store_url, "UPDATE drill_records SET signature = NULL WHERE drill_id = ? AND seq = 3", (drill_id,))
         check = verify_drill(store, drill_id)
         assert not check.intact and "names key SHA256:" in check.problem and "(NULL)" in check.problem
