@@ -10,8 +10,9 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from .errors import BadInput
 
@@ -75,9 +76,10 @@ def _umask() -> int:
     return current
 
 
-def write_atomic(path: Path, text: str, flag: str = "--output") -> None:
+def write_atomic(path: Path, text: str | Callable[[TextIO], None], flag: str = "--output") -> None:
     """Write `text` to `path` whole: to a temporary file beside it, then renamed over it; the temporary file is
-    removed on every failure. A device (/dev/null) is written in place; a symlink is written through."""
+    removed on every failure. A device (/dev/null) is written in place; a symlink is written through.
+    `text` may be a function that writes into the open file, so a large report is streamed, never held whole."""
     if path.is_symlink():
         path = path.resolve()  # replacing the link itself would leave its target stale
     try:
@@ -87,7 +89,7 @@ def write_atomic(path: Path, text: str, flag: str = "--output") -> None:
     if mode and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
         try:
             with path.open("w", encoding="utf-8") as file:
-                file.write(text)
+                _put(file, text)
         except OSError as exc:
             raise BadInput(f"{flag} {path}: cannot write: {exc.strerror}") from None
         return
@@ -97,7 +99,7 @@ def write_atomic(path: Path, text: str, flag: str = "--output") -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
+            _put(file, text)
         os.chmod(tmp, stat.S_IMODE(mode) if mode else 0o666 & ~_umask())  # as a plain write would have left it
         os.replace(tmp, path)
         tmp = None
@@ -107,3 +109,10 @@ def write_atomic(path: Path, text: str, flag: str = "--output") -> None:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _put(file: TextIO, text: str | Callable[[TextIO], None]) -> None:
+    if isinstance(text, str):
+        file.write(text)
+    else:
+        text(file)

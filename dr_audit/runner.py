@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .engine import evaluate
 from .errors import BadInput
@@ -21,7 +21,7 @@ from .outputs import check_outputs, write_atomic
 from .packfile import PackDocument
 from .packs import PromisePack, load_pack
 from .registry import Registry, load_registry
-from .render import FORMATS, render
+from .render import FORMATS, render, streamer
 from .report import RunInfo, build_report
 
 EXTENSIONS = {"json": "json", "table": "txt", "markdown": "md", "html": "html", "sarif": "sarif", "junit": "xml",
@@ -164,21 +164,30 @@ def write_outputs(report: dict[str, Any], options: RunOptions, **render_options:
     # Under --baseline only findings new or regressed since the baseline decide the exit code.
     outcome = Outcome(report, exit_code_for(gating_findings(report), options.fail_on))
     if options.output_dir is not None:
-        # Every format rendered before any file is written: a renderer that fails leaves no partial set.
-        texts = {fmt: render(report, fmt, **render_options) for fmt in options.formats}
+        # Every format rendered before any file is written: a renderer that fails leaves no partial set. A streamed
+        # format (JSON) is written first, before any other file, so its failure too leaves nothing.
+        contents = {fmt: _content(report, fmt, render_options) for fmt in options.formats}
         try:
             options.output_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise BadInput(f"--output-dir {options.output_dir}: cannot create it: {exc.strerror}") from None
-        for fmt, text in texts.items():
-            path = options.output_dir / f"dr-audit.{EXTENSIONS[fmt]}"
-            write_atomic(path, text, "--output-dir")
-            outcome.written.append(path)
+        paths = {fmt: options.output_dir / f"dr-audit.{EXTENSIONS[fmt]}" for fmt in options.formats}
+        for fmt in sorted(contents, key=lambda fmt: isinstance(contents[fmt], str)):  # streamed ones first
+            write_atomic(paths[fmt], contents[fmt], "--output-dir")
+        outcome.written += paths.values()
         return outcome
     fmt = options.formats[0]
     if options.output is not None:
-        write_atomic(options.output, render(report, fmt, **render_options))
+        write_atomic(options.output, _content(report, fmt, render_options))
         outcome.written.append(options.output)
         return outcome
     outcome.stdout = render(report, fmt, colour=options.colour, **render_options)
     return outcome
+
+
+def _content(report: dict[str, Any], fmt: str, render_options: dict[str, Any]) -> str | Callable[[TextIO], None]:
+    """The format's text, or for a streamed format the function writing it into the file (nothing held whole)."""
+    stream = streamer(fmt)
+    if stream is None:
+        return render(report, fmt, **render_options)
+    return lambda file: stream(report, file)

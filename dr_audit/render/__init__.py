@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib import import_module
-from typing import Any
+from typing import Any, TextIO
 
 # format name -> (module, function); modules are imported only when their format is asked for.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -18,6 +18,13 @@ FORMATS: dict[str, tuple[str, str]] = {
 }
 
 
+# Formats that can also be written into an open file piece by piece: a report of a million findings is never
+# held whole as text.
+STREAMED: dict[str, tuple[str, str]] = {
+    "json": ("dr_audit.render.json_report", "write"),
+}
+
+
 def renderer(fmt: str) -> Callable[..., str]:
     module, function = FORMATS[fmt]
     renderer_function: Callable[..., str] = getattr(import_module(module), function)
@@ -26,3 +33,12 @@ def renderer(fmt: str) -> Callable[..., str]:
 
 def render(report: dict[str, Any], fmt: str, **options: Any) -> str:
     return renderer(fmt)(report, **options)
+
+
+def streamer(fmt: str) -> Callable[[dict[str, Any], TextIO], None] | None:
+    """The format's function writing a report into an open file, or None when it renders only to a string."""
+    if fmt not in STREAMED:
+        return None
+    module, function = STREAMED[fmt]
+    streamer_function: Callable[[dict[str, Any], TextIO], None] = getattr(import_module(module), function)
+    return streamer_function

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dr_audit.render.json_report import render
+from dr_audit.outputs import write_atomic
+from dr_audit.render import json_report
+from dr_audit.render.json_report import render, write
 
 scalars = st.none() | st.booleans() | st.integers() | st.text()
 values = st.recursive(
@@ -22,3 +27,30 @@ def test_the_document_parses_back_unchanged(findings, run):
     text = render(report)
     assert json.loads(text) == report
     assert text.count("\n") >= len(findings)  # one finding a line keeps large reports diffable
+
+
+@given(findings=st.lists(st.dictionaries(st.text(), values, max_size=3), max_size=9), batch=st.integers(1, 4))
+def test_the_document_is_the_same_whatever_the_batches_it_is_streamed_in(findings, batch):
+    report = {"schema_version": 1, "findings": findings, "checks": []}
+    whole = render(report)
+    saved, json_report.BATCH = json_report.BATCH, batch  # set per example: hypothesis reruns only the body
+    try:
+        buffer = io.StringIO()
+        write(report, buffer)
+    finally:
+        json_report.BATCH = saved
+    assert buffer.getvalue() == whole
+    assert json.loads(buffer.getvalue()) == report
+    assert whole.count("\n    {") == len(findings)  # still one finding a line across batch boundaries
+
+
+def test_a_streamed_report_that_fails_midway_leaves_the_old_file_and_no_temporary_file(tmp_path: Path,
+                                                                                       monkeypatch) -> None:
+    monkeypatch.setattr(json_report, "BATCH", 2)
+    path = tmp_path / "report.json"
+    path.write_text("old")
+    findings = [{"id": str(n)} for n in range(5)] + [{"id": object()}]  # json cannot encode the last one
+    with pytest.raises(TypeError):
+        write_atomic(path, lambda file: write({"findings": findings}, file))
+    assert path.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
