@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from pydantic import Field
 
@@ -22,6 +23,7 @@ from dr_audit.api import (
     CamUser,
     CheckParams,
     Estate,
+    Instance,
     Result,
     account_ref,
     cam_policy,
@@ -235,6 +237,7 @@ class DataDomain:
 _APPID = re.compile(r"-(\d+)$")
 
 
+@lru_cache(maxsize=4096)
 def _uin(account: str) -> tuple[str, ...]:
     return (f"uin/{account}",)
 
@@ -250,15 +253,20 @@ def _bucket_resource(bucket: Bucket) -> ResourceName:
 def data_domains(estate: Estate, params: CheckParams) -> list[DataDomain]:
     scope = params.scope
     domains: list[DataDomain] = []
-    snapshots_by_disk: dict[str, list] = {}
-    for snapshot in estate.cbs.snapshots:
-        snapshots_by_disk.setdefault(snapshot.disk_id, []).append(snapshot)
     instances = {(i.account, i.instance_id): i for i in estate.cvm.instances}
+    prod_hosts: dict[int, bool] = {}  # a host has several disks: tell its environment once
+
+    def prod_host(instance: Instance) -> bool:
+        if (prod := prod_hosts.get(id(instance))) is None:
+            prod = prod_hosts[id(instance)] = scope.is_prod(instance.tags, instance.name)
+        return prod
+
     for disk in estate.cbs.disks:
+        snapshots = estate.cbs.snapshots_of(disk.disk_id)
+        if not snapshots:
+            continue
         instance = instances.get((disk.account, disk.instance_id or ""))
-        prod = scope.is_prod(disk.tags) or (instance is not None and scope.is_prod(instance.tags, instance.name))
-        snapshots = snapshots_by_disk.get(disk.disk_id, [])
-        if not prod or not snapshots:
+        if not scope.is_prod(disk.tags) and (instance is None or not prod_host(instance)):
             continue
         data = [Target(DISK_DATA_ACTIONS, ResourceName("cvm", disk.region, f"volume/{disk.disk_id}",
                                                        _uin(disk.account)), disk.disk_id)]

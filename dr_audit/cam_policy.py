@@ -331,6 +331,11 @@ class Statement:
     resources: tuple[str, ...]
     condition: Any = None
     problems: tuple[str, ...] = ()  # elements this module cannot evaluate (feature sets, not_action, ...)
+    # The actions a query can match (feature sets cannot be), worked out once: statements are asked many times.
+    matchable: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "matchable", tuple(a for a in self.actions if not _feature_set(a)))
 
 
 class MalformedPolicy(ValueError):
@@ -437,7 +442,7 @@ class Decision:
 
 def _statement_applies(statement: Statement, action: str, resource: ResourceQuery,
                        context: Context | None) -> tuple[bool | None, list[str]]:
-    if not any(action_matches(a, action) for a in statement.actions if not _feature_set(a)):
+    if not any(action_matches(a, action) for a in statement.matchable):
         if not statement.problems:
             return False, []
         # The listed actions do not match; a feature set or unknown element still might.
