@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -100,8 +101,9 @@ def pack_offsite_targets(options: RunOptions) -> list[OffsiteTarget]:
 
 
 def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats | None = None,
-            budget: RunBudget | None = None) -> Estate:
-    """Read every account (concurrently) into one Estate."""
+            budget: RunBudget | None = None, workers: ThreadPoolExecutor | None = None) -> Estate:
+    """Read every account (concurrently) into one Estate; the reads run on `workers` when given (a pool shared with
+    other collections), else on threads of this collection's own."""
     from .s3 import CosCollector, CosSource, OffsiteCollector, resolve_destination_regions
     from .tencent import cam, cbs, cdb, cloudaudit, cvm, dasb, vpc
     from .tencent.common import AccountRun, Harvest
@@ -112,7 +114,7 @@ def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats 
     # Every service is covered; drills are filled from the history store by the runner (or the demo scenario).
     estate = Estate(source=config.source, collected_at=datetime.now(UTC).replace(microsecond=0))
     harvest = Harvest(estate)
-    tasks = TaskGroup(config.workers_per_lane)
+    tasks = TaskGroup(config.workers_per_lane, workers)
     regional = {"cvm": cvm.collect, "cbs": cbs.collect, "vpc": vpc.collect, "cdb": cdb.collect,
                 "dasb": dasb.collect}
 
