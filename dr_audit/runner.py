@@ -5,7 +5,9 @@ The CLI only parses flags into RunOptions and turns the returned exit code into 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,18 +110,40 @@ def execute(options: RunOptions, registry: Registry | None = None) -> Outcome:
     estate = fill_drills(acquire_estate(options), options)  # live/snapshot drills come from the history store
     if options.save_snapshot is not None:
         write_atomic(options.save_snapshot, estate.to_json(), "--save-snapshot")
-    return evaluate_and_write(estate, pack, registry, options, started)
-
-
-def evaluate_and_write(estate: Estate, pack: PromisePack, registry: Registry, options: RunOptions,
-                       started: datetime) -> Outcome:
-    evaluation = evaluate(estate, pack, registry, only=options.only)
-    run = RunInfo(source=estate.source, pack=pack.name, pack_sha256=pack.sha256, started_at=started,
-                  accounts=estate.accounts, regions=estate.regions, estate_sha256=estate.sha256(),
-                  account_status=[s.model_dump() for s in estate.account_status])
-    run.finished_at = datetime.now(UTC)
-    report = build_report(run, evaluation, registry)
+    report = evaluated_report(estate, pack, registry, options, started)
+    del estate  # at a million resources the estate is most of the process's memory; the outputs need only the report
     return finish(report, pack, options)
+
+
+def evaluated_report(estate: Estate, pack: PromisePack, registry: Registry, options: RunOptions,
+                     started: datetime) -> dict[str, Any]:
+    # The digest first: its transient copy of the estate is not held while the findings exist.
+    estate_sha256 = estate.sha256()
+    with acyclic_bulk():
+        evaluation = evaluate(estate, pack, registry, only=options.only)
+        run = RunInfo(source=estate.source, pack=pack.name, pack_sha256=pack.sha256, started_at=started,
+                      accounts=estate.accounts, regions=estate.regions, estate_sha256=estate_sha256,
+                      account_status=[s.model_dump() for s in estate.account_status])
+        run.finished_at = datetime.now(UTC)
+        return build_report(run, evaluation, registry)
+
+
+@contextmanager
+def acyclic_bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector while findings and the report are built, then freeze what was built.
+
+    Each full collection walks every live object (the estate, its indexes, the findings), and evaluation allocates
+    enough to trigger several: a quarter of a 96k-resource run's CPU time, for 434 cyclic objects found in the whole
+    run. Freezing keeps later collections (history store, other formats) from walking the report again.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def check_policy_files(options: RunOptions, pack: PromisePack) -> None:
