@@ -139,7 +139,7 @@ def bastion_only_admin_path(estate: Estate, params: AdminPathParams) -> Iterator
                 bastion_addresses.append(netrules.parse_network(address))
             except ValueError:
                 continue
-    others = netrules.subtract_all(netrules.INTERNET, bastion_addresses)
+    others = netrules.AddressSet(netrules.INTERNET, bastion_addresses)
     # Where the bastion inventory could not be read, an address rule may be the bastion's own: not a FAIL.
     blind = {gap.account: gap.describe() for gap in estate.gaps_for("dasb")}
     # Hosts of one application share their groups: judge each (account, groups) once.
@@ -163,7 +163,7 @@ _RESULTS: dict[str, Callable[..., Result]] = {"PASS": Result.ok, "FAIL": Result.
 
 
 def _admin_path(estate: Estate, item: Instance, params: AdminPathParams, bastion_groups: set[str],
-                bastion_addresses: list[netrules.Network], others: list[netrules.Network],
+                bastion_addresses: list[netrules.Network], others: netrules.AddressSet,
                 blind: str | None) -> tuple[str, str, dict[str, Any]]:
     """(status, message, evidence) for a prod host's admin ports, from the rules of its security groups."""
     rules = []
