@@ -248,7 +248,7 @@ class ApiClient:
 
         client = self._sdk_client(service, region)
         try:
-            answer = client.call_json(action, params)
+            answer = parse_answer(client.call(action, params))
         except TencentCloudSDKException as exc:
             code, message = exc.get_code() or "Unknown", exc.get_message() or ""
             if code == "ServerNetworkError" and isinstance(message, bytes | bytearray):
@@ -270,7 +270,7 @@ class ApiClient:
         if isinstance(error, dict):  # the SDK ignores errors when Content-Type is not exactly application/json
             code, message = str(error.get("Code") or "Unknown"), str(error.get("Message", ""))
             raise self._error(service, action, region, code, message)
-        return valid_unicode(response)
+        return response
 
     def _error(self, service: str, action: str, region: str, code: str, message: str) -> CallError:
         return CallError(service, action, region, scrub(code, self.secrets), scrub(message, self.secrets))
@@ -332,6 +332,17 @@ def _listed(response: dict[str, Any], list_key: str, service: str, action: str, 
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# What a body holding a lone surrogate after parsing must contain: a \uD800-\uDFFF escape, UTF-8 bytes of a
+# surrogate (json reads bytes with "surrogatepass"), or NUL bytes (a UTF-16 or UTF-32 body, which this does not scan).
+_MAY_HOLD_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]|\x00")
+
+
+def parse_answer(content: bytes | str) -> Any:
+    """The JSON of an answer, with every lone surrogate replaced (`valid_unicode`); the walk that replaces them is
+    skipped when the body cannot hold one, as nearly every answer cannot."""
+    answer = json.loads(content)
+    raw = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
+    return valid_unicode(answer) if _MAY_HOLD_SURROGATE.search(raw) else answer
 
 
 def valid_unicode(value: Any) -> Any:
