@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -143,9 +144,29 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+class _Numbers:
+    """json.loads hooks noting a number check_values could refuse (past 64 bits, or not finite), so a JSON text
+    whose scan finds nothing else over a limit need not have its values walked."""
+
+    def __init__(self) -> None:
+        self.unusual = False
+
+    def integer(self, digits: str) -> int:
+        if len(digits) > 18:  # 18 digits always fit in 64 bits
+            self.unusual = True
+        return int(digits)
+
+    def real(self, text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            self.unusual = True
+        return value
+
+
 def parse_json(text: str | bytes, path: Path, what: str, error: type[BadInput] = BadInput, hint: str = "") -> Any:
+    numbers = _Numbers()
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, parse_int=numbers.integer, parse_float=numbers.real)
     except json.JSONDecodeError as exc:
         raise error(f"{path}: not a JSON {what} (line {exc.lineno}: {exc.msg}){hint}") from None
     except RecursionError:
@@ -153,8 +174,50 @@ def parse_json(text: str | bytes, path: Path, what: str, error: type[BadInput] =
     except ValueError as exc:  # an integer past Python's digit limit, or NaN/Infinity
         problem = "an integer of thousands of digits" if "digits" in str(exc) else _first_line(exc)
         raise error(f"{path}: not a usable JSON {what}: {problem} (integers must fit in {INT_BITS} bits)") from None
-    check_values(data, path, what, error)
+    if numbers.unusual or not isinstance(text, str) or not plainly_within_limits(text):
+        check_values(data, path, what, error)  # the walk decides, and names what is over which limit
     return data
+
+
+# A JSON escape, replaced by one character when measuring strings: the raw text of a string is never shorter than
+# the string it decodes to.
+_ESCAPE = re.compile(r"\\.", re.DOTALL)
+# \uD800 to \uDFFF: half of a surrogate pair, or a lone surrogate no output can encode.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_STRING = re.compile(rb'"[^"]*"')
+# Keep the quotes and brackets of a UTF-8 text, objects and lists alike as [ ]: its skeleton. UTF-8 never uses an
+# ASCII byte inside a multi-byte character, so no other character can leave a quote or bracket behind.
+_KEEP = b'"[]{}'
+_SKELETON_TABLE = bytes.maketrans(b"{}", b"[]")
+_NOT_SKELETON = bytes(byte for byte in range(256) if byte not in _KEEP)
+
+
+def plainly_within_limits(text: str) -> bool:
+    """Whether a JSON text that parsed holds no string or key over a length limit, no lone surrogate and no nesting
+    past the depth limit, decided by scans of the text at C speed (a tenth of walking its values). False means "walk
+    the values to know"; it is the answer for anything unusual (escaped surrogate pairs, any string longer than the
+    name limit), so the walk keeps the last word."""
+    lim = limits()
+    if not text.isascii() and _SURROGATE.search(text):
+        return False
+    if "\\" in text:
+        if _SURROGATE_ESCAPE.search(text):
+            return False
+        text = _ESCAPE.sub("_", text)
+    shortest = min(lim.string_chars, lim.name_chars)
+    # Also met between two strings (from a closing quote to the next opening one): that is only a needless walk.
+    if len(text) > shortest and re.search(f'"[^"]{{{shortest + 1},}}"', text):
+        return False
+    skeleton = text.encode("utf-8").translate(_SKELETON_TABLE, _NOT_SKELETON).replace(b'""', b"")
+    del text
+    if b'"' in skeleton:  # strings holding brackets: drop what their quotes enclose (pairs removed so far were empty)
+        skeleton = _STRING.sub(b"", skeleton)
+    for _ in range(lim.depth):  # each pass takes away the innermost objects and lists
+        if not skeleton:
+            return True
+        skeleton = skeleton.replace(b"[]", b"")
+    return not skeleton
 
 
 def yaml_error(path: Path, exc: yaml.YAMLError) -> str:

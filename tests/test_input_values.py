@@ -1,8 +1,11 @@
-"""The value limits refuse exactly what a plain recursive reading of them says is over a limit."""
+"""The value limits refuse exactly what a plain recursive reading of them says is over a limit, whether the values
+are walked or a JSON text is scanned."""
 
 from __future__ import annotations
 
+import json
 import math
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dr_audit.errors import BadInput
-from dr_audit.inputs import INT_BITS, check_values
+from dr_audit.inputs import INT_BITS, check_values, parse_json, plainly_within_limits
+from dr_audit.scenarios import build
 
 DEPTH, STRING, NAME = 4, 12, 6
 KEYS = st.sampled_from(["x", "vpc_id", "names", "a" * 8, "region", "k\ud800"])
@@ -53,6 +57,43 @@ def test_a_value_is_refused_exactly_when_it_is_over_a_limit(value, monkeypatch_l
     except BadInput:
         refused = True
     assert refused == over_a_limit(value)
+
+
+# What fools a scan of the raw text: escaped quotes and backslashes, brackets inside strings, non-ASCII text.
+TEXTS = st.text(alphabet=st.sampled_from('ab"\\[]{}\u00e9\u4e2d\ud800\U0001f600'), max_size=16)
+JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2 ** 70), 2 ** 70),
+                         st.floats(allow_nan=True, allow_infinity=True), TEXTS)
+JSON_KEYS = st.one_of(KEYS, TEXTS)
+JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(JSON_KEYS, inner, max_size=3)), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, ascii_only=st.booleans(), indent=st.sampled_from([None, 0, 1]))
+def test_a_json_text_is_refused_exactly_when_a_value_in_it_is_over_a_limit(value, ascii_only, indent,
+                                                                           monkeypatch_limits):
+    text = json.dumps(value, ensure_ascii=ascii_only, indent=indent)
+    refused = False
+    try:
+        parse_json(text, Path("f.json"), "test file")
+    except BadInput:
+        refused = True
+    assert refused == over_a_limit(value)
+
+
+def test_a_real_snapshot_is_judged_by_its_text_alone(monkeypatch):
+    """The scan answers for a whole snapshot, so loading one never walks its values a second time."""
+    for name in ("DR_AUDIT_MAX_DEPTH", "DR_AUDIT_MAX_STRING_CHARS", "DR_AUDIT_MAX_NAME_CHARS"):
+        monkeypatch.delenv(name, raising=False)  # the defaults, whatever tests before this one set
+    estate = build("weimob-2020", now=datetime(2026, 11, 1, tzinfo=UTC))
+    assert plainly_within_limits(estate.to_json())
+
+
+@pytest.mark.parametrize("text", [
+    '[[[[["x"]]]]]', '{"a": {"b": {"c": {"d": {}}}}}', '["ab\\u00e9\\"cdefghijklm"]', '{"vpc_id": "abcdefg"}',
+    '["\\ud800"]', '["\ud800"]', '{"abcdefg": 1}', '["a\\"\\"\\"bcdefghijk"]', '["abcde\\"fghij\\"klmno"]'])
+def test_the_scan_never_vouches_for_a_text_over_a_limit(text, monkeypatch_limits):
+    assert not plainly_within_limits(text)
 
 
 @pytest.fixture(scope="module")
