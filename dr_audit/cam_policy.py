@@ -521,6 +521,7 @@ class Evaluator:
     _views: dict[tuple[str, str], PolicyView] = field(default_factory=dict, repr=False)
     _principal_views: dict[int, tuple[Principal, list[PolicyView]]] = field(default_factory=dict, repr=False)
     _paths_matter: dict[tuple[str, ...], bool] = field(default_factory=dict, repr=False)
+    _any_cache: dict[tuple[Any, ...], tuple[Decision, str]] = field(default_factory=dict, repr=False)
 
     def policies_of(self, principal: Principal) -> list[PolicyView]:
         """Direct and inherited (through groups) policies; unreadable attachments appear as unknown policies."""
@@ -589,6 +590,21 @@ class Evaluator:
 
     def decide_any(self, principal: Principal, actions: Iterable[str],
                    resource: ResourceQuery = EVERY_RESOURCE) -> tuple[Decision, str]:
+        """The first action of `actions` allowed, else the first unknown, else the last denied (with its spelling).
+
+        Remembered per (policy set, actions, resource class): a check asks every user the same long list of
+        actions, and users share their teams' policies."""
+        asked = tuple(actions)
+        views = self.policies_of(principal)
+        key = (principal.account, tuple(v.name for v in views), tuple(v.unknown_reason for v in views), asked,
+               self.resource_class(principal, resource))
+        found = self._any_cache.get(key)
+        if found is None:
+            found = self._any_cache[key] = self._first_allowed(principal, asked, resource)
+        return found
+
+    def _first_allowed(self, principal: Principal, actions: tuple[str, ...],
+                       resource: ResourceQuery) -> tuple[Decision, str]:
         first_unknown: tuple[Decision, str] | None = None
         last: tuple[Decision, str] = (Decision(False), "")
         for action in actions:
