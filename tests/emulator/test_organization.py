@@ -131,3 +131,32 @@ def test_an_account_outside_any_organization_has_none():
     with EmulatedCloud(estate, cos=False) as cloud:
         tco = management_tco(cloud)
         assert error_code(tco, "DescribeOrganization") == "ResourceNotFound.OrganizationNotExist"
+
+
+def test_each_member_has_ids_of_its_own_and_its_references_resolve_within_it():
+    # Shared ids would hide a collector filing one account's answer under another: the resource would exist there.
+    estate, spec = organization_estate(4)
+    accounts = [member.account for member in spec.members]
+    owners: dict[tuple[str, str], set[str]] = {}
+    for domain_name in ("cam", "cvm", "cbs", "vpc", "cdb", "dasb", "cloudaudit"):
+        domain = getattr(estate, domain_name)
+        for list_name in type(domain).model_fields:
+            for resource in getattr(domain, list_name):
+                if getattr(resource, "kind", "") == "preset" or getattr(resource, "name", "") == DEFAULT_MEMBER_ROLE:
+                    continue  # a preset policy, and the role TCO creates, are the same in every account
+                owners.setdefault((list_name, resource.resource_id), set()).add(resource.account)
+    shared = {key: found for key, found in owners.items() if len(found) > 1}
+    assert not shared and len(owners) > 40
+    for account in accounts:
+        disks = {d.disk_id for d in estate.cbs.disks if d.account == account}
+        instances = [i for i in estate.cvm.instances if i.account == account]
+        groups = {g.group_id for g in estate.cam.groups if g.account == account}
+        policies = {p.policy_id for p in estate.cam.policies if p.account == account}
+        assert instances and all(set(i.disk_ids) <= disks for i in instances)
+        assert {s.disk_id for s in estate.cbs.snapshots if s.account == account} <= disks
+        assert {d.instance_id for d in estate.dasb.devices if d.account == account} <= {i.instance_id
+                                                                                         for i in instances}
+        users = [u for u in estate.cam.users if u.account == account]
+        assert users and all(set(u.group_ids) <= groups and set(u.policy_ids) <= policies for u in users)
+        [root] = [a for a in estate.cam.accounts if a.account == account]
+        assert root.uin == account and not {u.uin for u in users} & set(accounts)
