@@ -36,6 +36,11 @@ class Plausible:
         """Why `value` is out of range, or None when it is plausible (None itself is "not reported", not wrong)."""
         if value is None:
             return None
+        try:  # most values are numbers or aware times well within range
+            if (self.low is None or self.low <= value) and (self.high is None or value <= self.high):
+                return None
+        except TypeError:
+            pass  # a list, a naive time, text: looked at below
         if isinstance(value, list | tuple):
             return next((why for item in value if (why := self.violation(item))), None)
         if isinstance(value, bool) or not isinstance(value, int | float | datetime):
@@ -90,7 +95,7 @@ class Resource(Model):
 
     `unreadable` maps an attribute name to the reason it could not be read (a denied call, a throttled-out read,
     or "unknown until apply" under a plan). Checks that need such an attribute answer ERROR for this resource.
-    Two validators add to it: a value outside its field's `Plausible` bounds ("implausible value …", always), and,
+    Its validator adds to it: a value outside its field's `Plausible` bounds ("implausible value …", always), and,
     only when Estate.load reads a snapshot, each field absent from it ("absent from snapshot").
     """
 
@@ -119,29 +124,27 @@ class Resource(Model):
                 return f"{attribute}: {self.unreadable[attribute]}"
         return None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _absent_is_unknown(cls, data: Any, info: ValidationInfo) -> Any:
-        """Under strict snapshot reading, every defaulted field absent here (or in a nested model) is unknown."""
-        if not (info.context or {}).get(STRICT_SNAPSHOT) or not isinstance(data, dict):
-            return data
-        if "unreadable" not in data:
-            # Without its record of failed reads, no field of the resource can be told read from defaulted.
-            return {**data, "unreadable": {name: UNREADABLE_NOT_RECORDED for name in cls.model_fields
-                                           if name not in _UNJUDGED_FIELDS}}
-        absent = dict(_absent_fields(cls, data))
-        if not absent:
-            return data
-        unreadable = dict(data.get("unreadable") or {})
-        for top, path in absent.items():
-            unreadable.setdefault(top, ABSENT_FROM_SNAPSHOT if path == top else f"{path} {ABSENT_FROM_SNAPSHOT}")
-        return {**data, "unreadable": unreadable}
-
     @model_validator(mode="after")
-    def _implausible_is_unknown(self) -> Self:
-        for top, path, why in _implausible(self, ""):
-            where = "" if path == top else f"{path} = "
-            self.unreadable.setdefault(top, f"implausible value {where}{why}")
+    def _absent_or_implausible_is_unknown(self, info: ValidationInfo) -> Self:
+        """Under strict snapshot reading, every defaulted field absent from it (here or in a nested model) is
+        unknown; always, so is every value out of its declared range.
+
+        Worked out after validation, from the fields each model was given: no copy of the resource's input is
+        made, and the input need not be Python objects at all."""
+        if info.context and info.context.get(STRICT_SNAPSHOT):
+            if "unreadable" not in self.model_fields_set:
+                # Without its record of failed reads, no field of the resource can be told read from defaulted.
+                self.unreadable = {name: UNREADABLE_NOT_RECORDED for name in type(self).model_fields
+                                   if name not in _UNJUDGED_FIELDS}
+            elif _may_lack_fields(self):
+                absent = dict(_absent_fields(self))  # the last absent path of a field is the one recorded
+                for top, path in absent.items():
+                    self.unreadable.setdefault(
+                        top, ABSENT_FROM_SNAPSHOT if path == top else f"{path} {ABSENT_FROM_SNAPSHOT}")
+        if _bounds_of(type(self)) != _UNBOUNDED:  # most resources have a time or a retention to judge
+            for top, path, why in _implausible(self, ""):
+                where = "" if path == top else f"{path} = "
+                self.unreadable.setdefault(top, f"implausible value {where}{why}")
         return self
 
 
@@ -175,9 +178,11 @@ def account_ref(account: str) -> ResourceRef:
 _UNJUDGED_FIELDS = frozenset({"unreadable", "origin"})
 
 
-# Per model class: (name, has a default, the nested model it holds or None) of each field, worked out once; a
+# Per model class: (name, has a default, the nested model it may hold or None) of each field, worked out once; a
 # snapshot asks it of every resource it holds.
 _FIELD_SHAPES: dict[type[BaseModel], tuple[tuple[str, bool, type[BaseModel] | None], ...]] = {}
+# Per resource class: the defaulted fields whose absence is marked, and whether any field may hold a nested model.
+_JUDGED: dict[type[BaseModel], tuple[frozenset[str], bool]] = {}
 
 
 def _field_shapes(model: type[BaseModel]) -> tuple[tuple[str, bool, type[BaseModel] | None], ...]:
@@ -188,26 +193,39 @@ def _field_shapes(model: type[BaseModel]) -> tuple[tuple[str, bool, type[BaseMod
     return found
 
 
-def _absent_fields(model: type[BaseModel], data: dict[str, Any], top: str = "",
-                   prefix: str = "") -> Iterator[tuple[str, str]]:
-    """(top-level field, dotted path) of each defaulted field missing from `data` or from a nested model in it."""
-    for name, defaulted, nested in _field_shapes(model):
+def _may_lack_fields(resource: BaseModel) -> bool:
+    """Whether `resource` (a model validated from input) can have an absent field: one of its own defaulted fields
+    was not given, or it holds nested models, whose fields are looked at one by one."""
+    judged = _JUDGED.get(type(resource))
+    if judged is None:
+        shapes = _field_shapes(type(resource))
+        judged = _JUDGED[type(resource)] = (
+            frozenset(name for name, defaulted, _ in shapes if defaulted and name not in _UNJUDGED_FIELDS),
+            any(nested is not None for name, _, nested in shapes if name not in _UNJUDGED_FIELDS))
+    defaulted, holds_models = judged
+    return holds_models or not defaulted <= resource.model_fields_set
+
+
+def _absent_fields(model: BaseModel, top: str = "", prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(top-level field, dotted path) of each defaulted field not given to `model` or to a nested model in it."""
+    given = model.model_fields_set
+    for name, defaulted, nested in _field_shapes(type(model)):
         if name in _UNJUDGED_FIELDS and not top:
             continue
         owner = top or name
-        if name not in data:
+        if name not in given:
             if defaulted:
                 yield owner, f"{prefix}{name}"
             continue
-        value = data[name]
-        if nested is None or value is None:
+        if nested is None:
             continue
-        if isinstance(value, dict):
-            yield from _absent_fields(nested, value, owner, f"{prefix}{name}.")
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            yield from _absent_fields(value, owner, f"{prefix}{name}.")
         elif isinstance(value, list):
             for n, item in enumerate(value):
-                if isinstance(item, dict):
-                    yield from _absent_fields(nested, item, owner, f"{prefix}{name}[{n}].")
+                if isinstance(item, BaseModel):
+                    yield from _absent_fields(item, owner, f"{prefix}{name}[{n}].")
 
 
 def _nested_model(annotation: Any) -> type[BaseModel] | None:
@@ -242,12 +260,15 @@ def _bounds_of(model: type[BaseModel]) -> tuple[tuple[tuple[str, Plausible], ...
     return made
 
 
+_UNBOUNDED: tuple[tuple[tuple[str, Plausible], ...], tuple[str, ...]] = ((), ())
+
+
 def _implausible(model: BaseModel, prefix: str, top: str = "") -> Iterator[tuple[str, str, str]]:
     """(top-level field, path, why) for each value out of its declared range, nested models included."""
     bounded, nested = _bounds_of(type(model))
     for name, plausible in bounded:
         value = getattr(model, name)
-        if why := plausible.violation(value):
+        if value is not None and (why := plausible.violation(value)):
             yield top or name, f"{prefix}{name}", why
     for name in nested:
         value = getattr(model, name)
