@@ -92,7 +92,8 @@ class Result:
 
     def __init__(self, status: Status, resource: Resource | ResourceRef, message: str = "", **evidence: Any):
         self.status = status
-        self.resource = resource.ref() if isinstance(resource, Resource) else resource
+        # ResourceRef first: a plain class answers isinstance at once, a pydantic model's ABC machinery does not.
+        self.resource = resource if isinstance(resource, ResourceRef) else resource.ref()
         self.message = message
         self.evidence = capped(evidence) if evidence else evidence
         self.remediation = ""  # empty: the check's remediation

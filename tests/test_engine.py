@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dr_audit.engine import evaluate
-from dr_audit.estate import CbsState, Disk, Estate, account_ref
+from dr_audit.estate import CbsState, Disk, Estate, ResourceRef, account_ref
 from dr_audit.findings import Result, Severity, finding_id
 from dr_audit.packs import PackCheck, PromisePack
 from dr_audit.registry import ALL_SOURCES, EVIDENCE_SOURCES, CheckParams, CheckSpec, Registry
@@ -73,6 +73,15 @@ def test_a_crashing_check_is_an_error_never_a_pass():
     findings = run(make_estate(), spec("c", function=crashing_check)).findings
     assert [(f.status.value, f.resource.type) for f in findings] == [("ERROR", "account")]
     assert "KeyError" in findings[0].message
+
+
+def test_a_check_naming_its_resource_with_something_not_text_is_an_error_never_a_crash():
+    def untyped_ref(estate: Estate, params: CheckParams) -> Iterator[Result]:
+        yield Result.ok(ResourceRef(type="cvm.app", id=None, region="ap-shanghai", account=ACCOUNT))  # type: ignore
+
+    findings = run(make_estate(), spec("c", function=untyped_ref)).findings
+    assert [f.status.value for f in findings] == ["ERROR"]
+    assert "check failed to evaluate: TypeError" in findings[0].message
 
 
 def test_nothing_to_examine_passes_with_a_zero_count_only_when_readable():
