@@ -7,10 +7,11 @@ group-inherited policies, explicit deny winning, and an unreadable or unevaluabl
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from typing import overload
 
 from pydantic import Field
 
@@ -22,9 +23,11 @@ from dr_audit.api import (
     CamRole,
     CamUser,
     CheckParams,
+    Disk,
     Estate,
     Instance,
     Result,
+    Scope,
     account_ref,
     cam_policy,
     check,
@@ -234,6 +237,47 @@ class DataDomain:
     backups: tuple[Target, ...]
 
 
+# Domains of one class (the same actions on resources of the same service, region and owner, on both sides) get
+# the same answer from a principal whose policies do not tell resources apart by path.
+DomainClass = tuple[frozenset[tuple[object, ...]], frozenset[tuple[object, ...]]]
+
+
+def domain_class(domain: DataDomain) -> DomainClass:
+    def classes(targets: tuple[Target, ...]) -> frozenset[tuple[object, ...]]:
+        return frozenset((t.actions, t.resource.service, t.resource.region, t.resource.owners) for t in targets)
+
+    return classes(domain.data), classes(domain.backups)
+
+
+class _Domains(Sequence[DataDomain]):
+    """Every data domain, counted at once but built on first use: most estates never need more than one domain
+    of each class, and a large estate has tens of thousands."""
+
+    def __init__(self, count: int, build: Callable[[], list[DataDomain]]) -> None:
+        self._count, self._build = count, build
+        self._built: list[DataDomain] | None = None
+
+    def _all(self) -> list[DataDomain]:
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> DataDomain: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[DataDomain]: ...
+
+    def __getitem__(self, index: int | slice) -> DataDomain | Sequence[DataDomain]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[DataDomain]:
+        return iter(self._all())
+
+
 _APPID = re.compile(r"-(\d+)$")
 
 
@@ -251,8 +295,12 @@ def _bucket_resource(bucket: Bucket) -> ResourceName:
 
 
 def data_domains(estate: Estate, params: CheckParams) -> list[DataDomain]:
-    scope = params.scope
-    domains: list[DataDomain] = []
+    disks = _prod_disks(estate, params.scope)
+    return [_disk_domain(estate, disk, instance) for disk, instance in disks] + _other_domains(estate, params)
+
+
+def _prod_disks(estate: Estate, scope: Scope) -> list[tuple[Disk, Instance | None]]:
+    """The prod disks that have snapshots (each a data domain), with their host when it is known."""
     instances = {(i.account, i.instance_id): i for i in estate.cvm.instances}
     prod_hosts: dict[int, bool] = {}  # a host has several disks: tell its environment once
 
@@ -261,34 +309,54 @@ def data_domains(estate: Estate, params: CheckParams) -> list[DataDomain]:
             prod = prod_hosts[id(instance)] = scope.is_prod(instance.tags, instance.name)
         return prod
 
+    found: list[tuple[Disk, Instance | None]] = []
     for disk in estate.cbs.disks:
-        snapshots = estate.cbs.snapshots_of(disk.disk_id)
-        if not snapshots:
+        if not estate.cbs.snapshots_of(disk.disk_id):
             continue
         instance = instances.get((disk.account, disk.instance_id or ""))
-        if not scope.is_prod(disk.tags) and (instance is None or not prod_host(instance)):
-            continue
-        data = [Target(DISK_DATA_ACTIONS, ResourceName("cvm", disk.region, f"volume/{disk.disk_id}",
-                                                       _uin(disk.account)), disk.disk_id)]
-        if instance is not None:
-            data.append(Target(CVM_DATA_ACTIONS, ResourceName("cvm", instance.region,
-                                                              f"instance/{instance.instance_id}",
-                                                              _uin(instance.account)), instance.instance_id))
-        backups = [Target(SNAPSHOT_BACKUP_ACTIONS, ResourceName("cvm", s.region, f"snapshot/{s.snapshot_id}",
-                                                                _uin(s.account)), s.snapshot_id)
-                   for s in snapshots]
-        domains.append(DataDomain(f"disk {disk.disk_id}", tuple(data), tuple(backups)))
+        if scope.is_prod(disk.tags) or (instance is not None and prod_host(instance)):
+            found.append((disk, instance))
+    return found
 
+
+def _disk_domain(estate: Estate, disk: Disk, instance: Instance | None) -> DataDomain:
+    data = [Target(DISK_DATA_ACTIONS, ResourceName("cvm", disk.region, f"volume/{disk.disk_id}", _uin(disk.account)),
+                   disk.disk_id)]
+    if instance is not None:
+        data.append(Target(CVM_DATA_ACTIONS, ResourceName("cvm", instance.region, f"instance/{instance.instance_id}",
+                                                          _uin(instance.account)), instance.instance_id))
+    backups = [Target(SNAPSHOT_BACKUP_ACTIONS, ResourceName("cvm", s.region, f"snapshot/{s.snapshot_id}",
+                                                            _uin(s.account)), s.snapshot_id)
+               for s in estate.cbs.snapshots_of(disk.disk_id)]
+    return DataDomain(f"disk {disk.disk_id}", tuple(data), tuple(backups))
+
+
+def _disk_class(estate: Estate, disk: Disk, instance: Instance | None) -> DomainClass:
+    """`domain_class(_disk_domain(…))`, without building the domain."""
+    data = {(DISK_DATA_ACTIONS, "cvm", disk.region, _uin(disk.account))}
+    if instance is not None:
+        data.add((CVM_DATA_ACTIONS, "cvm", instance.region, _uin(instance.account)))
+    return frozenset(data), frozenset((SNAPSHOT_BACKUP_ACTIONS, "cvm", s.region, _uin(s.account))
+                                      for s in estate.cbs.snapshots_of(disk.disk_id))
+
+
+def _other_domains(estate: Estate, params: CheckParams) -> list[DataDomain]:
+    """Protected buckets with their copies, and prod MySQL masters with their backups and DR instances."""
+    scope = params.scope
+    domains: list[DataDomain] = []
     roles = estate.cos.roles(scope, estate.cloudaudit.tracks)
     protected, backup = roles.protected, roles.backup
     destinations = {rule.destination_bucket
                     for b in estate.cos.buckets if b.replication for rule in b.replication.rules}
     # A backup bucket nobody replicates into (tagged or named in the pack) may hold a copy of any protected bucket.
-    unattached = [b for b in backup if b.name not in destinations]
+    unattached: dict[str, list[Bucket]] = {}
+    for b in backup:
+        if b.name not in destinations:
+            unattached.setdefault(b.account, []).append(b)
     for bucket in protected:
         replicas = [estate.cos.bucket(rule.destination_bucket) for rule in bucket.replication.rules] \
             if bucket.replication else []
-        copies = [r for r in replicas if r is not None] + [b for b in unattached if b.account == bucket.account]
+        copies = [r for r in replicas if r is not None] + unattached.get(bucket.account, [])
         unique = {c.name: c for c in copies}.values()
         bucket_copies = tuple(Target(BUCKET_ACTIONS, _bucket_resource(c), c.name) for c in unique)
         if bucket_copies:
@@ -359,7 +427,7 @@ class SeparationOfDutiesParams(CheckParams):
 )
 def separation_of_duties(estate: Estate, params: SeparationOfDutiesParams) -> Iterator[Result]:
     evaluator = cam_policy.Evaluator(estate.cam)
-    duties = Duties.of(data_domains(estate, params), domain_doubts(estate, params))
+    duties = Duties.of_estate(estate, params, domain_doubts(estate, params))
     # Principals holding the same policies get the same verdict: judge each distinct set of policies once.
     verdicts: dict[tuple[object, ...], tuple[str, str, dict[str, object]]] = {}
     for principal in principals(estate):
@@ -388,24 +456,43 @@ class Duties:
     names, are those of the full walk.
     """
 
-    domains: list[DataDomain]
+    domains: Sequence[DataDomain]
     representatives: list[DataDomain]
     data_actions: tuple[str, ...]
     backup_actions: tuple[str, ...]
     doubts: tuple[str, ...] = ()  # why a domain may be missing (domain_doubts)
 
     @classmethod
-    def of(cls, domains: list[DataDomain], doubts: list[str] | None = None) -> Duties:
-        def classes(targets: tuple[Target, ...]) -> frozenset[tuple[object, ...]]:
-            return frozenset((t.actions, t.resource.service, t.resource.region, t.resource.owners) for t in targets)
-
-        first: dict[tuple[object, ...], DataDomain] = {}
-        for domain in domains:
-            first.setdefault((classes(domain.data), classes(domain.backups)), domain)
-        return cls(domains, list(first.values()),
-                   tuple(dict.fromkeys(a for d in domains for t in d.data for a in t.actions)),
-                   tuple(dict.fromkeys(a for d in domains for t in d.backups for a in t.actions)),
+    def of(cls, domains: Sequence[DataDomain], doubts: list[str] | None = None,
+           representatives: list[DataDomain] | None = None) -> Duties:
+        if representatives is None:
+            first: dict[DomainClass, DataDomain] = {}
+            for domain in domains:
+                first.setdefault(domain_class(domain), domain)
+            representatives = list(first.values())
+        # Every domain has the actions of its class's first domain, which comes no later: the same actions in the
+        # same order as over every domain.
+        return cls(domains, representatives,
+                   tuple(dict.fromkeys(a for d in representatives for t in d.data for a in t.actions)),
+                   tuple(dict.fromkeys(a for d in representatives for t in d.backups for a in t.actions)),
                    tuple(doubts or ()))
+
+    @classmethod
+    def of_estate(cls, estate: Estate, params: CheckParams, doubts: list[str] | None = None) -> Duties:
+        """`of(data_domains(estate, params), doubts)`, building a disk's domain only when it is the first of its
+        class: the others are built only if some principal's policies tell resources apart by path."""
+        disks = _prod_disks(estate, params.scope)
+        others = _other_domains(estate, params)
+        first: dict[DomainClass, DataDomain] = {}
+        for disk, instance in disks:
+            key = _disk_class(estate, disk, instance)
+            if key not in first:
+                first[key] = _disk_domain(estate, disk, instance)
+        for domain in others:
+            first.setdefault(domain_class(domain), domain)
+        domains = _Domains(len(disks) + len(others),
+                           lambda: [_disk_domain(estate, disk, instance) for disk, instance in disks] + others)
+        return cls.of(domains, doubts, list(first.values()))
 
     def verdict(self, evaluator: cam_policy.Evaluator, principal: Principal) -> tuple[str, str, dict[str, object]]:
         """("FAIL" | "ERROR" | "PASS", message, evidence) for one principal's permissions over every data domain."""

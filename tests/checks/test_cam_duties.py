@@ -87,3 +87,22 @@ def test_a_grant_on_one_snapshot_is_judged_on_that_snapshot():
     rows = [(ACCOUNTS[0], "ap-shanghai", 1, False), (ACCOUNTS[0], "ap-shanghai", 1, False)]
     [(status, message)] = _verdicts(one, rows)
     assert status == "FAIL" and "disk disk-1" in message
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policy_statements=st.lists(statements, min_size=1, max_size=3), disk_rows=disks)
+def test_domains_built_on_demand_are_the_domains_built_at_once(policy_statements, disk_rows):
+    load_registry()
+    from dr_audit_checks.cam import CheckParams, Duties, data_domains
+
+    estate = _estate(policy_statements, disk_rows)
+    params = CheckParams(scope=Scope())
+    at_once = Duties.of(data_domains(estate, params))
+    on_demand = Duties.of_estate(estate, params)
+    assert len(on_demand.domains) == len(at_once.domains)
+    assert (on_demand.representatives, on_demand.data_actions, on_demand.backup_actions) == \
+        (at_once.representatives, at_once.data_actions, at_once.backup_actions)
+    for user in estate.cam.users:
+        assert on_demand.verdict(cam_policy.Evaluator(estate.cam), user) == \
+            at_once.verdict(cam_policy.Evaluator(estate.cam), user)
+    assert list(on_demand.domains) == list(at_once.domains)
