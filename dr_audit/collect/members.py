@@ -27,10 +27,11 @@ DEFAULT_MAX_PARALLEL_ACCOUNTS = 32
 # Workers per (service, read) lane for all the accounts in flight together: each account gets its share, at least
 # two, so a small account's few reads of a kind still overlap.
 LANE_WORKERS_IN_FLIGHT = 32
-# Threads reading for all the accounts in flight together, per account in flight (each account's lanes keep their
-# own bound within them). More threads buy no speed once the collector is CPU-bound, only switching between them:
-# at 40 accounts, 2 an account used 15-20% less CPU than 1024 threads (bench/org_bench.py).
+# Threads reading for all the accounts in flight together (each account's lanes keep their own bound within them):
+# 2 per account in flight, and never fewer than one account alone keeps busy. More threads buy no speed once the
+# collector is CPU-bound, only switching between them: at 40 accounts, 80 threads used 15-20% less CPU than 1024.
 READ_WORKERS_PER_ACCOUNT = 2
+MIN_READ_WORKERS = 64
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def collect_targets(base: Secrets, targets: list[Target], config: CollectConfig,
     # Every account's reads share one pool of threads: an account's lanes borrow threads and give them back, so the
     # threads of an organization are started once, not once per account.
     with ThreadPoolExecutor(in_flight + 1, thread_name_prefix="dr-account") as pool, \
-            ThreadPoolExecutor(READ_WORKERS_PER_ACCOUNT * in_flight, thread_name_prefix="dr-read") as workers:
+            ThreadPoolExecutor(max(MIN_READ_WORKERS, READ_WORKERS_PER_ACCOUNT * in_flight),
+                               thread_name_prefix="dr-read") as workers:
         offsite = pool.submit(_offsite, config, stats, budget) if config.offsite_targets else None
         futures = [pool.submit(read, target) for target in targets]
         with account_progress(config.progress, len(targets)) as finished:
