@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from dr_audit.estate import SecurityGroupRule
 from dr_audit.netrules import (
     ANY_IPV4,
+    INTERNET,
     AddressIndex,
+    AddressSet,
     Admission,
     Probe,
     admits_addresses,
@@ -21,6 +23,7 @@ from dr_audit.netrules import (
     covers_probe,
     parse_network,
     parse_ports,
+    subtract_all,
     traffic_probes,
 )
 
@@ -217,3 +220,17 @@ def test_one_walk_for_many_groups_answers_as_one_walk_per_group(rules, port):
     for group in ("sg-a", "sg-b", "sg-c"):
         assert together[group].admission is one_group_at_a_time(rules, probe, group)
         assert together[group] == admits_group(rules, probe, group)
+
+
+_cuts = st.lists(_blocks, max_size=3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rules=_rules, cuts=_cuts, port=st.sampled_from([22, 80]))
+def test_an_address_set_answers_as_the_cidr_blocks_it_stands_for(rules, cuts, port):
+    probe = Probe("tcp", port)
+    networks = [parse_network(c) for c in cuts]
+    as_set = admits_addresses(rules, probe, AddressSet(INTERNET, networks))
+    as_blocks = admits_addresses(rules, probe, subtract_all(INTERNET, networks))
+    assert (as_set.admission, as_set.rule, as_set.reason, as_set.sources) == \
+        (as_blocks.admission, as_blocks.rule, as_blocks.reason, as_blocks.sources)
