@@ -146,17 +146,38 @@ class Finding:
     location: dict[str, Any] | None = None  # under `dr-audit plan` on .tf files: {"file", "line"} of the resource
 
     def report_dict(self) -> dict[str, Any]:
-        resource = self.resource
+        resource, evidence = self.resource, self.evidence
         data: dict[str, Any] = {
-            "id": self.id, "check_id": self.check_id, "status": self.status.value, "severity": self.severity.value,
+            "id": self.id, "check_id": self.check_id, "status": _TEXT[self.status], "severity": _TEXT[self.severity],
             "promise": self.promise,
             "resource": {"type": resource.type, "id": resource.id, "region": resource.region,
                          "account": resource.account},
             "message": self.message, "remediation": self.remediation,
-            "evidence": to_jsonable_python(self.evidence) if self.evidence else {},
+            # Most evidence is already JSON's own types: shared as it is, neither converted nor copied.
+            "evidence": evidence if _json_ready(evidence) else to_jsonable_python(evidence),
         }
         if self.change is not None:
             data["change"] = self.change
         if self.location is not None:
             data["location"] = self.location
         return data
+
+
+# The report's plain strings for the enums (an enum's .value is a property, slow enough to show per finding).
+_TEXT: dict[Status | Severity, str] = {**{s: s.value for s in Status}, **{s: s.value for s in Severity}}
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _json_ready(evidence: dict[str, Any]) -> bool:
+    """Whether to_jsonable_python would return an equal copy: text, numbers, booleans and null at the top or in a
+    list, or an empty dict. Exact types only, so an enum, tuple, date or model still goes through the conversion."""
+    for value in evidence.values():
+        kind = type(value)
+        if kind in _SCALARS or (kind is dict and not value):
+            continue
+        if kind is not list:
+            return False
+        for item in value:
+            if type(item) not in _SCALARS:
+                return False
+    return True
