@@ -155,6 +155,8 @@ def csv_cell(value: Any) -> str:
 def json_text(document: str) -> str:
     """JSON text (already encoded with ensure_ascii=False) that UTF-8 can hold: a lone surrogate, which can only sit
     inside a string, becomes its `\\uXXXX` escape, so the value decodes back exactly."""
+    if document.isascii():  # answered from the string's header: most text never needs the scan
+        return document
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
 
 

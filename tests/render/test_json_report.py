@@ -54,3 +54,13 @@ def test_a_streamed_report_that_fails_midway_leaves_the_old_file_and_no_temporar
         write_atomic(path, lambda file: write({"findings": findings}, file))
     assert path.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+
+@given(texts=st.lists(st.text(st.characters(categories=["Cs"]) | st.characters(max_codepoint=0x7f)), max_size=6))
+def test_rows_holding_lone_surrogates_are_escaped_so_the_file_is_utf8_and_decodes_back(texts):
+    report = {"findings": [{"message": text} for text in texts]}
+    document = render(report)
+    document.encode("utf-8")  # a lone surrogate left raw could not be written
+    # JSON reads an escaped high-low pair back as the one character it encodes; a lone surrogate stays itself.
+    paired = [text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass") for text in texts]
+    assert [f["message"] for f in json.loads(document)["findings"]] == paired
