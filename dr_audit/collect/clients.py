@@ -119,6 +119,8 @@ class ApiTransport:
     def request(self, method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> ApiAnswer:
         headers = headers if headers is not None else {}
         headers.setdefault("Host", self.request_host)
+        if "/" not in url.partition("://")[2]:  # the SDK posts to "https://host"; a proxy is sent the URL whole
+            url += "/"
         pools = _api_pools()
         manager = pools.proxy_manager_for(self._proxy) if self._proxy else pools.poolmanager
         answer = manager.urlopen(method, url, body=body, headers=headers, timeout=self._timeout, retries=False,
@@ -168,12 +170,12 @@ def _deadline_adapter() -> type:
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
     class DeadlineAdapter(HTTPAdapter):
-        def __init__(self, *args: Any, tls: dict[str, str], **kwargs: Any) -> None:
+        def __init__(self, *args: Any, tls: dict[str, Any], **kwargs: Any) -> None:
             self._tls = tls
             super().__init__(*args, **kwargs)
 
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs, **self._tls)
+            super().init_poolmanager(*args, **{**kwargs, **self._tls})
             self.poolmanager.pool_classes_by_scheme = {"http": deadline_pool(HTTPConnectionPool),
                                                        "https": deadline_pool(HTTPSConnectionPool)}
 
