@@ -182,23 +182,36 @@ class CrossRegionCopyParams(CheckParams):
     count_copies_in_progress: bool = False
 
 
-def is_prod_disk(estate: Estate, disk: Disk, params: CheckParams) -> bool | str:
-    """Whether the disk serves production (its own tags or its instance's), or why that cannot be told."""
+def is_prod_disk(estate: Estate, disk: Disk, params: CheckParams,
+                 hosts: dict[str, bool | str] | None = None) -> bool | str:
+    """Whether the disk serves production (its own tags or its instance's), or why that cannot be told.
+
+    `hosts` remembers each instance's answer (`is_prod_host`) across the disks of one check."""
     if not disk.unknown("tags") and params.scope.is_prod(disk.tags):
         return True
     if reason := disk.unknown("instance_id"):
         return f"its instance, and so its environment, is unknown: {reason}"
     if disk.instance_id:
-        instance = estate.cvm.instance(disk.instance_id)
-        if instance is None:
-            return f"instance {disk.instance_id} is not in the CVM inventory, so its environment is unknown"
-        if reason := instance.unknown("tags", "name"):
-            return f"instance {disk.instance_id} {reason}"
-        if params.scope.is_prod(instance.tags, instance.name):
-            return True
+        host = hosts.get(disk.instance_id) if hosts is not None else None
+        if host is None:
+            host = is_prod_host(estate, disk.instance_id, params)
+            if hosts is not None:
+                hosts[disk.instance_id] = host
+        if host is not False:
+            return host
     if reason := disk.unknown("tags"):
         return reason
     return False
+
+
+def is_prod_host(estate: Estate, instance_id: str, params: CheckParams) -> bool | str:
+    """Whether the instance serves production, or why that cannot be told."""
+    instance = estate.cvm.instance(instance_id)
+    if instance is None:
+        return f"instance {instance_id} is not in the CVM inventory, so its environment is unknown"
+    if reason := instance.unknown("tags", "name"):
+        return f"instance {instance_id} {reason}"
+    return params.scope.is_prod(instance.tags, instance.name)
 
 
 @check(
@@ -218,8 +231,9 @@ def snapshot_cross_region_copy(estate: Estate, params: CrossRegionCopyParams) ->
     now = estate.collected_at
     window = timedelta(hours=params.max_copy_age_hours)
     cbs_gaps = estate.gaps_for("cbs")
+    hosts: dict[str, bool | str] = {}  # a host has several disks: tell its environment once
     for disk in estate.cbs.disks:
-        prod = is_prod_disk(estate, disk, params)
+        prod = is_prod_disk(estate, disk, params, hosts)
         if isinstance(prod, str):
             yield Result.error(disk, prod)
             continue
