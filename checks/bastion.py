@@ -140,6 +140,7 @@ def bastion_only_admin_path(estate: Estate, params: AdminPathParams) -> Iterator
             except ValueError:
                 continue
     others = netrules.AddressSet(netrules.INTERNET, bastion_addresses)
+    shown = [str(a) for a in bastion_addresses]
     # Where the bastion inventory could not be read, an address rule may be the bastion's own: not a FAIL.
     blind = {gap.account: gap.describe() for gap in estate.gaps_for("dasb")}
     # Hosts of one application share their groups: judge each (account, groups) once.
@@ -153,8 +154,7 @@ def bastion_only_admin_path(estate: Estate, params: AdminPathParams) -> Iterator
             continue
         key = (item.account, tuple(item.security_group_ids))
         if key not in verdicts:
-            verdicts[key] = _admin_path(estate, item, params, bastion_groups, bastion_addresses, others,
-                                        blind.get(item.account))
+            verdicts[key] = _admin_path(estate, item, params, bastion_groups, shown, others, blind.get(item.account))
         status, message, evidence = verdicts[key]
         yield _RESULTS[status](item, message, **evidence)
 
@@ -163,7 +163,7 @@ _RESULTS: dict[str, Callable[..., Result]] = {"PASS": Result.ok, "FAIL": Result.
 
 
 def _admin_path(estate: Estate, item: Instance, params: AdminPathParams, bastion_groups: set[str],
-                bastion_addresses: list[netrules.Network], others: netrules.AddressSet,
+                bastion_addresses: list[str], others: netrules.AddressSet,
                 blind: str | None) -> tuple[str, str, dict[str, Any]]:
     """(status, message, evidence) for a prod host's admin ports, from the rules of its security groups."""
     rules = []
@@ -185,9 +185,10 @@ def _admin_path(estate: Estate, item: Instance, params: AdminPathParams, bastion
                                           f"{by_address.reason} may be the bastion's ({blind})")
         tally.add("addresses other than the bastion's", probe, by_address)
         for group_id, verdict in sorted(netrules.admits_groups(rules, probe, referenced).items()):
-            tally.add(f"group {group_id}", probe, verdict)
+            if verdict.admission is not netrules.Admission.DENIED:  # the tally keeps no denials
+                tally.add(f"group {group_id}", probe, verdict)
     evidence: dict[str, Any] = {"security_groups": item.security_group_ids,
-                                "bastion_addresses": [str(a) for a in bastion_addresses], **tally.evidence()}
+                                "bastion_addresses": list(bastion_addresses), **tally.evidence()}
     if admitted := tally.admitted_lines():
         return "FAIL", f"admin ports reachable around the bastion: {'; '.join(admitted[:3])}", evidence
     if undecided := tally.undecided_lines():
