@@ -59,12 +59,15 @@ def finding_id(check_id: str, resource: ResourceRef) -> str:
 EVIDENCE_LIST_LIMIT = 50
 
 
+_SEQUENCES = (list, tuple)  # isinstance() takes a tuple of types much faster than a `list | tuple` union
+
+
 def _too_long(evidence: dict[str, Any], depth: int = 0) -> bool:
     for value in evidence.values():
-        if isinstance(value, list | tuple):
+        if isinstance(value, _SEQUENCES):
             if len(value) > EVIDENCE_LIST_LIMIT:
                 return True
-        elif depth == 0 and isinstance(value, dict) and _too_long(value, 1):
+        elif depth == 0 and isinstance(value, dict) and value and _too_long(value, 1):
             return True
     return False
 
@@ -75,7 +78,7 @@ def capped(evidence: dict[str, Any], depth: int = 0) -> dict[str, Any]:
         return evidence  # the common case: nothing to cut, nothing to copy
     out: dict[str, Any] = {}
     for key, value in evidence.items():
-        if isinstance(value, list | tuple) and len(value) > EVIDENCE_LIST_LIMIT:
+        if isinstance(value, _SEQUENCES) and len(value) > EVIDENCE_LIST_LIMIT:
             out[key] = list(value[:EVIDENCE_LIST_LIMIT])
             out[f"{key}_total"] = len(value)
         elif isinstance(value, dict) and depth == 0:

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import __version__
 from .engine import Evaluation
-from .findings import STATUS_ORDER, Finding, Status
+from .findings import STATUS_ORDER, Finding, Severity, Status
 from .registry import Registry
 
 REPORT_SCHEMA_VERSION = 1
@@ -76,12 +76,10 @@ def build_report(run: RunInfo, evaluation: Evaluation, registry: Registry) -> di
     }
 
 
+_GRAVEST_FIRST = {severity: -severity.rank for severity in Severity}
+
+
 def _finding_order(finding: Finding) -> tuple[Any, ...]:
-    return (
-        STATUS_ORDER[finding.status],
-        -finding.severity.rank,
-        finding.check_id,
-        finding.resource.account,
-        finding.resource.region,
-        finding.resource.id,
-    )
+    resource = finding.resource
+    return (STATUS_ORDER[finding.status], _GRAVEST_FIRST[finding.severity], finding.check_id, resource.account,
+            resource.region, resource.id)
