@@ -289,6 +289,7 @@ def tally_result(group: SecurityGroup, tally: netrules.Tally, failing: str) -> R
     risk="SSH, RDP and database ports open to the internet are scanned within minutes and brute-forced for ever.",
 )
 def no_public_admin_ports(estate: Estate, params: PublicAdminPortsParams) -> Iterator[Result]:
+    internets = [([internet], str(internet)) for internet in netrules.INTERNET]  # spelled once, not per group
     for group in estate.vpc.security_groups:
         if reason := group.unknown("ingress"):
             yield Result.error(group, reason)
@@ -297,10 +298,10 @@ def no_public_admin_ports(estate: Estate, params: PublicAdminPortsParams) -> Ite
         open_ports: set[int] = set()
         for port in params.admin_ports:
             probe = netrules.Probe("tcp", port)
-            for internet in netrules.INTERNET:
-                verdict = netrules.admits_addresses(group.ingress, probe, [internet], counts=netrules.is_internet_wide)
+            for internet, label in internets:
+                verdict = netrules.admits_addresses(group.ingress, probe, internet, counts=netrules.is_internet_wide)
                 if verdict.admitted:
                     open_ports.add(port)
-                tally.add(str(internet), probe, verdict)
+                tally.add(label, probe, verdict)
         ports = ", ".join(str(p) for p in sorted(open_ports))
         yield tally_result(group, tally, f"admits the internet to port {ports}")
