@@ -178,3 +178,33 @@ def test_an_estate_holding_a_lone_surrogate_still_has_a_digest(scenario):
     document["cbs"]["disks"][0]["disk_id"] = "disk-\ud800"
     estate = Estate.model_validate(document)
     assert len(estate.sha256()) == 64 and estate.sha256() != Estate.model_validate(scenario).sha256()
+
+
+NUMBER = "__number__"
+
+
+def with_number(tmp_path: Path, scenario: dict[str, Any], where: str, number: str) -> Path:
+    document = json.loads(json.dumps(scenario))
+    if where == "document":
+        document["cam"]["policies"][0]["document"]["n"] = [NUMBER]
+    elif where == "schedule":
+        document["cbs"]["policies"][0]["schedules"][0]["hours"] = [1, NUMBER]
+    else:
+        document["cbs"]["policies"][0]["retention_days"] = NUMBER
+    path = tmp_path / "numbers.json"
+    path.write_text(json.dumps(document).replace(f'"{NUMBER}"', number), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("where", ["document", "schedule", "retention"])
+@pytest.mark.parametrize("number", ["NaN", "-Infinity", "1e400", str(2 ** 63), str(-(2 ** 63) - 1), "9" * 30])
+def test_a_number_past_the_limits_is_bad_input_wherever_a_snapshot_takes_numbers(tmp_path, scenario, where, number):
+    with pytest.raises(EstateError):
+        Estate.load(with_number(tmp_path, scenario, where, number))
+
+
+@pytest.mark.parametrize(("where", "number"), [
+    *((where, number) for where in ("document", "schedule", "retention") for number in (str(2 ** 63 - 1), "-7")),
+    ("document", str(-(2 ** 63))), ("document", "1e300"), ("document", "-0.5")])
+def test_a_number_within_the_limits_loads_wherever_a_snapshot_takes_numbers(tmp_path, scenario, where, number):
+    Estate.load(with_number(tmp_path, scenario, where, number))
