@@ -28,7 +28,7 @@ def use_demo_store(options: RunOptions) -> None:
 
 def demo_estate(options: RunOptions) -> Estate:
     scenario = build(options.scenario)
-    from .collect.client import Secrets
+    from .collect.errors import Secrets
     from .collect.live import CollectConfig, collect, pack_offsite_targets, run_timeout
     from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .client import CallError
+from .errors import CallError
 
 MISSING_FIELD = "MissingField"
 

@@ -19,9 +19,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..readonly import is_read_action
+from .answers import listed
 from .clients import SDK_CLIENTS as SDK_CLIENTS  # re-exported: tests and tools look services up here
 from .clients import ReadOnlyViolation, Timeouts, api_client
 from .deadline import READ_TIMEOUT, BudgetSpent, DeadlinePassed, RunBudget, deadline_at
+from .errors import CallError, Secrets, scrub
 
 # Documented default limits per account and action (DESIGN.md §7), by service; the few actions with their own
 # documented limit override the service's. Unknown services fall back to the most common CAM-like 20/s.
@@ -34,57 +36,11 @@ ACTION_RATE_LIMITS: dict[str, float] = {
 }
 DEFAULT_RATE_LIMIT = 20.0
 
-_THROTTLED = re.compile(r"^RequestLimitExceeded")
-_TRANSIENT_CODES = frozenset({"InternalError", "ServerNetworkError", "ClientNetworkError", "MalformedResponse",
-                              "ServiceUnavailable", "RequestTimeout"})
 DEADLINE_EXCEEDED = "DeadlineExceeded"
-_KEY_LIKE = re.compile(r"AKID[A-Za-z0-9]{8,}")
 
 
 def rate_limit(service: str, action: str) -> float:
     return ACTION_RATE_LIMITS.get(f"{service}:{action}", SERVICE_RATE_LIMITS.get(service, DEFAULT_RATE_LIMIT))
-
-
-@dataclass(frozen=True)
-class Secrets:
-    """Keys that sign requests. repr() never shows them."""
-
-    secret_id: str
-    secret_key: str = field(repr=False)
-    token: str | None = field(default=None, repr=False)
-
-    def __repr__(self) -> str:
-        return f"Secrets(secret_id={self.secret_id[:4]}****)"
-
-
-class CallError(Exception):
-    """A read that failed for good (after retries): code and a message with every secret scrubbed."""
-
-    def __init__(self, service: str, action: str, region: str, code: str, message: str) -> None:
-        super().__init__(f"{service}:{action} {code}: {message}")
-        self.service, self.action, self.region, self.code, self.message = service, action, region, code, message
-
-    @property
-    def reason(self) -> str:
-        """What an `unreadable` entry says: the call and why it failed."""
-        return f"{self.service}:{self.action} failed: {self.code}: {self.message}" if self.message else \
-            f"{self.service}:{self.action} failed: {self.code}"
-
-    @property
-    def transient(self) -> bool:
-        return bool(_THROTTLED.match(self.code)) or self.code in _TRANSIENT_CODES or self.code.startswith(
-            "InternalError")
-
-
-def scrub(text: str, secrets: Secrets | None) -> str:
-    """Remove every secret (and anything shaped like a SecretId) from a message, and keep it to one short line."""
-    text = " ".join(str(text).split())
-    if secrets is not None:
-        for value in (secrets.secret_key, secrets.token, secrets.secret_id):
-            if value:
-                text = text.replace(value, "****")
-    text = _KEY_LIKE.sub(lambda m: f"{m.group(0)[:4]}****", text)
-    return text[:300]
 
 
 class TokenBucket:
@@ -326,8 +282,6 @@ class ApiClient:
 def _listed(response: dict[str, Any], list_key: str, service: str, action: str, region: str,
             total_key: str) -> list[Any]:
     """A page's items; an answer without its list field raises MissingField (a CallError), never reads as empty."""
-    from .answers import listed  # answers builds on CallError, defined here
-
     return listed(response, list_key, service, action, region, total_key)
 
 

@@ -13,13 +13,11 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..readonly import ClientKind, allowed_operations, is_read_action
 from .deadline import CONNECT_TIMEOUT, READ_TIMEOUT, RunBudget, deadline_pool, set_deadline
-
-if TYPE_CHECKING:
-    from .client import Secrets
+from .errors import Secrets
 
 # SDK client class per service: (module, class name).
 SDK_CLIENTS: dict[str, tuple[str, str]] = {

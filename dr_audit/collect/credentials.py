@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 
 from ..errors import BadInput
-from .client import ApiClient, CallError, Secrets
+from .client import ApiClient
+from .errors import CallError, Secrets
 
 NO_CREDENTIALS = (
     "no Tencent Cloud credentials found: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or pass --profile "

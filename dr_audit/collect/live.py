@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Literal
 from ..errors import BadInput
 from ..estate import Estate, Gap, mask_key_id
 from ..scope import OffsiteTarget
-from .client import ApiClient, CallError, CallStats, Endpoint, RateLimiter, RetryPolicy, Secrets, scrub
+from .client import ApiClient, CallStats, Endpoint, RateLimiter, RetryPolicy
 from .deadline import CALL_BUDGET, DEFAULT_RUN_TIMEOUT, READ_TIMEOUT, RunBudget
+from .errors import CallError, Secrets, scrub
 from .tasks import TaskGroup
 
 if TYPE_CHECKING:

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..estate import AccountStatus, Estate
-from .client import ApiClient, CallStats, Endpoint, RateLimiter, Secrets
+from .client import ApiClient, CallStats, Endpoint, RateLimiter
 from .deadline import RunBudget
+from .errors import Secrets
 from .live import CollectConfig, collect, record_unreadable_account, tidy
 
 if TYPE_CHECKING:

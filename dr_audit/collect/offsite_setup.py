@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..scope import PROVIDERS_WITH_DEFAULT_ENDPOINT, OffsiteTarget
-from .client import Secrets
+from .errors import Secrets
 
 # One endpoint for every off-site target (the usual case: one other cloud), and the AWS chain's own key variables.
 ENDPOINT_ENV = "DR_AUDIT_OFFSITE_ENDPOINT_URL"

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import BadInput
-from .client import ApiClient, CallError, Endpoint, Secrets
+from .client import ApiClient, Endpoint
+from .errors import CallError, Secrets
 
 if TYPE_CHECKING:
     from ..estate import Estate

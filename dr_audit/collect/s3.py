@@ -26,9 +26,9 @@ from ..estate import (
     Transition,
 )
 from ..scope import OffsiteTarget
-from .client import Secrets, scrub
 from .clients import Timeouts, s3_client
 from .deadline import READ_TIMEOUT, RunBudget
+from .errors import Secrets, scrub
 from .tasks import TaskGroup
 from .tencent.common import AccountRun, Harvest, fit, mark_unreadable
 

@@ -292,8 +292,8 @@ class S3Reader:
         region = region or self.default_region
         if region not in self._clients:
             # The guarded factory: only the drill's metadata reads (ListObjectsV2, HeadObject) can leave it.
-            from ..collect.client import Secrets
             from ..collect.clients import s3_client
+            from ..collect.errors import Secrets
 
             secrets = Secrets(*self.credentials) if self.credentials is not None else None
             endpoint = self.endpoint_url or f"https://cos.{region}.myqcloud.com"

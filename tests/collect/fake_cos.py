@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from dr_audit.collect.client import ApiClient, RateLimiter, Secrets
+from dr_audit.collect.client import ApiClient, RateLimiter
+from dr_audit.collect.errors import Secrets
 from dr_audit.collect.s3 import CosCollector, CosSource
 from dr_audit.collect.tasks import TaskGroup
 from dr_audit.collect.tencent.common import AccountRun, Harvest

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dr_audit.collect.client import ApiClient, CallStats, Endpoint, RateLimiter, RetryPolicy, Secrets
+from dr_audit.collect.client import ApiClient, CallStats, Endpoint, RateLimiter, RetryPolicy
+from dr_audit.collect.errors import Secrets
 from dr_audit.collect.live import REGIONAL_SERVICES, tidy
 from dr_audit.collect.tasks import TaskGroup
 from dr_audit.collect.tencent import cam, cbs, cdb, cloudaudit, cvm, dasb, vpc

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dr_audit.collect.client import ApiClient, Endpoint, RateLimiter, RetryPolicy, Secrets
+from dr_audit.collect.client import ApiClient, Endpoint, RateLimiter, RetryPolicy
+from dr_audit.collect.errors import Secrets
 from dr_audit.collect.tasks import TaskGroup
 from dr_audit.collect.tencent import cam, cbs, cdb, cvm, vpc
 from dr_audit.collect.tencent.common import AccountRun, Harvest, beijing_time

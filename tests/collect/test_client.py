@@ -6,17 +6,8 @@ import json
 
 import pytest
 
-from dr_audit.collect.client import (
-    ApiClient,
-    CallError,
-    Endpoint,
-    RateLimiter,
-    ReadOnlyViolation,
-    RetryPolicy,
-    Secrets,
-    TokenBucket,
-    scrub,
-)
+from dr_audit.collect.client import ApiClient, Endpoint, RateLimiter, ReadOnlyViolation, RetryPolicy, TokenBucket
+from dr_audit.collect.errors import CallError, Secrets, scrub
 from dr_audit.readonly import api_reads, auditor_policy_json, cam_actions, is_read_action
 
 from .fake_api import FakeApi

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from dr_audit.cli import main
-from dr_audit.collect.client import ApiClient, CallError, Endpoint, RetryPolicy, Secrets
+from dr_audit.collect.client import ApiClient, Endpoint, RetryPolicy
 from dr_audit.collect.deadline import RunBudget, current_deadline
+from dr_audit.collect.errors import CallError, Secrets
 from dr_audit.collect.s3 import S3ReadError, make_client, read
 from dr_audit.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 

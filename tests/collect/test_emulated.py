@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from dr_audit.cli import main
-from dr_audit.collect.client import ApiClient, Endpoint, ReadOnlyViolation, RetryPolicy, Secrets
+from dr_audit.collect.client import ApiClient, Endpoint, ReadOnlyViolation, RetryPolicy
+from dr_audit.collect.errors import Secrets
 from dr_audit.collect.live import CollectConfig, collect
 from dr_audit.collect.s3 import make_client
 from dr_audit.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 import dr_audit
-from dr_audit.collect.client import ApiClient, Endpoint, ReadOnlyViolation, Secrets
+from dr_audit.collect.client import ApiClient, Endpoint, ReadOnlyViolation
 from dr_audit.collect.clients import api_client, s3_client
 from dr_audit.collect.deadline import RunBudget
+from dr_audit.collect.errors import Secrets
 from dr_audit.collect.s3 import S3ReadError, make_client, read
 from dr_audit.drill.evidence import S3Reader
 

@@ -9,8 +9,9 @@ import threading
 import certifi
 import pytest
 
-from dr_audit.collect.client import ApiClient, CallError, Endpoint, RetryPolicy, Secrets
+from dr_audit.collect.client import ApiClient, Endpoint, RetryPolicy
 from dr_audit.collect.clients import _api_pools
+from dr_audit.collect.errors import CallError, Secrets
 
 KEYS = Secrets("AKIDtransport0000000000000000000", "transport-test-secret")
 ONCE = RetryPolicy(max_attempts=1)

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from dr_audit.cli import main
-from dr_audit.collect.client import ApiClient, Endpoint, RetryPolicy, Secrets
+from dr_audit.collect.client import ApiClient, Endpoint, RetryPolicy
+from dr_audit.collect.errors import Secrets
 from dr_audit.collect.live import CollectConfig, collect
 from dr_audit.emulator import DEMO_SECRET_ID, EmulatedCloud
 from dr_audit.engine import evaluate

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from ...estate import AccessKey, CamAccount, CamGroup, CamPolicy, CamRole, CamUser, mask_key_id
 from ..answers import MissingField, ids, listed, require, require_object
-from ..client import CallError
+from ..errors import CallError
 from .common import AccountRun, ImplausibleValue, beijing_time, epoch_time, lane, mark_unreadable, text
 
 SERVICE = "cam"

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from ...estate import Estate, Gap, Resource
-from ..client import ApiClient, CallError
+from ..client import ApiClient
+from ..errors import CallError
 from ..tasks import TaskGroup
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
