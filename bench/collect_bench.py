@@ -22,8 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dr_audit.collect.client import CallStats, rate_limit  # noqa: E402
+from dr_audit.collect.config import CollectConfig  # noqa: E402
 from dr_audit.collect.errors import Secrets  # noqa: E402
-from dr_audit.collect.live import CollectConfig, collect  # noqa: E402
+from dr_audit.collect.live import collect  # noqa: E402
 from dr_audit.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud  # noqa: E402
 from dr_audit.emulator.synthetic import synthetic_estate  # noqa: E402
 from dr_audit.scope import OffsiteTarget  # noqa: E402

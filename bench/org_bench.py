@@ -31,8 +31,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dr_audit.collect.config import CollectConfig  # noqa: E402
 from dr_audit.collect.errors import Secrets  # noqa: E402
-from dr_audit.collect.live import CollectConfig  # noqa: E402
 from dr_audit.collect.members import DEFAULT_MAX_PARALLEL_ACCOUNTS, Target, collect_targets  # noqa: E402
 from dr_audit.collect.organization import collect_organization  # noqa: E402
 from dr_audit.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud  # noqa: E402

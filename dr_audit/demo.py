@@ -28,8 +28,9 @@ def use_demo_store(options: RunOptions) -> None:
 
 def demo_estate(options: RunOptions) -> Estate:
     scenario = build(options.scenario)
+    from .collect.config import CollectConfig, pack_offsite_targets, run_timeout
     from .collect.errors import Secrets
-    from .collect.live import CollectConfig, collect, pack_offsite_targets, run_timeout
+    from .collect.live import collect
     from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud
 
     with EmulatedCloud(scenario) as cloud:

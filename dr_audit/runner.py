@@ -75,7 +75,7 @@ def acquire_estate(options: RunOptions) -> Estate:
         from .demo import demo_estate
 
         return demo_estate(options)
-    from .collect.live import collect_live
+    from .collect.run import collect_live
 
     return collect_live(options)
 

@@ -1,8 +1,9 @@
 """Live collection: fill an Estate from Tencent Cloud accounts (and off-site S3 targets), read-only.
 
-`collect_live(options)` is what `dr-audit run` uses; `collect(...)` is the same machinery with explicit keys and
-endpoints, used by `--demo` against the emulated cloud, the tests and the benchmark. Accounts, services and regions
-are read concurrently; every failure is recorded in the Estate (a gap, or a resource's `unreadable`).
+`collect(...)` reads the accounts of the keys it is given; `dr-audit run` (`run.py`), `--demo` against the emulated
+cloud, each member of an organization (`members.py`), the tests and the benchmark all read through it. Accounts,
+services and regions are read concurrently; every failure is recorded in the Estate (a gap, or a resource's
+`unreadable`).
 """
 
 from __future__ import annotations
@@ -11,94 +12,18 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Literal
 
-from ..errors import BadInput
 from ..estate import Estate, Gap, mask_key_id
-from ..scope import OffsiteTarget
-from .client import ApiClient, CallStats, Endpoint, RateLimiter, RetryPolicy
-from .deadline import CALL_BUDGET, DEFAULT_RUN_TIMEOUT, READ_TIMEOUT, RunBudget
+from .client import ApiClient, CallStats, Endpoint, RateLimiter
+from .config import CollectConfig
+from .deadline import RunBudget
 from .errors import CallError, Secrets, scrub
 from .tasks import TaskGroup
 
-if TYPE_CHECKING:
-    from ..options import RunOptions
-
 REGIONAL_SERVICES = ("cvm", "cbs", "vpc", "cdb", "dasb")
-
-
-@dataclass
-class CollectConfig:
-    """How to collect: endpoints, regions, off-site targets and the client layer's knobs."""
-
-    endpoint_url: str | None = None
-    cos_endpoint_url: str | None = None
-    regions: list[str] = field(default_factory=list)  # empty: every region DescribeRegions lists
-    offsite_targets: list[OffsiteTarget] = field(default_factory=list)
-    offsite_secrets: Secrets | None = None  # None: each target's env vars, else the standard AWS chain
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    rate_limits: bool = True
-    rate_share: float = 1.0
-    timeout: float = READ_TIMEOUT  # per request: the wait for each next byte
-    run_timeout: float | None = DEFAULT_RUN_TIMEOUT  # the whole collection (`run --timeout`); None: unbounded
-    service_timeout: float | None = None  # each (account, service), from its first call
-    call_budget: float = CALL_BUDGET  # one call, every attempt and pause included
-    workers_per_lane: int = 16
-    progress: bool = False
-    source: Literal["live", "demo"] = "live"
-
-    def budget(self) -> RunBudget:
-        """A fresh clock for one collection under these limits."""
-        return RunBudget(run_seconds=self.run_timeout, service_seconds=self.service_timeout,
-                         call_seconds=self.call_budget)
-
-
-def collect_live(options: RunOptions) -> Estate:
-    """`dr-audit run` against live accounts: credentials by the SDK chain; one account per --role-arn, or every
-    member of the organization (--organization), read concurrently by the same path."""
-    from .credentials import ROLE_ACCOUNT, base_secrets
-    from .members import Target, collect_targets
-
-    if options.organization and options.role_arns:
-        raise BadInput("give --organization or --role-arn, not both (an organization run finds its accounts)")
-    if not options.organization and (options.accounts or options.exclude_accounts):
-        raise BadInput("--accounts and --exclude-accounts choose among an organization's members: add --organization")
-    config = CollectConfig(endpoint_url=options.endpoint_url, cos_endpoint_url=options.cos_endpoint_url,
-                           regions=list(options.regions), offsite_targets=pack_offsite_targets(options),
-                           progress=options.progress, run_timeout=run_timeout(options))
-    base = base_secrets(options.profile)
-    if options.organization:
-        from .organization import collect_organization
-
-        return collect_organization(base, config, options)
-    if not options.role_arns:
-        return collect([base], config)
-    targets = []
-    for arn in options.role_arns:
-        named = ROLE_ACCOUNT.match(arn.strip())
-        targets.append(Target(account=named["account"] if named else "", role_arn=arn))
-    from ..shards import take
-    from .members import Excluded
-
-    # --shard: an ARN whose account cannot be read from it is dealt out by the ARN itself.
-    mine, others = take(targets, lambda t: t.account or t.role_arn or "", options.shard)
-    excluded = [Excluded(account=t.account or t.role_arn or "", reason=why) for t, why in others]
-    return collect_targets(base, mine, config, max_parallel=options.max_parallel_accounts, excluded=excluded)
-
-
-def run_timeout(options: RunOptions) -> float | None:
-    """The whole collection's time: `--timeout`, else the default."""
-    return options.timeout if options.timeout is not None else DEFAULT_RUN_TIMEOUT
-
-
-def pack_offsite_targets(options: RunOptions) -> list[OffsiteTarget]:
-    """The off-site targets in the scope of the pack this run uses."""
-    from ..packs import load_scope
-
-    return list(load_scope(options.pack).offsite_targets)
 
 
 def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats | None = None,

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 from ..estate import AccountStatus, Estate
 from .client import ApiClient, CallStats, Endpoint, RateLimiter
+from .config import CollectConfig
 from .deadline import RunBudget
 from .errors import Secrets
-from .live import CollectConfig, collect, record_unreadable_account, tidy
+from .live import collect, record_unreadable_account, tidy
 
 if TYPE_CHECKING:
     from .credentials import RoleUnavailable

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 from ..errors import BadInput
 from .client import ApiClient, Endpoint
+from .config import CollectConfig
 from .errors import CallError, Secrets
 
 if TYPE_CHECKING:
     from ..estate import Estate
     from ..options import RunOptions
     from ..shards import Shard
-    from .live import CollectConfig
 
 SERVICE = "organization"
 PAGE = 50  # the most DescribeOrganizationMembers and DescribeOrganizationNodes return a page

@@ -73,7 +73,7 @@ def drill_sources(options: RunOptions) -> Iterator[tuple[Estate, Readers]]:
 
 def pack_offsite_keys(options: RunOptions) -> dict[str, Credentials]:
     """The keys each off-site bucket's target names in the pack (access_key_env/secret_key_env), when set."""
-    from ..collect.live import pack_offsite_targets
+    from ..collect.config import pack_offsite_targets
     from ..collect.offsite_setup import secrets_for
 
     keys: dict[str, Credentials] = {}

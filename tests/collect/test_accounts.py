@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dr_audit.collect.live import collect_live
+from dr_audit.collect.run import collect_live
 from dr_audit.options import RunOptions
 
 from .fake_api import FakeApi

@@ -201,7 +201,7 @@ def test_cdb_running_backups_with_zero_dates_sort_first_and_times_are_beijing():
 
 
 def test_an_account_without_any_listed_region_is_a_gap_not_an_empty_estate(monkeypatch):
-    from dr_audit.collect.live import collect_live
+    from dr_audit.collect.run import collect_live
     from dr_audit.options import RunOptions
 
     monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", "AKIDnoregion0000000000")

@@ -16,8 +16,9 @@ import yaml
 
 from dr_audit.cli import main
 from dr_audit.collect.client import ApiClient, Endpoint, ReadOnlyViolation, RetryPolicy
+from dr_audit.collect.config import CollectConfig
 from dr_audit.collect.errors import Secrets
-from dr_audit.collect.live import CollectConfig, collect
+from dr_audit.collect.live import collect
 from dr_audit.collect.s3 import make_client
 from dr_audit.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud
 from dr_audit.estate import Disk, Estate, SecurityGroup, Snapshot

@@ -19,8 +19,9 @@ from collections.abc import Iterator
 import pytest
 
 from dr_audit.collect.client import CallStats, RetryPolicy
+from dr_audit.collect.config import CollectConfig, pack_offsite_targets
 from dr_audit.collect.errors import Secrets
-from dr_audit.collect.live import CollectConfig, collect, pack_offsite_targets
+from dr_audit.collect.live import collect
 from dr_audit.demo import DEMO_OFFSITE_KEY
 from dr_audit.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatedCloud
 from dr_audit.engine import evaluate

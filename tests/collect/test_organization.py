@@ -205,7 +205,7 @@ def test_a_selector_matching_nothing_is_refused_before_anything_is_left_out():
 
 
 def test_an_organization_run_is_a_role_arn_run_over_the_members_it_finds(org, monkeypatch):
-    from dr_audit.collect.live import collect_live
+    from dr_audit.collect.run import collect_live
     from dr_audit.options import RunOptions
 
     cloud, spec = org

@@ -14,8 +14,9 @@ import yaml
 
 from dr_audit.cli import main
 from dr_audit.collect.client import ApiClient, Endpoint, RetryPolicy
+from dr_audit.collect.config import CollectConfig
 from dr_audit.collect.errors import Secrets
-from dr_audit.collect.live import CollectConfig, collect
+from dr_audit.collect.live import collect
 from dr_audit.emulator import DEMO_SECRET_ID, EmulatedCloud
 from dr_audit.engine import evaluate
 from dr_audit.estate import Estate, mask_key_id
