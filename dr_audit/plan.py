@@ -132,19 +132,22 @@ def execute_plan(path: Path, options: Any, registry: Registry | None = None,
     """
     from .collect.planinput import read_input
     from .report import RunInfo, build_report
-    from .runner import finish, prepare
+    from .runner import acyclic_bulk, finish, prepare
 
     started = datetime.now(UTC)
     registry, pack = prepare(options, registry, read_pack)
-    estates = build_estates(read() if read is not None else read_input(path))
-    evaluation = evaluate_plan(estates, pack, registry, options.only)
-    where = locations(estates.after)
-    for finding in evaluation.findings:
-        if finding.resource.id in where:
-            finding.location = where[finding.resource.id]
-    run = RunInfo(source="plan", pack=pack.name, pack_sha256=pack.sha256, started_at=started,
-                  accounts=estates.after.accounts, regions=estates.after.regions,
-                  estate_sha256=estates.after.sha256(), finished_at=datetime.now(UTC))
-    report = build_report(run, evaluation, registry)
+    # Taking the input, mapping it and judging it allocate hundreds of thousands of objects and free almost none:
+    # the cycle collector would rescan them over and over (a third of the CPU of those steps on 20,000 resources).
+    with acyclic_bulk():
+        estates = build_estates(read() if read is not None else read_input(path))
+        evaluation = evaluate_plan(estates, pack, registry, options.only)
+        where = locations(estates.after)
+        for finding in evaluation.findings:
+            if finding.resource.id in where:
+                finding.location = where[finding.resource.id]
+        run = RunInfo(source="plan", pack=pack.name, pack_sha256=pack.sha256, started_at=started,
+                      accounts=estates.after.accounts, regions=estates.after.regions,
+                      estate_sha256=estates.after.sha256(), finished_at=datetime.now(UTC))
+        report = build_report(run, evaluation, registry)
     report["plan"] = report_extras(estates)
     return finish(report, pack, options)

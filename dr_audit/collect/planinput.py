@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -30,6 +31,17 @@ def read_input(path: Path, parsed: Mapping[str, ParsedFile] | None = None) -> Pl
 
     `parsed` holds .tf files already parsed (see `split_tf_files`).
     """
+    # Reading builds a tree of objects and frees almost none of it: the cycle collector would only rescan it.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_input(path, parsed)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_input(path: Path, parsed: Mapping[str, ParsedFile] | None) -> PlanInput:
     if path.is_dir():
         return PlanInput(directory_resources(path, parsed), None, str(path))
     if not path.exists():
