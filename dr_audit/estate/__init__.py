@@ -105,9 +105,10 @@ class Estate(Model):
     def load(cls, path: Path) -> Estate:
         with _collector_paused():
             estate = cls._load(path)
-        # The estate lives as long as the run: without this every full collection while checks run walks its
-        # millions of objects again (at 300k resources about 4 of the run's 11 s of collection).
-        gc.freeze()
+            # The estate lives as long as the run: without this every full collection while checks run walks its
+            # millions of objects again (at 300k resources about 4 of the run's 11 s of collection). Frozen before
+            # collection resumes, or the first collection after it walks all that loading made.
+            gc.freeze()
         return estate
 
     @classmethod
