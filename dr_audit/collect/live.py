@@ -17,11 +17,15 @@ from datetime import UTC, datetime
 from functools import partial
 
 from ..estate import Estate, Gap, mask_key_id
+from . import credentials
 from .client import ApiClient, CallStats, Endpoint, RateLimiter
 from .config import CollectConfig
 from .deadline import RunBudget
 from .errors import CallError, Secrets, scrub
+from .s3 import CosCollector, CosSource, OffsiteCollector, resolve_destination_regions
 from .tasks import TaskGroup
+from .tencent import cam, cbs, cdb, cloudaudit, cvm, dasb, vpc
+from .tencent.common import AccountRun, Harvest
 
 REGIONAL_SERVICES = ("cvm", "cbs", "vpc", "cdb", "dasb")
 
@@ -30,10 +34,6 @@ def collect(accounts: list[Secrets], config: CollectConfig, *, stats: CallStats 
             budget: RunBudget | None = None, workers: ThreadPoolExecutor | None = None) -> Estate:
     """Read every account (concurrently) into one Estate; the reads run on `workers` when given (a pool shared with
     other collections), else on threads of this collection's own."""
-    from .s3 import CosCollector, CosSource, OffsiteCollector, resolve_destination_regions
-    from .tencent import cam, cbs, cdb, cloudaudit, cvm, dasb, vpc
-    from .tencent.common import AccountRun, Harvest
-
     stats = stats or CallStats()
     budget = budget or config.budget()  # one clock for every account, service and target of this collection
     limiter = RateLimiter(share=config.rate_share, enabled=config.rate_limits)
@@ -111,12 +111,9 @@ def crash_gap(exc: BaseException, secrets: Secrets | None, account: str, service
                message=scrub(f"{type(exc).__name__}: {exc}", secrets))
 
 
-def account_crashed(harvest: object, secrets: Secrets, where: AccountProgress, exc: BaseException) -> None:
+def account_crashed(harvest: Harvest, secrets: Secrets, where: AccountProgress, exc: BaseException) -> None:
     """A crash outside any one service (identifying the account, listing its regions): everything of that
     account is unknown, and the account stays in the estate so its checks say ERROR rather than vanish."""
-    from .tencent.common import Harvest
-
-    assert isinstance(harvest, Harvest)
     with harvest.lock:
         if where.account not in harvest.estate.accounts:
             harvest.estate.accounts.append(where.account)
@@ -124,15 +121,11 @@ def account_crashed(harvest: object, secrets: Secrets, where: AccountProgress, e
                                    for service in harvest.estate.services)
 
 
-def identify(client: ApiClient, harvest: object) -> str | None:
+def identify(client: ApiClient, harvest: Harvest) -> str | None:
     """The account id of these keys. When even that fails, the keys' label joins the estate with a gap for every
     service it covers (drills and off-site copies too): nothing can PASS or FAIL for an account nobody can name."""
-    from .credentials import account_id
-    from .tencent.common import Harvest
-
-    assert isinstance(harvest, Harvest)
     try:
-        return account_id(client)
+        return credentials.account_id(client)  # looked up at call time: a test puts a crash in its place
     except CallError as error:
         with harvest.lock:
             record_unreadable_account(harvest.estate, unidentified_label(client.secrets), error,
@@ -149,11 +142,8 @@ def record_unreadable_account(estate: Estate, account: str, error: CallError, me
                            message=message) for service in estate.services)
 
 
-def list_regions(client: ApiClient, account: str, harvest: object) -> list[str]:
+def list_regions(client: ApiClient, account: str, harvest: Harvest) -> list[str]:
     """Every available region (region service, Product=cvm); on failure, global gaps for the regional services."""
-    from .tencent.common import Harvest
-
-    assert isinstance(harvest, Harvest)
     try:
         response = client.call("region", "DescribeRegions", {"Product": "cvm"})
     except CallError as error:

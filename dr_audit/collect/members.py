@@ -13,17 +13,14 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from ..estate import AccountStatus, Estate
 from .client import ApiClient, CallStats, Endpoint, RateLimiter
 from .config import CollectConfig
+from .credentials import RoleUnavailable, assume_role
 from .deadline import RunBudget
 from .errors import Secrets
 from .live import collect, record_unreadable_account, tidy
-
-if TYPE_CHECKING:
-    from .credentials import RoleUnavailable
 
 DEFAULT_MAX_PARALLEL_ACCOUNTS = 32
 # Workers per (service, read) lane for all the accounts in flight together: each account gets its share, at least
@@ -62,8 +59,6 @@ def collect_targets(base: Secrets, targets: list[Target], config: CollectConfig,
                     role_source: str | None = "--role-arn") -> Estate:
     """Every target's Estate, read concurrently and merged; a role that cannot be assumed leaves its account in the
     Estate with a gap for every service (its checks say ERROR) and status "failed". Off-site targets are read once."""
-    from .credentials import RoleUnavailable, assume_role
-
     stats = stats or CallStats()
     budget = config.budget()  # one clock for the whole run, role assumption included
     limiter = RateLimiter(share=config.rate_share, enabled=config.rate_limits)

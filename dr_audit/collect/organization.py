@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import BadInput
+from ..shards import Shard, take
 from .client import ApiClient, Endpoint
-from .config import CollectConfig
 from .errors import CallError, Secrets
 
 if TYPE_CHECKING:
     from ..estate import Estate
     from ..options import RunOptions
-    from ..shards import Shard
+    from .config import CollectConfig
 
 SERVICE = "organization"
 PAGE = 50  # the most DescribeOrganizationMembers and DescribeOrganizationNodes return a page
@@ -129,8 +129,6 @@ def select(members: Iterable[Member], accounts: Iterable[str] = (), exclude: Ite
 def take_share(selection: Selection, shard: Shard | None) -> Selection:
     """`--shard I/N`: this shard's share of the chosen members; the others are left to their shards (excluded here,
     saying which shard audits each)."""
-    from ..shards import take
-
     mine, others = take(selection.chosen, lambda m: m.account, shard)
     return Selection(tuple(mine), selection.excluded + tuple(others))
 
@@ -143,6 +141,7 @@ def _selectors(values: Iterable[str]) -> list[str]:
 def collect_organization(base: Secrets, config: CollectConfig, options: RunOptions) -> Estate:
     """`run --organization`: list the members with the caller's keys, keep those the filters choose, and read each
     through its member role (the caller's own account with its own keys), exactly as `--role-arn` runs do."""
+    # Imported here, not above: `policy --organization` needs only check_member_role, not the collectors and models.
     from ..readonly import member_role_arn
     from .credentials import account_id
     from .members import Excluded, Target, collect_targets
