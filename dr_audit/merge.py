@@ -13,7 +13,6 @@ from typing import Any
 from .errors import BadInput
 from .findings import STATUS_ORDER, Severity, Status
 from .report import summarise
-from .shards import OTHER_SHARD
 
 MISSING = "MISSING"  # a matrix cell, and an account's status, when the shard that audits it has not reported
 
@@ -93,9 +92,8 @@ def _accounts(shards: list[ShardRun], missing: list[int]) -> tuple[list[dict[str
             account = status["account"]
             if status["status"] in ("audited", "failed"):
                 decided.setdefault(account, {**status, "shard": shard.index})
-            elif status.get("reason", "").startswith(OTHER_SHARD):
-                index = int(status["reason"][len(OTHER_SHARD):].split("/", 1)[0])
-                owner.setdefault(account, (index, status))
+            elif isinstance(status.get("shard"), int):  # left to the shard that audits it
+                owner.setdefault(account, (status["shard"], status))
             else:
                 excluded.setdefault(account, {**status, "shard": shard.index})
     statuses = [decided[a] for a in sorted(decided)]

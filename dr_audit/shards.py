@@ -22,9 +22,6 @@ MAX_SHARDS = 1000
 SHARD_TEXT = re.compile(r"^\s*(\d{1,6})\s*/\s*(\d{1,6})\s*$")
 # A group id travels through CI variables, job names and SQL: plain characters only, short enough for a column.
 RUN_GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99}$")
-# The reason an account that another shard audits is left out of this one; the merge recognises it by this prefix.
-OTHER_SHARD = "audited by shard "
-
 T = TypeVar("T")
 
 
@@ -37,6 +34,18 @@ class Shard:
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """Why an account is left out of this run: shard `index` of the group audits it (`mine` is this run's shard)."""
+
+    index: int
+    mine: Shard
+
+    @property
+    def reason(self) -> str:
+        return f"audited by shard {self.index}/{self.mine.count} (this run is --shard {self.mine})"
 
 
 def parse_shard(text: str) -> Shard:
@@ -83,8 +92,9 @@ def deal(items: Sequence[T], key: Callable[[T], str], shard: Shard | None) -> tu
     return mine, others
 
 
-def take(items: Sequence[T], key: Callable[[T], str], shard: Shard | None) -> tuple[list[T], list[tuple[T, str]]]:
-    """`deal`, with the reason each other account is left out; a shard with no account is bad input (its run would
+def take(items: Sequence[T], key: Callable[[T], str],
+         shard: Shard | None) -> tuple[list[T], list[tuple[T, Elsewhere]]]:
+    """`deal`, with the shard that audits each other account; a shard with no account is bad input (its run would
     record an audit of nothing)."""
     mine, others = deal(items, key, shard)
     if shard is None:
@@ -92,4 +102,4 @@ def take(items: Sequence[T], key: Callable[[T], str], shard: Shard | None) -> tu
     if not mine:
         raise BadInput(f"--shard {shard}: no account falls to this shard ({len(items)} account(s) for {shard.count} "
                        "shards); use fewer shards")
-    return mine, [(item, f"{OTHER_SHARD}{index}/{shard.count} (this run is --shard {shard})") for item, index in others]
+    return mine, [(item, Elsewhere(index, shard)) for item, index in others]

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dr_audit.cli import app, main
 from dr_audit.errors import BadInput
 from dr_audit.merge import ShardRun, merge_group
 from dr_audit.render import FORMATS
-from dr_audit.shards import Shard, deal, parse_shard
+from dr_audit.shards import Shard, deal, parse_shard, take
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "org"
 accounts = st.lists(st.from_regex(r"[1-9][0-9]{5,11}", fullmatch=True), min_size=1, max_size=60, unique=True)
@@ -35,6 +35,19 @@ def test_shares_are_disjoint_cover_every_account_and_are_balanced(ids, count, da
     mine, others = deal(ids, str, Shard(1, count))
     assert all(index != 1 for _, index in others) and len(mine) + len(others) == len(ids)
 
+
+
+@settings(max_examples=40, deadline=None)
+@given(ids=accounts, count=st.integers(2, 12), data=st.data())
+def test_an_account_left_out_carries_the_shard_whose_share_holds_it(ids, count, data):
+    index = data.draw(st.integers(1, count))
+    shares = {i: set(deal(ids, str, Shard(i, count))[0]) for i in range(1, count + 1)}
+    assume(shares[index])  # a shard with no account is bad input (tested below)
+    mine, others = take(ids, str, Shard(index, count))
+    assert set(mine) == shares[index]
+    for account, where in others:
+        assert where.index != index and account in shares[where.index]
+        assert where.reason == f"audited by shard {where.index}/{count} (this run is --shard {index}/{count})"
 
 @settings(max_examples=40, deadline=None)
 @given(index=st.integers(-3, 40), count=st.integers(-3, 40))
@@ -64,8 +77,6 @@ def test_bad_shard_values_and_combinations_exit_2(flags, words, capsys, tmp_path
 
 def test_a_shard_with_no_account_is_bad_input():
     with pytest.raises(BadInput, match="no account falls to this shard"):
-        from dr_audit.shards import take
-
         take(["100000000001"], str, Shard(2, 2))
 
 
@@ -81,7 +92,7 @@ def shard_report(accounts: list[str], shard: int, count: int, others: dict[str, 
     status = [{"account": a, "status": "audited", "name": f"name-{a}", "unit": "Production", "reason": ""}
               for a in accounts]
     status += [{"account": a, "status": "excluded", "name": "", "unit": "",
-                "reason": f"audited by shard {i}/{count} (this run is --shard {shard}/{count})"}
+                "reason": f"audited by shard {i}/{count} (this run is --shard {shard}/{count})", "shard": i}
                for a, i in others.items()]
     return {"schema_version": 1, "tool": {"name": "dr-audit", "version": "0"},
             "run": {"source": "live", "pack": "weimob-2020", "pack_sha256": "p", "started_at": "2026-12-04T00:00:00Z",

@@ -46,12 +46,13 @@ class Target:
 
 @dataclass(frozen=True)
 class Excluded:
-    """A member the filters left out, and why."""
+    """An account left out of this run, and why: by the filters, or to `shard`, the group's shard that audits it."""
 
     account: str
     reason: str
     name: str = ""
     unit: str = ""
+    shard: int | None = None
 
 
 def collect_targets(base: Secrets, targets: list[Target], config: CollectConfig, *, max_parallel: int,
@@ -97,7 +98,7 @@ def collect_targets(base: Secrets, targets: list[Target], config: CollectConfig,
         offsite_part = offsite.result() if offsite is not None else None
     estate = merge([part for part, _ in parts] + ([offsite_part] if offsite_part is not None else []), config)
     estate.account_status = [status for _, status in parts] + [
-        AccountStatus(account=e.account, status="excluded", name=e.name, unit=e.unit, reason=e.reason)
+        AccountStatus(account=e.account, status="excluded", name=e.name, unit=e.unit, reason=e.reason, shard=e.shard)
         for e in excluded or []]
     return estate
 

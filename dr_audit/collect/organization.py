@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import BadInput
-from ..shards import Shard, take
+from ..shards import Elsewhere, Shard, take
 from .client import ApiClient, Endpoint
 from .errors import CallError, Secrets
 
@@ -99,10 +99,11 @@ def _parents(unit_id: str, units: dict[str, dict]) -> list[str]:
 
 @dataclass(frozen=True)
 class Selection:
-    """The members to audit, and those left out with the reason."""
+    """The members to audit, those the filters left out with the reason, and those other shards audit."""
 
     chosen: tuple[Member, ...]
     excluded: tuple[tuple[Member, str], ...]
+    elsewhere: tuple[tuple[Member, Elsewhere], ...] = ()
 
 
 def select(members: Iterable[Member], accounts: Iterable[str] = (), exclude: Iterable[str] = ()) -> Selection:
@@ -127,10 +128,9 @@ def select(members: Iterable[Member], accounts: Iterable[str] = (), exclude: Ite
 
 
 def take_share(selection: Selection, shard: Shard | None) -> Selection:
-    """`--shard I/N`: this shard's share of the chosen members; the others are left to their shards (excluded here,
-    saying which shard audits each)."""
+    """`--shard I/N`: this shard's share of the chosen members; the others are left to the shards that audit them."""
     mine, others = take(selection.chosen, lambda m: m.account, shard)
-    return Selection(tuple(mine), selection.excluded + tuple(others))
+    return Selection(tuple(mine), selection.excluded, tuple(others))
 
 
 def _selectors(values: Iterable[str]) -> list[str]:
@@ -158,6 +158,8 @@ def collect_organization(base: Secrets, config: CollectConfig, options: RunOptio
     targets = [Target(account=m.account, role_arn=None if m.account == caller else member_role_arn(m.account, role),
                       name=m.name, unit=m.unit) for m in chosen.chosen]
     excluded = [Excluded(account=m.account, reason=why, name=m.name, unit=m.unit) for m, why in chosen.excluded]
+    excluded += [Excluded(account=m.account, reason=where.reason, name=m.name, unit=m.unit, shard=where.index)
+                 for m, where in chosen.elsewhere]
     if not targets:
         raise BadInput("--organization: the filters leave no member account to audit")
     return collect_targets(base, targets, config, max_parallel=options.max_parallel_accounts, excluded=excluded,

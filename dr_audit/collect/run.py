@@ -39,5 +39,6 @@ def collect_live(options: RunOptions) -> Estate:
         targets.append(Target(account=named["account"] if named else "", role_arn=arn))
     # --shard: an ARN whose account cannot be read from it is dealt out by the ARN itself.
     mine, others = take(targets, lambda t: t.account or t.role_arn or "", options.shard)
-    excluded = [Excluded(account=t.account or t.role_arn or "", reason=why) for t, why in others]
+    excluded = [Excluded(account=t.account or t.role_arn or "", reason=where.reason, shard=where.index)
+                for t, where in others]
     return collect_targets(base, mine, config, max_parallel=options.max_parallel_accounts, excluded=excluded)

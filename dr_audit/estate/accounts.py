@@ -3,7 +3,9 @@ every check of it is ERROR) or excluded by the user's filters."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import SerializerFunctionWrapHandler, model_serializer
 
 from .base import Model
 
@@ -19,3 +21,13 @@ class AccountStatus(Model):
     name: str = ""
     unit: str = ""
     reason: str = ""  # why failed or excluded; empty when audited
+    shard: int | None = None  # excluded because this shard of the run group audits it
+
+    @model_serializer(mode="wrap")
+    def _shard_when_known(self, write: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Only a shard that leaves the account to another writes `shard`: every other report and snapshot (and its
+        # estate_sha256) reads as before.
+        data: dict[str, Any] = write(self)
+        if self.shard is None:
+            data.pop("shard", None)
+        return data
