@@ -32,11 +32,18 @@ SERVICE_OF_TYPE = {
 }
 
 
+_SERVICES: dict[str, str | None] = {}  # resource type -> service, as `service_of` found it
+
+
 def service_of(resource_type: str) -> str | None:
-    for prefix, service in SERVICE_OF_TYPE.items():
-        if resource_type.startswith(prefix):
-            return service
-    return None
+    try:
+        return _SERVICES[resource_type]
+    except KeyError:
+        pass
+    found = next((service for prefix, service in SERVICE_OF_TYPE.items() if resource_type.startswith(prefix)), None)
+    if len(_SERVICES) < 4096:  # provider types are few; a hostile input's many made-up names are not kept
+        _SERVICES[resource_type] = found
+    return found
 
 
 @dataclass
@@ -135,16 +142,22 @@ class _ConfigResource:
 def _collect_references(expression: Any) -> list[str]:
     """Every `references` entry anywhere inside one attribute's configuration expression."""
     found: list[str] = []
+    _gather_references(expression, found)
+    return found
+
+
+def _gather_references(expression: Any, found: list[str]) -> None:
     if isinstance(expression, dict):
         for key, value in expression.items():
             if key == "references" and isinstance(value, list):
                 found.extend(str(v) for v in value)
-            else:
-                found.extend(_collect_references(value))
+            # A constant is a literal value (a rule list, a tag map), never an expression: nothing in it refers.
+            elif key != "constant_value" and isinstance(value, dict | list):
+                _gather_references(value, found)
     elif isinstance(expression, list):
         for item in expression:
-            found.extend(_collect_references(item))
-    return found
+            if isinstance(item, dict | list):
+                _gather_references(item, found)
 
 
 _INDEXES = re.compile(r"\[[^\]]*\]")  # `[0]`, `["a"]`: instance keys and element indexes in a reference
@@ -152,17 +165,23 @@ _INDEXES = re.compile(r"\[[^\]]*\]")  # `[0]`, `["a"]`: instance keys and elemen
 
 def resource_reference(reference: str, module: str) -> str | None:
     """`tencentcloud_cbs_storage.data[0].id` seen in `module` -> `module.x.tencentcloud_cbs_storage.data`."""
-    parts = _INDEXES.sub("", reference).split(".")
+    parts = _INDEXES.sub("", reference).split(".") if "[" in reference else reference.split(".")
     if len(parts) < 2 or parts[0] in _NON_RESOURCE_ROOTS:
         return None
     base = f"{parts[0]}.{parts[1]}"
     return f"{module}.{base}" if module else base
 
 
-def _attribute_reference(reference: str) -> str:
-    """What a reference reads after type.name: `tencentcloud_instance.web.system_disk_id` -> `system_disk_id`."""
-    parts = _INDEXES.sub("", reference).split(".")
-    return ".".join(parts[2:])
+def _qualified_target(reference: str, module: str) -> str | None:
+    """The resource a reference names, module-qualified, with the attribute it reads after `#`:
+    `tencentcloud_instance.web[0].system_disk_id` -> `tencentcloud_instance.web#system_disk_id`."""
+    parts = _INDEXES.sub("", reference).split(".") if "[" in reference else reference.split(".")
+    if len(parts) < 2 or parts[0] in _NON_RESOURCE_ROOTS:
+        return None
+    base = f"{parts[0]}.{parts[1]}"
+    target = f"{module}.{base}" if module else base
+    tail = ".".join(parts[2:])
+    return f"{target}#{tail}" if tail else target
 
 
 def _configuration_index(plan: dict[str, Any]) -> dict[str, _ConfigResource]:
@@ -197,12 +216,7 @@ def _qualify(refs: dict[str, list[str]], module: str) -> dict[str, list[str]]:
     """Keep references to resources, module-qualified, with the attribute they read after `#`."""
     qualified: dict[str, list[str]] = {}
     for attribute, raw in refs.items():
-        targets = []
-        for reference in raw:
-            target = resource_reference(reference, module)
-            if target is not None:
-                tail = _attribute_reference(reference)
-                targets.append(f"{target}#{tail}" if tail else target)
+        targets = [target for reference in raw if (target := _qualified_target(reference, module)) is not None]
         if targets:
             qualified[attribute] = list(dict.fromkeys(targets))
     return qualified
@@ -249,7 +263,8 @@ def _unknown_leaves(after_unknown: Any) -> dict[str, Any]:
     """The attributes of `after_unknown` holding some unknown value, with where inside them (see TfResource)."""
     if not isinstance(after_unknown, dict):
         return {}
-    return {key: value for key, value in after_unknown.items() if any_leaf(value, _is_true)}
+    return {key: value for key, value in after_unknown.items()
+            if value is True or (value and isinstance(value, dict | list) and any_leaf(value, _is_true))}
 
 
 def _module_resources(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
