@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from dr_audit.engine import evaluate
 from dr_audit.estate import (
@@ -21,6 +23,7 @@ from dr_audit.estate import (
     SnapshotPolicy,
     SnapshotSchedule,
 )
+from dr_audit.estate.base import STRICT_SNAPSHOT
 from dr_audit.findings import Status
 from dr_audit.packs import load_pack
 from dr_audit.scenarios import build
@@ -208,3 +211,21 @@ def test_a_number_past_the_limits_is_bad_input_wherever_a_snapshot_takes_numbers
     ("document", str(-(2 ** 63))), ("document", "1e300"), ("document", "-0.5")])
 def test_a_number_within_the_limits_loads_wherever_a_snapshot_takes_numbers(tmp_path, scenario, where, number):
     Estate.load(with_number(tmp_path, scenario, where, number))
+
+
+@pytest.mark.parametrize("breaks", [(("accounts",), 5), (("cbs", "disks"), "x"), (("vpc", "vpcs"), 5), (("gaps",), {})])
+def test_a_snapshot_invalid_in_several_places_names_what_validating_it_at_once_names(tmp_path, scenario, breaks):
+    # Sections are validated one by one to free the tree as they go; the error named is still the first overall.
+    document = json.loads(json.dumps(scenario))
+    document["cos"]["buckets"][0]["versioning"] = ["not", "text"]
+    document["drills"]["records"] = 7
+    (*parents, key), value = breaks
+    part = document
+    for parent in parents:
+        part = part[parent]
+    part[key] = value
+    with pytest.raises(ValidationError) as at_once:
+        Estate.model_validate(document, context={STRICT_SNAPSHOT: True})
+    first = ".".join(str(part) for part in at_once.value.errors()[0]["loc"])
+    with pytest.raises(EstateError, match=f"invalid snapshot at {re.escape(first)}: "):
+        load(tmp_path, document)

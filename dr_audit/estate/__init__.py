@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import Field, ValidationError
 from pydantic_core import PydanticSerializationError, to_json
@@ -124,6 +124,7 @@ class Estate(Model):
                 f"{path}: snapshot schema_version {version!r} is not supported (expected {SCHEMA_VERSION})"
             )
         try:
+            _validate_sections(data)
             estate = cls.model_validate(data, context={STRICT_SNAPSHOT: True})
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -133,7 +134,7 @@ class Estate(Model):
             raise EstateError(f"{path}: invalid snapshot: collected_at is missing, so no age in it can be judged")
         if why := TIMESTAMP.violation(estate.collected_at):
             raise EstateError(f"{path}: invalid snapshot: collected_at is implausible ({why})")
-        estate.gaps.extend(absent_section_gaps(data, estate))
+        estate.gaps.extend(absent_section_gaps(estate))
         return estate
 
 
@@ -150,21 +151,39 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def absent_section_gaps(data: dict[str, Any], estate: Estate) -> list[Gap]:
+def _validate_sections(data: dict[str, Any]) -> None:
+    """Replace each service section of a snapshot's tree by its validated state, in place, so the section's part of
+    the tree is freed before the next is validated: the tree and the whole estate never coexist at the peak.
+
+    At the first section that is not valid it stops, leaving that and later sections as read: validating the whole
+    estate then reports the same first error as validating it at once."""
+    for service in SERVICES:
+        section = data.get(service)
+        if isinstance(section, dict):
+            state = cast(type[Model], Estate.model_fields[service].annotation)
+            try:
+                data[service] = state.model_validate(section, context={STRICT_SNAPSHOT: True})
+            except ValidationError:
+                return
+
+
+def absent_section_gaps(estate: Estate) -> list[Gap]:
     """A Gap for each part of a snapshot that is absent, so the checks needing it answer ERROR.
 
     Absent is not empty: only a present, empty list says "none". A missing service section or inventory list was
-    not collected; a missing `gaps` list leaves every read's outcome unknown.
+    not collected; a missing `gaps` list leaves every read's outcome unknown. What was present is what each model
+    was given when it was validated from the snapshot.
     """
+    given = estate.model_fields_set
     missing: list[tuple[str, str]] = []
     for service in estate.services:
-        section = data.get(service)
-        if not isinstance(section, dict):
+        if service not in given:
             missing.append((service, f"section {service!r}"))
             continue
-        state = type(getattr(estate, service))
-        missing += [(service, f"{service}.{name}") for name in state.model_fields if name not in section]
-    if "gaps" not in data:
+        state = getattr(estate, service)
+        missing += [(service, f"{service}.{name}") for name in type(state).model_fields
+                    if name not in state.model_fields_set]
+    if "gaps" not in given:
         missing += [(service, "the list of failed reads ('gaps')") for service in estate.services]
     accounts = estate.accounts or [""]
     return [Gap(account=account, service=service, operation="read snapshot", code="AbsentFromSnapshot",
