@@ -175,7 +175,8 @@ def run(
         shard=parse_shard(shard) if shard is not None else None,
         run_group=check_run_group(run_group) if run_group is not None else None,
     )
-    check_sharding(options)
+    check_sharding(options.shard, options.run_group,
+                   shares_accounts=options.organization or bool(options.role_arns))
     _finish(execute(options))
 
 

@@ -11,12 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from .errors import BadInput
-
-if TYPE_CHECKING:
-    from .options import RunOptions
 
 MAX_SHARDS = 1000
 SHARD_TEXT = re.compile(r"^\s*(\d{1,6})\s*/\s*(\d{1,6})\s*$")
@@ -67,14 +64,15 @@ def check_run_group(value: str) -> str:
     return value
 
 
-def check_sharding(options: RunOptions) -> None:
-    """A shard needs accounts to share and a group to report with; checked before anything is read."""
-    if options.shard is None and options.run_group is None:
+def check_sharding(shard: Shard | None, run_group: str | None, *, shares_accounts: bool) -> None:
+    """A shard needs accounts to share (`shares_accounts`: an organization or a list of roles) and a group to report
+    with; checked before anything is read."""
+    if shard is None and run_group is None:
         return
-    if options.shard is not None and options.run_group is None:
+    if shard is not None and run_group is None:
         raise BadInput("--shard needs --run-group ID: the shards of one audit share it, and `dr-audit report "
                        "--run-group ID` merges them")
-    if not options.organization and not options.role_arns:
+    if not shares_accounts:
         raise BadInput("--shard and --run-group share out accounts: add --organization or --role-arn")
 
 
