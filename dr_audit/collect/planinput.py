@@ -6,8 +6,9 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 
 from ..errors import BadInput
@@ -24,6 +25,23 @@ class PlanInput:
     after: list[TfResource]
     before: list[TfResource] | None  # None for .tf directories: there is no prior state to compare with
     file: str
+
+    def __reduce__(self) -> tuple[Callable[..., PlanInput], tuple[object, ...]]:
+        # Sent from the reading child as tuples of field values: a quarter less to pickle and unpickle than
+        # objects, each with its attribute dict (both sides are on the way to the first finding).
+        return _unpacked, (_packed(self.after), None if self.before is None else _packed(self.before), self.file)
+
+
+_FIELDS = attrgetter(*(f.name for f in fields(TfResource)))
+
+
+def _packed(resources: list[TfResource]) -> list[tuple[object, ...]]:
+    return [_FIELDS(resource) for resource in resources]
+
+
+def _unpacked(after: list[tuple[object, ...]], before: list[tuple[object, ...]] | None, file: str) -> PlanInput:
+    return PlanInput([TfResource(*values) for values in after],
+                     None if before is None else [TfResource(*values) for values in before], file)
 
 
 def read_input(path: Path, parsed: Mapping[str, ParsedFile] | None = None) -> PlanInput:
