@@ -171,6 +171,8 @@ def _unknown_in(resource: TfResource, attribute: str) -> bool:
 
 def _mark(model: Resource, resource: TfResource, mapping: dict[str, tuple[str, ...]]) -> None:
     """Record every Estate attribute whose Terraform attributes hold a deciding value unknown until apply."""
+    if not resource.unknown:  # most resources of a plan: nothing to look up
+        return
     for estate_attribute, tf_attributes in mapping.items():
         if any(_unknown_in(resource, a) for a in tf_attributes):
             model.unreadable[estate_attribute] = UNKNOWN
