@@ -146,7 +146,8 @@ class Estate(Model):
 _RESOURCES_PER_PIECE = 1000
 
 
-def _feed_json(update: Callable[[bytes], object], model: BaseModel, skip: str = "", top: bool = True) -> None:
+def _feed_json(update: Callable[[bytes | memoryview], object], model: BaseModel, skip: str = "",
+               top: bool = True) -> None:
     """Feed `update` the bytes to_json(model) makes, less the field `skip`, a section's field or a thousand
     resources at a time."""
     update(b"{")
