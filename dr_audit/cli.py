@@ -390,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv)
     finally:
         gc.set_threshold(*previous)
+        # A run freezes its estate and report for the collector (Estate.load, runner.acyclic_bulk); a caller that
+        # runs the CLI in its own process (tests, tools) gets them back to collect once the command is done.
+        gc.unfreeze()
 
 
 def _shown(message: object) -> str:
