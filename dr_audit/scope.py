@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from .fields import new_list
 
@@ -57,6 +58,9 @@ class Scope(BaseModel):
     required_regions: list[str] = Field(default_factory=new_list)
     offsite_targets: list[OffsiteTarget] = Field(default_factory=new_list)
     bastion_security_groups: list[str] = Field(default_factory=new_list)
+    # (the environments mapping it was made from, each lower-case spelling -> its environment): every host is told
+    # apart by it, several times a run
+    _spellings: tuple[Any, dict[str, str]] | None = PrivateAttr(default=None)
 
     def env_of(self, tags: dict[str, str] | None, name: str = "") -> str | None:
         """The environment a resource belongs to, from its env tag (falling back to a name segment), or None."""
@@ -76,9 +80,18 @@ class Scope(BaseModel):
         return any(fnmatch.fnmatchcase(i, pattern) for i in identifiers if i for pattern in self.break_glass)
 
     def _normalise(self, value: str) -> str | None:
-        lowered = value.strip().lower()
-        for env, aliases in self.environments.items():
-            if lowered == env or lowered in (a.lower() for a in aliases):
-                return env
-        return None
+        cached = self._spellings
+        if cached is None or cached[0] is not self.environments:  # made again for a new environments mapping
+            cached = self._spellings = (self.environments, _spellings(self.environments))
+        return cached[1].get(value.strip().lower())
 
+
+def _spellings(environments: dict[str, list[str]]) -> dict[str, str]:
+    """Each lower-case spelling of an environment (its name or an alias) and the environment it names; the first
+    environment listed wins a spelling two of them claim."""
+    table: dict[str, str] = {}
+    for env, aliases in environments.items():
+        table.setdefault(env, env)
+        for alias in aliases:
+            table.setdefault(alias.lower(), env)
+    return table
