@@ -6,9 +6,9 @@ free-form values (tags, policy documents, the `unreadable` map) count as one fie
 
 Sampling: for every distinct key path (list positions folded, e.g. `cbs.disks[].tags`), two variants: the key
 removed from every element that has it, and the key removed from one element only (the element whose findings in
-the full run are worst, so the single removal lands where a wrong PASS would show). weimob-2020's matrix runs in parts, by section; the
-hardened run removes only the paths weimob-2020 does not hold. Each variant is loaded through `Estate.load` (as
-`--from-snapshot` does) and evaluated in-process by the engine with the default pack.
+the full run are worst, so the single removal lands where a wrong PASS would show). weimob-2020's matrix runs in
+parts, by section; the hardened run removes only the paths weimob-2020 does not hold. Each variant is loaded
+through `Estate.load` (as `--from-snapshot` does) and evaluated in-process by the engine with the default pack.
 """
 
 from __future__ import annotations

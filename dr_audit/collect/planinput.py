@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 from functools import partial
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 from ..errors import BadInput
 from .background import Background
@@ -35,11 +36,11 @@ class PlanInput:
 _FIELDS = attrgetter(*(f.name for f in fields(TfResource)))
 
 
-def _packed(resources: list[TfResource]) -> list[tuple[object, ...]]:
+def _packed(resources: list[TfResource]) -> list[tuple[Any, ...]]:
     return [_FIELDS(resource) for resource in resources]
 
 
-def _unpacked(after: list[tuple[object, ...]], before: list[tuple[object, ...]] | None, file: str) -> PlanInput:
+def _unpacked(after: list[tuple[Any, ...]], before: list[tuple[Any, ...]] | None, file: str) -> PlanInput:
     return PlanInput([TfResource(*values) for values in after],
                      None if before is None else [TfResource(*values) for values in before], file)
 

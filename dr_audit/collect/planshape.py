@@ -163,7 +163,7 @@ def _value_problem(values: dict[str, Any], shape: dict[str, Any], at: str) -> st
     return None
 
 
-_KINDS = {str: "text", list: "a list"}
+_KINDS: dict[type, str] = {str: "text", list: "a list"}
 
 
 def _kind(value: Any) -> str:
