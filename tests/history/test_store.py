@@ -142,15 +142,11 @@ def test_history_list_and_show_commands(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_drill_records_chain_and_verify_on_both_backends(store_url: str, tmp_path: Path) -> None:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     from dr_audit.drill.service import verify_drill
-    from dr_audit.history.chain import SigningKey, key_fingerprint, signoff_statement
+    from dr_audit.history.chain import SigningKey, generate_key_pair, key_fingerprint, signoff_statement
 
     pem = tmp_path / "k.pem"
-    pem.write_bytes(Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    generate_key_pair(pem)
     key = SigningKey(pem)
     with HistoryStore.open(url=store_url) as store:
         opened = store.open_drill(kind="monthly", name="m", opened_by="ops@host", run_id=None,
@@ -197,15 +193,11 @@ def test_concurrent_writers_keep_one_unbroken_chain(store_url: str) -> None:
 
 def test_a_drill_signed_by_an_older_dr_audit_still_verifies(store_url: str, tmp_path: Path) -> None:
     """Before heads were signed, a sign-off's signature covered its own record's hash and lived only in columns."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     from dr_audit.drill.service import load_state, verify_drill
-    from dr_audit.history.chain import SigningKey, canonical, key_fingerprint, record_hash
+    from dr_audit.history.chain import SigningKey, canonical, generate_key_pair, key_fingerprint, record_hash
 
     pem = tmp_path / "k.pem"
-    pem.write_bytes(Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    generate_key_pair(pem)
     key = SigningKey(pem)
     with HistoryStore.open(url=store_url) as store:
         opened = store.open_drill(kind="monthly", name="m", opened_by="ops@host", run_id=None,
