@@ -390,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv)
     finally:
         gc.set_threshold(*previous)
-        # A run freezes its estate and report for the collector (Estate.load, runner.acyclic_bulk); a caller that
+        # A run freezes its estate and report for the collector (gcpause.collector_paused); a caller that
         # runs the CLI in its own process (tests, tools) gets them back to collect once the command is done.
         gc.unfreeze()
 

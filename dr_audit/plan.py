@@ -127,14 +127,15 @@ def execute_plan(path: Path, options: Any, registry: Registry | None = None,
     bad flags fail before a large input is parsed.
     """
     from .collect.planinput import read_input
+    from .gcpause import collector_paused
     from .report import RunInfo, build_report
-    from .runner import acyclic_bulk, finish, prepare
+    from .runner import finish, prepare
 
     started = datetime.now(UTC)
     registry, pack = prepare(options, registry, read_pack)
     # Taking the input, mapping it and judging it allocate hundreds of thousands of objects and free almost none:
     # the cycle collector would rescan them over and over (a third of the CPU of those steps on 20,000 resources).
-    with acyclic_bulk():
+    with collector_paused(freeze=True):
         estates = build_estates(read() if read is not None else read_input(path))
         evaluation = evaluate_plan(estates, pack, registry, options.only)
         where = locations(estates.after)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, fields
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput
+from ..gcpause import collector_paused
 from .background import Background
 from .hcl import ParsedFile, directory_resources, parse_files
 from .planshape import check_plan_shape
@@ -51,13 +51,8 @@ def read_input(path: Path, parsed: Mapping[str, ParsedFile] | None = None) -> Pl
     `parsed` holds .tf files already parsed (see `split_tf_files`).
     """
     # Reading builds a tree of objects and frees almost none of it: the cycle collector would only rescan it.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _read_input(path, parsed)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read_input(path: Path, parsed: Mapping[str, ParsedFile] | None) -> PlanInput:

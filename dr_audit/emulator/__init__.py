@@ -27,13 +27,13 @@ What the wire cannot carry, so does not come back from a collection unchanged:
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ..estate import Estate
+from ..gcpause import collector_paused
 from .server import ApiFront, ApiServer, Faults, Principal, RecordedCall, serve
 from .services import ServiceBackend
 from .services.account import CvmRegionsBackend, RegionBackend, StsBackend
@@ -86,16 +86,11 @@ class EmulatedCloud:
         self.accounts = served_accounts(estate)
         self.secret_id = secret_id
         backends: dict[str, dict[str, list[ServiceBackend]]] = {}
-        collecting = gc.isenabled()
-        gc.disable()  # building API state for a large estate allocates much and frees nothing
-        try:
+        with collector_paused():  # building API state for a large estate allocates much and frees nothing
             for account in self.accounts:
                 for backend_class in BACKENDS:
                     backends.setdefault(account, {}).setdefault(backend_class.service, []).append(
                         backend_class(estate, account))
-        finally:
-            if collecting:
-                gc.enable()
         for account in self.accounts:  # TCO answers every account: the organization's, a member's, or none
             backends[account]["organization"] = [OrganizationBackend(estate, account, organization)]
         # The demo keys are the first account's; the others are reached with STS AssumeRole (--role-arn).

@@ -7,7 +7,6 @@ locks, databases with and without DR. Deterministic for a seed.
 
 from __future__ import annotations
 
-import gc
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +46,7 @@ from ..estate import (
     Transition,
     Vpc,
 )
+from ..gcpause import collector_paused
 
 ACCOUNT = "200000000001"
 APPID = "1300000001"
@@ -85,18 +85,13 @@ def synthetic_estate(*, regions: int = 10, disks: int = 20_000, users: int = 2_0
         return now - timedelta(**delta)
 
     # Tens of thousands of new objects and no garbage: the cyclic collector would only rescan them again and again.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         _network(estate, rng, region_names)
         _compute(estate, rng, region_names, disks, ago)
         _cam(estate, rng, users, ago)
         _storage(estate, rng, region_names, buckets, ago)
         _databases(estate, rng, region_names, mysql, ago)
         _bastion_and_audit(estate, rng, region_names, ago)
-    finally:
-        if collecting:
-            gc.enable()
     return estate
 
 
