@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 from .fields import new_list
 
@@ -58,9 +57,6 @@ class Scope(BaseModel):
     required_regions: list[str] = Field(default_factory=new_list)
     offsite_targets: list[OffsiteTarget] = Field(default_factory=new_list)
     bastion_security_groups: list[str] = Field(default_factory=new_list)
-    # (the environments mapping it was made from, each lower-case spelling -> its environment): every host is told
-    # apart by it, several times a run
-    _spellings: tuple[Any, dict[str, str]] | None = PrivateAttr(default=None)
 
     def env_of(self, tags: dict[str, str] | None, name: str = "") -> str | None:
         """The environment a resource belongs to, from its env tag (falling back to a name segment), or None."""
@@ -80,10 +76,22 @@ class Scope(BaseModel):
         return any(fnmatch.fnmatchcase(i, pattern) for i in identifiers if i for pattern in self.break_glass)
 
     def _normalise(self, value: str) -> str | None:
-        cached = self._spellings
-        if cached is None or cached[0] is not self.environments:  # made again for a new environments mapping
-            cached = self._spellings = (self.environments, _spellings(self.environments))
-        return cached[1].get(value.strip().lower())
+        return _spellings_of(self.environments).get(value.strip().lower())
+
+
+# Each environments mapping's spelling table, by the mapping's identity (an entry holds the mapping, so the identity
+# stays its own). Every host is told apart by its table several times a run: a pydantic private attribute cost more
+# to read than the lookup itself.
+_SPELLINGS: dict[int, tuple[dict[str, list[str]], dict[str, str]]] = {}
+
+
+def _spellings_of(environments: dict[str, list[str]]) -> dict[str, str]:
+    cached = _SPELLINGS.get(id(environments))
+    if cached is None:
+        if len(_SPELLINGS) >= 64:  # a long-lived process that makes many scopes keeps only the recent tables
+            _SPELLINGS.clear()
+        cached = _SPELLINGS[id(environments)] = (environments, _spellings(environments))
+    return cached[1]
 
 
 def _spellings(environments: dict[str, list[str]]) -> dict[str, str]:
