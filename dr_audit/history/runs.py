@@ -66,6 +66,7 @@ def record_report(report: dict[str, Any], options: RunOptions,
     if kind == "plan" and not store_named(options.history, options.history_url):
         write({})
         return Recorded()
+    from ..render.json_report import FindingLines
     from .store import HistoryStore, new_id
 
     try:
@@ -80,9 +81,11 @@ def record_report(report: dict[str, Any], options: RunOptions,
         except BadInput as exc:
             write({})
             return Recorded(error=str(exc))
-        write({"trend": trend} if trend else {})
+        # The findings' JSON texts are kept from the JSON report, if one is written, for the store.
+        lines = FindingLines(report.get("findings", []), keep=True)
+        write({"trend": trend, "finding_lines": lines} if trend else {"finding_lines": lines})
         try:
-            store.record_run(report, kind=kind, run_id=run_id)
+            store.record_run(report, kind=kind, run_id=run_id, finding_lines=lines)
         except BadInput as exc:
             return Recorded(error=str(exc))
     return Recorded(run_id=run_id)

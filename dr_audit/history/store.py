@@ -11,13 +11,14 @@ import getpass
 import json
 import socket
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput
+from ..render.json_report import FindingLines
 from . import clock, dburl
 from .chain import GENESIS, canonical, record_hash
 from .database import Cursor, Database, Unreachable
@@ -52,22 +53,23 @@ def new_id(prefix: str) -> str:
 INSERT_FINDING = insert("findings", FINDING_COLUMNS)
 
 
-def _finding_rows(run_id: str, findings: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+def _finding_rows(run_id: str, findings: list[dict[str, Any]], bodies: Iterable[str]) -> Iterator[tuple[Any, ...]]:
     """One parameter tuple per finding, in the columns' order: made as the driver consumes them, never all at once."""
-    dumps: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    for seq, f in enumerate(findings):
+    for seq, (f, body) in enumerate(zip(findings, bodies, strict=True)):
         res = f["resource"]
         yield (run_id, seq, f["id"], f["check_id"], f["status"], f["severity"], f["promise"], res["type"], res["id"],
-               res.get("region", ""), res.get("account", ""), dumps(f))
+               res.get("region", ""), res.get("account", ""), body)
 
 
-def _insert_findings(cursor: Cursor, postgres: bool, run_id: str, findings: list[dict[str, Any]]) -> None:
+def _insert_findings(cursor: Cursor, postgres: bool, run_id: str, findings: list[dict[str, Any]],
+                     bodies: Iterable[str]) -> None:
+    rows = _finding_rows(run_id, findings, bodies)
     if not postgres:
-        cursor.executemany(INSERT_FINDING, _finding_rows(run_id, findings))
+        cursor.executemany(INSERT_FINDING, rows)
         return
     # PostgreSQL: COPY in the run's transaction, several times faster than INSERTs even pipelined.
     with cursor.raw.copy(f"COPY findings ({', '.join(FINDING_COLUMNS)}) FROM STDIN") as copy:
-        for row in _finding_rows(run_id, findings):
+        for row in rows:
             copy.write_row(row)
 
 
@@ -140,16 +142,22 @@ class HistoryStore:
     # -- runs ---------------------------------------------------------------------------------------------------
 
     def record_run(self, report: dict[str, Any], *, kind: str = "run", who: str | None = None,
-                   run_id: str | None = None) -> str:
-        """Store a report document (DESIGN.md §6) and its findings in one transaction; returns the run id."""
+                   run_id: str | None = None, finding_lines: FindingLines | None = None) -> str:
+        """Store a report document (DESIGN.md §6) and its findings in one transaction; returns the run id.
+
+        Each finding is stored as its line of the JSON report: `finding_lines`, when given for the report's own
+        findings, spares encoding them again."""
         run_id = run_id or new_id("run")
         with self._write("record the run") as cursor:
-            self._insert_run(cursor, run_id, report, kind, who)
+            self._insert_run(cursor, run_id, report, kind, who, finding_lines)
         return run_id
 
-    def _insert_run(self, cursor: Cursor, run_id: str, report: dict[str, Any], kind: str, who: str | None) -> None:
+    def _insert_run(self, cursor: Cursor, run_id: str, report: dict[str, Any], kind: str, who: str | None,
+                    finding_lines: FindingLines | None = None) -> None:
         run = report["run"]
         findings = report.get("findings", [])
+        if finding_lines is None or finding_lines.findings is not findings:
+            finding_lines = FindingLines(findings)
         head = {key: value for key, value in report.items() if key != "findings"}
         row = {
             "id": run_id, "kind": kind, "started_at": run["started_at"], "finished_at": run["finished_at"],
@@ -163,7 +171,8 @@ class HistoryStore:
             row |= {"run_group": group["id"], "shard_index": group["shard"], "shard_count": group["shards"]}
         # Only the columns given: a store opened at an older schema version (before run groups) takes its runs too.
         cursor.execute(insert("runs", tuple(row)), tuple(row.values()))
-        _insert_findings(cursor, self.database.dialect == "postgresql", run_id, findings)
+        postgres = self.database.dialect == "postgresql"
+        _insert_findings(cursor, postgres, run_id, findings, finding_lines.texts(last=True))
 
     def list_runs(self, limit: int = 50, kind: str | None = None) -> list[dict[str, Any]]:
         query = select("runs", ("id", "kind", "started_at", "finished_at", "source", "pack", "who", "tool_version",

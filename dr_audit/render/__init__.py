@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib import import_module
-from typing import Any, TextIO
+from typing import Any
 
 # format name -> (module, function); modules are imported only when their format is asked for.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -35,10 +35,11 @@ def render(report: dict[str, Any], fmt: str, **options: Any) -> str:
     return renderer(fmt)(report, **options)
 
 
-def streamer(fmt: str) -> Callable[[dict[str, Any], TextIO], None] | None:
-    """The format's function writing a report into an open file, or None when it renders only to a string."""
+def streamer(fmt: str) -> Callable[..., None] | None:
+    """The format's function writing a report into an open file, `write(report, file, **options)`, or None when it
+    renders only to a string."""
     if fmt not in STREAMED:
         return None
     module, function = STREAMED[fmt]
-    streamer_function: Callable[[dict[str, Any], TextIO], None] = getattr(import_module(module), function)
+    streamer_function: Callable[..., None] = getattr(import_module(module), function)
     return streamer_function

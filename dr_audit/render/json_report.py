@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any, TextIO
 
@@ -19,33 +20,72 @@ from .escape import json_dumps, json_text
 BATCH = 2000
 
 
+def _finding_encoder() -> Callable[[Any], str]:
+    # No circular-reference bookkeeping: a finding is a tree the engine built, and the bookkeeping is a fifth of the
+    # encoding's cost.
+    return json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), check_circular=False).encode
+
+
+class FindingLines:
+    """Each finding of a report as its line of the JSON report, encoded once.
+
+    The JSON report and the history store both need every finding's JSON text, and at a million findings one
+    encoding pass costs seconds. With `keep`, a complete pass that is not the last keeps the texts for the next
+    consumer (the store, after the outputs are written); otherwise a pass encodes as it goes and holds nothing.
+    """
+
+    def __init__(self, findings: list[dict[str, Any]], *, keep: bool = False):
+        self.findings = findings
+        self._keep = keep
+        self._kept: list[str] | None = None
+
+    def texts(self, *, last: bool = False) -> Iterator[str]:
+        if self._kept is not None:
+            yield from self._kept
+            if last:
+                self._kept = None
+            return
+        keep = self._keep and not last
+        encode = _finding_encoder()
+        kept: list[str] = []
+        for finding in self.findings:
+            # A lone surrogate can only sit inside a string, so escaping each line equals escaping the whole text; a
+            # line of ASCII (nearly all) is known to hold none without scanning it.
+            text = json_text(encode(finding))
+            if keep:
+                kept.append(text)
+            yield text
+        if keep:
+            self._kept = kept
+
+
 def _dump(value: Any, indent: str) -> str:
     return json_dumps(value, indent=2).replace("\n", "\n" + indent)
 
 
-def write(report: dict[str, Any], out: TextIO) -> None:
-    """Write the report document to `out`, never holding more than one batch of findings as text."""
+def write(report: dict[str, Any], out: TextIO, *, finding_lines: FindingLines | None = None) -> None:
+    """Write the report document to `out`, holding no more than one batch of findings as text (unless
+    `finding_lines`, the findings' texts, keeps them for a later consumer)."""
     out.write("{\n")
     for position, (key, value) in enumerate(report.items()):
         if position:
             out.write(",\n")
         if key == "findings" and value:
             out.write('  "findings": [\n')
-            _write_findings(value, out)
+            if finding_lines is None or finding_lines.findings is not value:
+                finding_lines = FindingLines(value)
+            _write_findings(finding_lines, out)
             out.write("\n  ]")
         else:
             out.write(f"  {json.dumps(key)}: {_dump(value, '  ')}")
     out.write("\n}\n")
 
 
-def _write_findings(findings: list[dict[str, Any]], out: TextIO) -> None:
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode  # one encoder for all rows
-    rows = iter(findings)
+def _write_findings(lines: FindingLines, out: TextIO) -> None:
+    texts = lines.texts()
     separator = ""
-    while batch := list(islice(rows, BATCH)):
-        # A lone surrogate can only sit inside a string, so escaping each row equals escaping the whole text; a row
-        # of ASCII (nearly all) is known to hold none without scanning it.
-        out.write(separator + ",\n".join("    " + json_text(encode(f)) for f in batch))
+    while batch := list(islice(texts, BATCH)):
+        out.write(separator + ",\n".join("    " + text for text in batch))
         separator = ",\n"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pytest
 
 from dr_audit.history import HistoryStore, HistoryUnavailable
 from dr_audit.history.migrations import LATEST
+from dr_audit.render import json_report
+from dr_audit.render.json_report import FindingLines
 
 from .conftest import PLAN, report, sql, tables
 
@@ -219,3 +222,21 @@ def test_a_drill_signed_by_an_older_dr_audit_still_verifies(store_url: str, tmp_
         sql(store_url, "UPDATE drill_records SET signature = NULL WHERE drill_id = ? AND seq = 3", (drill_id,))
         check = verify_drill(store, drill_id)
         assert not check.intact and "names key SHA256:" in check.problem and "(NULL)" in check.problem
+
+
+def test_a_run_is_stored_as_its_json_report_lines_and_reads_back_exactly(store_url: str) -> None:
+    original = report(6)
+    # Text no UTF-8 output can carry as it is (a lone surrogate, as a JSON \ud800 escape decodes to) and text that
+    # is not ASCII: both come back exactly.
+    original["findings"][1]["message"] = "half a pair \ud800 here"
+    original["findings"][2]["resource"]["id"] = "磁盘-①"
+    lines = FindingLines(original["findings"], keep=True)
+    written = io.StringIO()
+    json_report.write(original, written, finding_lines=lines)
+    with HistoryStore.open(url=store_url) as store:
+        run_id = store.record_run(original, finding_lines=lines)
+        stored = sql(store_url, f"SELECT body_json FROM findings WHERE run_id = '{run_id}' ORDER BY seq")
+        back = store.get_run(run_id)["findings"]
+    assert back == original["findings"] == json.loads(written.getvalue())["findings"]
+    report_lines = [line.strip().removesuffix(",") for line in written.getvalue().splitlines() if line[:5] == "    {"]
+    assert [body for (body,) in stored] == report_lines

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from dr_audit.outputs import write_atomic
 from dr_audit.render import json_report
-from dr_audit.render.json_report import render, write
+from dr_audit.render.json_report import FindingLines, render, write
 
 scalars = st.none() | st.booleans() | st.integers() | st.text()
 values = st.recursive(
@@ -64,3 +64,25 @@ def test_rows_holding_lone_surrogates_are_escaped_so_the_file_is_utf8_and_decode
     # JSON reads an escaped high-low pair back as the one character it encodes; a lone surrogate stays itself.
     paired = [text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass") for text in texts]
     assert [f["message"] for f in json.loads(document)["findings"]] == paired
+
+
+@given(findings=st.lists(st.dictionaries(st.text(), values, max_size=3), max_size=6))
+def test_kept_finding_lines_are_the_report_lines_and_a_later_pass_reuses_them(findings):
+    report = {"schema_version": 1, "findings": findings, "checks": []}
+    lines = FindingLines(findings, keep=True)
+    buffer = io.StringIO()
+    write(report, buffer, finding_lines=lines)
+    assert buffer.getvalue() == render(report)  # sharing the texts never changes the document
+    first = list(lines.texts())
+    again = list(lines.texts(last=True))
+    assert [json.loads(text) for text in first] == findings
+    assert all(a is b for a, b in zip(first, again, strict=True))  # encoded once, by the report's own pass
+    assert list(lines.texts()) == first  # after the last pass they are encoded again, equal
+
+
+def test_finding_lines_for_other_findings_are_not_used(tmp_path: Path) -> None:
+    report = {"schema_version": 1, "findings": [{"id": "a"}], "checks": []}
+    stale = FindingLines([{"id": "b"}], keep=True)
+    buffer = io.StringIO()
+    write(report, buffer, finding_lines=stale)
+    assert json.loads(buffer.getvalue())["findings"] == [{"id": "a"}]
