@@ -88,10 +88,16 @@ def _colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+# The outcome of the command, kept until `main` returns. Freeing a report of a million findings object by object
+# takes seconds; `entry`, which ends the process without freeing anything, asks `main` not to let go of it.
+_KEPT: list[object] = []
+
+
 def _finish(outcome: "Outcome") -> NoReturn:
     """Print what the run produced, then exit with its code (2 if the history store could not record it)."""
     from .render.escape import terminal
 
+    _KEPT.append(outcome)
     if outcome.stdout:
         sys.stdout.write(outcome.stdout)
     for path in outcome.written:
@@ -382,13 +388,17 @@ def pack_init(
 GC_THRESHOLD = 10_000
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point: every bad input becomes one line on stderr and exit code 2, never a traceback."""
+def main(argv: list[str] | None = None, *, keep_until_exit: bool = False) -> int:
+    """Entry point: every bad input becomes one line on stderr and exit code 2, never a traceback.
+
+    With `keep_until_exit` the command's report is not freed: the caller ends the process next."""
     previous = gc.get_threshold()
     gc.set_threshold(GC_THRESHOLD, *previous[1:])
     try:
         return _main(argv)
     finally:
+        if not keep_until_exit:
+            _KEPT.clear()
         gc.set_threshold(*previous)
         # A run freezes its estate and report for the collector (gcpause.collector_paused); a caller that
         # runs the CLI in its own process (tests, tools) gets them back to collect once the command is done.
@@ -441,10 +451,11 @@ def entry() -> NoReturn:
     Interpreter shutdown frees every module's objects one by one and collects cycles once more: 60-80 ms after a
     plan of 1,000 resources, a sixth of the whole run (BENCHMARKS.md). Nothing here needs it: reports are written
     and closed, history stores are closed by their context managers. So once exit handlers have run and the
-    standard streams are flushed, the process ends at once. With other threads still running it exits the usual
-    way, which waits for them.
+    standard streams are flushed, the process ends at once. The command's report is not freed either (`main` keeps
+    it): freeing a million findings object by object costs seconds. With other threads still running it exits the
+    usual way, which waits for them.
     """
-    code = main()
+    code = main(keep_until_exit=True)
     if threading.active_count() > 1:
         sys.exit(code)
     atexit._run_exitfuncs()
