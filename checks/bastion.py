@@ -5,6 +5,7 @@ and its access rules are fine-grained (no any-account-on-any-device rule, high-r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
@@ -17,6 +18,7 @@ from dr_audit.api import (
     Instance,
     Result,
     Scope,
+    SecurityGroupRule,
     account_ref,
     check,
     netrules,
@@ -141,10 +143,13 @@ def bastion_only_admin_path(estate: Estate, params: AdminPathParams) -> Iterator
                 continue
     others = netrules.AddressSet(netrules.INTERNET, bastion_addresses)
     shown = [str(a) for a in bastion_addresses]
+    probes = [netrules.Probe("tcp", port) for port in params.admin_ports]
     # Where the bastion inventory could not be read, an address rule may be the bastion's own: not a FAIL.
     blind = {gap.account: gap.describe() for gap in estate.gaps_for("dasb")}
-    # Hosts of one application share their groups: judge each (account, groups) once.
+    # Hosts of one application share their groups: judge each (account, groups) once, and sift each group's rules
+    # for the admin ports once.
     verdicts: dict[tuple[str, tuple[str, ...]], tuple[str, str, dict[str, Any]]] = {}
+    sifted: dict[str, _GroupRules | str] = {}
     for item in prod_instances(estate, params.scope):
         if isinstance(item, Result):
             yield item
@@ -154,7 +159,13 @@ def bastion_only_admin_path(estate: Estate, params: AdminPathParams) -> Iterator
             continue
         key = (item.account, tuple(item.security_group_ids))
         if key not in verdicts:
-            verdicts[key] = _admin_path(estate, item, params, bastion_groups, shown, others, blind.get(item.account))
+            groups = []
+            for group_id in item.security_group_ids:
+                if (group := sifted.get(group_id)) is None:
+                    group = sifted[group_id] = _sift(estate, group_id, probes)
+                groups.append(group)
+            verdicts[key] = _admin_path(item, groups, probes, bastion_groups, shown, others,
+                                        blind.get(item.account))
         status, message, evidence = verdicts[key]
         yield _RESULTS[status](item, message, **evidence)
 
@@ -162,29 +173,47 @@ def bastion_only_admin_path(estate: Estate, params: AdminPathParams) -> Iterator
 _RESULTS: dict[str, Callable[..., Result]] = {"PASS": Result.ok, "FAIL": Result.fail, "ERROR": Result.error}
 
 
-def _admin_path(estate: Estate, item: Instance, params: AdminPathParams, bastion_groups: set[str],
-                bastion_addresses: list[str], others: netrules.AddressSet,
+@dataclass(frozen=True)
+class _GroupRules:
+    """A security group's ingress rules that may concern each admin-port probe, and the groups its rules name."""
+
+    per_probe: tuple[list[SecurityGroupRule], ...]
+    named_groups: frozenset[str]
+
+
+def _sift(estate: Estate, group_id: str, probes: list[netrules.Probe]) -> _GroupRules | str:
+    """The group's rules for each probe, or why they cannot be read."""
+    group = estate.vpc.security_group(group_id)
+    if group is None:
+        return f"its security group {group_id} is not in the inventory"
+    if reason := group.unknown("ingress"):
+        return f"{group_id}: {reason}"
+    return _GroupRules(tuple(netrules.probed(group.ingress, probe) for probe in probes),
+                       frozenset(r.source_security_group_id for r in group.ingress if r.source_security_group_id))
+
+
+def _admin_path(item: Instance, groups: list[_GroupRules | str], probes: list[netrules.Probe],
+                bastion_groups: set[str], bastion_addresses: list[str], others: netrules.AddressSet,
                 blind: str | None) -> tuple[str, str, dict[str, Any]]:
-    """(status, message, evidence) for a prod host's admin ports, from the rules of its security groups."""
-    rules = []
-    for group_id in item.security_group_ids:
-        group = estate.vpc.security_group(group_id)
-        if group is None:
-            return "ERROR", f"its security group {group_id} is not in the inventory", {}
-        if reason := group.unknown("ingress"):
-            return "ERROR", f"{group_id}: {reason}", {}
-        rules.extend(group.ingress)
-    referenced = sorted({r.source_security_group_id for r in rules if r.source_security_group_id}
-                        - bastion_groups)
+    """(status, message, evidence) for a prod host's admin ports, from the rules of its security groups (in the
+    host's order: the first group to decide a packet decides it)."""
+    rules: list[list[SecurityGroupRule]] = [[] for _ in probes]
+    named: set[str] = set()
+    for group in groups:
+        if isinstance(group, str):
+            return "ERROR", group, {}
+        for kept, sifted in zip(rules, group.per_probe, strict=True):
+            kept.extend(sifted)
+        named |= group.named_groups
+    referenced = sorted(named - bastion_groups)
     tally = netrules.Tally()
-    for port in params.admin_ports:
-        probe = netrules.Probe("tcp", port)
-        by_address = netrules.admits_addresses(rules, probe, others)
+    for probe, probed in zip(probes, rules, strict=True):
+        by_address = netrules.admits_addresses(probed, probe, others)
         if by_address.admitted and blind is not None:
             by_address = netrules.Verdict(netrules.Admission.UNKNOWN, by_address.rule,
                                           f"{by_address.reason} may be the bastion's ({blind})")
         tally.add("addresses other than the bastion's", probe, by_address)
-        for group_id, verdict in sorted(netrules.admits_groups(rules, probe, referenced).items()):
+        for group_id, verdict in sorted(netrules.admits_groups(probed, probe, referenced).items()):
             if verdict.admission is not netrules.Admission.DENIED:  # the tally keeps no denials
                 tally.add(f"group {group_id}", probe, verdict)
     evidence: dict[str, Any] = {"security_groups": item.security_group_ids,

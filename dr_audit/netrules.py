@@ -147,6 +147,14 @@ def _covers(service_template: str | None, protocol_text: str | None, port_text: 
     return ranges is None or any(low <= probe_port <= high for low, high in ranges)
 
 
+def probed(rules: Iterable[SecurityGroupRule], probe: Probe) -> list[SecurityGroupRule]:
+    """The rules that may concern `probe` (those `covers_probe` does not rule out), in their order.
+
+    The walks below skip every other rule before looking at it, so they answer the same over these as over all the
+    rules: a group's rules can be sifted once per probe and then walked for every host that has the group."""
+    return [rule for rule in rules if covers_probe(rule, probe) is not False]
+
+
 def rule_networks(rule: SecurityGroupRule) -> list[Network]:
     """The address blocks a rule names (CidrBlock and Ipv6CidrBlock); ValueError when one does not parse."""
     return [parse_network(text) for text in (rule.cidr, rule.ipv6_cidr) if text and text.strip()]
@@ -408,7 +416,11 @@ def admits_groups(rules: Sequence[SecurityGroupRule], probe: Probe, group_ids: I
     Unreadable rules that could concern any source (address templates, an unreadable DROP of everything) count for
     every group still undecided; those naming one group count for that group alone.
     """
-    pending = set(group_ids)
+    wanted = set(group_ids)
+    # A group no rule names is decided by the rules about every source alone, the same for each such group: one
+    # answer serves them all, however many there are.
+    pending = wanted & {rule.source_security_group_id for rule in rules if rule.source_security_group_id}
+    unnamed = wanted - pending
     shared = _Doubt()
     own: dict[str, _Doubt] = {}
     decided: dict[str, Verdict] = {}
@@ -420,7 +432,7 @@ def admits_groups(rules: Sequence[SecurityGroupRule], probe: Probe, group_ids: I
                 doubt.note(rule, reason)
 
     for rule in rules:
-        if not pending:
+        if not pending and not unnamed:
             break
         covered = covers_probe(rule, probe)
         if covered is False:
@@ -433,7 +445,8 @@ def admits_groups(rules: Sequence[SecurityGroupRule], probe: Probe, group_ids: I
             group = rule.source_security_group_id
             if group not in pending:
                 continue
-            doubt = own.setdefault(group, shared.copy())
+            if (doubt := own.get(group)) is None:
+                doubt = own[group] = shared.copy()
             if covered is None or action not in ("ACCEPT", "DROP"):
                 doubt.note(rule, f"ports {rule.service_template or rule.port!r} or action cannot be read")
                 continue
@@ -447,6 +460,9 @@ def admits_groups(rules: Sequence[SecurityGroupRule], probe: Probe, group_ids: I
             break
     for group in pending:
         decided[group] = own.get(group, shared).denied()
+    if unnamed:
+        verdict = shared.denied()
+        decided.update(dict.fromkeys(unnamed, verdict))
     return decided
 
 
