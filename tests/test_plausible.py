@@ -6,11 +6,11 @@ The bounded fields are found from the models' `Plausible` metadata, and the valu
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
@@ -28,7 +28,7 @@ from dr_audit.estate import (
     SnapshotPolicy,
     SnapshotSchedule,
 )
-from dr_audit.estate.base import _bounds_of, _nested_model
+from dr_audit.estate.base import STRICT_SNAPSHOT, _bounds_of, _nested_model
 from dr_audit.estate.cdb import BackupConfig
 from dr_audit.findings import Status
 from dr_audit.packs import load_pack
@@ -146,6 +146,46 @@ def test_an_out_of_range_value_makes_its_resource_field_unknown(case):
     loaded = type(resource).model_validate(document)
     reason = loaded.unknown(path[0])
     assert reason is not None and "implausible value" in reason, (path, value)
+
+
+def in_and_around(plausible: Plausible) -> st.SearchStrategy[Any]:
+    """Values inside, at, just past and far from the bounds; times naive or in any whole-minute offset."""
+    edges = [edge for edge in (plausible.low, plausible.high) if edge is not None]
+    if isinstance(edges[0], datetime):
+        offsets = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+        zones = st.one_of(st.none(), st.just(UTC), offsets)
+        anywhere = st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9000, 1, 1), timezones=zones)
+        near_edge = st.builds(lambda edge, seconds, zone: (edge + timedelta(seconds=seconds)).astimezone(zone),
+                              st.sampled_from(edges), st.integers(-2 * 86400, 2 * 86400), offsets)
+        return st.one_of(anywhere, near_edge, st.sampled_from(edges))
+    near_edge = st.builds(lambda edge, step: int(edge) + step, st.sampled_from(edges), st.integers(-2, 2))
+    return st.one_of(near_edge, st.integers(-10**30, 10**30))
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" if n else part for n, part in enumerate(path))
+
+
+def _value_at(model: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        model = model[part] if isinstance(part, int) else getattr(model, part)
+    return model
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sample=st.sampled_from(SAMPLES), data=st.data(), strict=st.booleans())
+def test_a_value_is_marked_exactly_when_its_bounds_call_it_implausible(sample, data, strict):
+    # The validator compares most values itself rather than asking Plausible.violation; it must agree with it.
+    scenario, position, path, plausible = sample
+    resource = _resources(SCENARIOS[scenario])[position]
+    document = json.loads(resource.model_dump_json())
+    assume(path[0] not in document["unreadable"])
+    value = data.draw(in_and_around(plausible))
+    _set(document, path, value.isoformat() if isinstance(value, datetime) else value)
+    loaded = type(resource).model_validate(document, context={STRICT_SNAPSHOT: True} if strict else None)
+    why = plausible.violation(_value_at(loaded, path))
+    where = "" if len(path) == 1 else f"{_dotted(path)} = "
+    assert loaded.unknown(path[0]) == (None if why is None else f"{path[0]}: implausible value {where}{why}")
 
 
 REGISTRY_PACK: dict[str, Any] = {}

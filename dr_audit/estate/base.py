@@ -9,6 +9,7 @@ from types import UnionType
 from typing import Any, ClassVar, Self, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic_core import TzInfo
 
 from ..fields import new_dict
 
@@ -139,21 +140,37 @@ class Resource(Model):
         unknown; always, so is every value out of its declared range.
 
         Worked out after validation, from the fields each model was given: no copy of the resource's input is
-        made, and the input need not be Python objects at all."""
-        if info.context and info.context.get(STRICT_SNAPSHOT):
-            if "unreadable" not in self.model_fields_set:
+        made, and the input need not be Python objects at all. A snapshot runs this for each of its resources, so
+        what it asks of the class is looked up once (`_Judging`) and its values are read from the instance dict."""
+        judging = _JUDGING.get(type(self)) or _judging(type(self))
+        context = info.context
+        if context and context.get(STRICT_SNAPSHOT):
+            given = self.__pydantic_fields_set__
+            if "unreadable" not in given:
                 # Without its record of failed reads, no field of the resource can be told read from defaulted.
-                self.unreadable = {name: UNREADABLE_NOT_RECORDED for name in type(self).model_fields
-                                   if name not in _UNJUDGED_FIELDS}
-            elif _may_lack_fields(self):
+                self.unreadable = dict.fromkeys(judging.judged, UNREADABLE_NOT_RECORDED)
+            elif judging.holds_models or not judging.defaulted <= given:
                 absent = dict(_absent_fields(self))  # the last absent path of a field is the one recorded
                 for top, path in absent.items():
                     self.unreadable.setdefault(
                         top, ABSENT_FROM_SNAPSHOT if path == top else f"{path} {ABSENT_FROM_SNAPSHOT}")
-        if _bounds_of(type(self)) != _UNBOUNDED:  # most resources have a time or a retention to judge
-            for top, path, why in _implausible(self, ""):
-                where = "" if path == top else f"{path} = "
-                self.unreadable.setdefault(top, f"implausible value {where}{why}")
+        if judging.bounded:  # most resources have a time or a retention to judge
+            values = self.__dict__
+            for name, low, high, plausible in judging.ranged:
+                value = values[name]
+                if value is None:
+                    continue
+                if low is not None:
+                    try:  # the common case, a number or an aware time well within range, without a call
+                        if low <= value <= high:
+                            continue
+                    except TypeError:
+                        pass  # a list or a naive time: Plausible.violation decides
+                if why := plausible.violation(value):
+                    self.unreadable.setdefault(name, f"implausible value {why}")
+            for name in judging.nested:
+                for top, path, why in _implausible_inside(values[name], name, name):
+                    self.unreadable.setdefault(top, f"implausible value {path} = {why}")
         return self
 
 
@@ -190,8 +207,6 @@ _UNJUDGED_FIELDS = frozenset({"unreadable", "origin"})
 # Per model class: (name, has a default, the nested model it may hold or None) of each field, worked out once; a
 # snapshot asks it of every resource it holds.
 _FIELD_SHAPES: dict[type[BaseModel], tuple[tuple[str, bool, type[BaseModel] | None], ...]] = {}
-# Per resource class: the defaulted fields whose absence is marked, and whether any field may hold a nested model.
-_JUDGED: dict[type[BaseModel], tuple[frozenset[str], bool]] = {}
 
 
 def _field_shapes(model: type[BaseModel]) -> tuple[tuple[str, bool, type[BaseModel] | None], ...]:
@@ -200,19 +215,6 @@ def _field_shapes(model: type[BaseModel]) -> tuple[tuple[str, bool, type[BaseMod
         found = _FIELD_SHAPES[model] = tuple((name, not info.is_required(), _nested_model(info.annotation))
                                              for name, info in model.model_fields.items())
     return found
-
-
-def _may_lack_fields(resource: BaseModel) -> bool:
-    """Whether `resource` (a model validated from input) can have an absent field: one of its own defaulted fields
-    was not given, or it holds nested models, whose fields are looked at one by one."""
-    judged = _JUDGED.get(type(resource))
-    if judged is None:
-        shapes = _field_shapes(type(resource))
-        judged = _JUDGED[type(resource)] = (
-            frozenset(name for name, defaulted, _ in shapes if defaulted and name not in _UNJUDGED_FIELDS),
-            any(nested is not None for name, _, nested in shapes if name not in _UNJUDGED_FIELDS))
-    defaulted, holds_models = judged
-    return holds_models or not defaulted <= resource.model_fields_set
 
 
 def _absent_fields(model: BaseModel, top: str = "", prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -269,7 +271,48 @@ def _bounds_of(model: type[BaseModel]) -> tuple[tuple[tuple[str, Plausible], ...
     return made
 
 
-_UNBOUNDED: tuple[tuple[tuple[str, Plausible], ...], tuple[str, ...]] = ((), ())
+@dataclass(frozen=True, slots=True)
+class _Judging:
+    """What the validator asks of a resource class, worked out once: a snapshot asks it of every resource."""
+
+    defaulted: frozenset[str]  # defaulted fields whose absence from a snapshot is marked
+    holds_models: bool  # whether a judged field may hold a nested model, whose fields are looked at one by one
+    judged: tuple[str, ...]  # the fields marked when the resource's record of failed reads is missing
+    # Bounded fields in declaration order: (name, low, high, bounds); low and high are None when either end is
+    # open, which Plausible.violation alone judges.
+    ranged: tuple[tuple[str, Any, Any, Plausible], ...]
+    nested: tuple[str, ...]  # fields holding nested models with bounds inside
+    bounded: bool  # ranged or nested: some value of the resource is judged for plausibility
+
+
+_JUDGING: dict[type[BaseModel], _Judging] = {}
+
+
+def _judging(model: type[BaseModel]) -> _Judging:
+    shapes = _field_shapes(model)
+    ranged, nested = _bounds_of(model)
+    made = _JUDGING[model] = _Judging(
+        defaulted=frozenset(name for name, defaulted, _ in shapes if defaulted and name not in _UNJUDGED_FIELDS),
+        holds_models=any(inner is not None for name, _, inner in shapes if name not in _UNJUDGED_FIELDS),
+        judged=tuple(name for name, _, _ in shapes if name not in _UNJUDGED_FIELDS),
+        ranged=tuple((name, _as_parsed(plausible.low), _as_parsed(plausible.high), plausible)
+                     if plausible.low is not None and plausible.high is not None else (name, None, None, plausible)
+                     for name, plausible in ranged),
+        nested=nested,
+        bounded=bool(ranged or nested))
+    return made
+
+
+# The tzinfo pydantic gives every UTC time it parses, one shared object. Two times sharing a tzinfo compare without
+# asking it for their offsets, a tenth of the cost: a snapshot's times are compared with bounds held in it.
+_PARSED_UTC = TzInfo(0)
+
+
+def _as_parsed(bound: Any) -> Any:
+    """The same bound, an aware time expressed in the tzinfo of parsed UTC times (the same instant)."""
+    if isinstance(bound, datetime) and bound.tzinfo is not None:
+        return bound.astimezone(_PARSED_UTC)
+    return bound
 
 
 def _implausible(model: BaseModel, prefix: str, top: str = "") -> Iterator[tuple[str, str, str]]:
@@ -280,9 +323,15 @@ def _implausible(model: BaseModel, prefix: str, top: str = "") -> Iterator[tuple
         if value is not None and (why := plausible.violation(value)):
             yield top or name, f"{prefix}{name}", why
     for name in nested:
-        value = getattr(model, name)
-        items = value if isinstance(value, list) else [value]
-        for n, item in enumerate(items):
+        yield from _implausible_inside(getattr(model, name), f"{prefix}{name}", top or name)
+
+
+def _implausible_inside(value: Any, path: str, top: str) -> Iterator[tuple[str, str, str]]:
+    """(top-level field, path, why) for each value out of range in `value`, at `path`: a nested model or a list of
+    them."""
+    if isinstance(value, list):
+        for n, item in enumerate(value):
             if isinstance(item, BaseModel):
-                where = f"{prefix}{name}[{n}]." if isinstance(value, list) else f"{prefix}{name}."
-                yield from _implausible(item, where, top or name)
+                yield from _implausible(item, f"{path}[{n}].", top)
+    elif isinstance(value, BaseModel):
+        yield from _implausible(value, f"{path}.", top)
