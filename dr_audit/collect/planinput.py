@@ -9,14 +9,16 @@ from dataclasses import dataclass, fields
 from functools import partial
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BadInput
 from ..gcpause import collector_paused
 from .background import Background
-from .hcl import ParsedFile, directory_resources, parse_files
 from .planshape import check_plan_shape
 from .tfinput import TfResource, load_plan, plan_index, plan_resources
+
+if TYPE_CHECKING:  # the .tf reader is imported where a directory is read: in the reading child, as a rule
+    from .hcl import ParsedFile
 
 
 @dataclass
@@ -57,6 +59,8 @@ def read_input(path: Path, parsed: Mapping[str, ParsedFile] | None = None) -> Pl
 
 def _read_input(path: Path, parsed: Mapping[str, ParsedFile] | None) -> PlanInput:
     if path.is_dir():
+        from .hcl import directory_resources
+
         return PlanInput(directory_resources(path, parsed), None, str(path))
     if not path.exists():
         raise BadInput(f"{path}: no such plan file or directory")
@@ -99,5 +103,7 @@ def start_reading(path: Path, stack: ExitStack) -> Callable[[], PlanInput]:
     halves = split_tf_files(path)
     if halves is None:
         return stack.enter_context(Background(partial(read_input, path))).result
+    from .hcl import parse_files
+
     first, second = (stack.enter_context(Background(partial(parse_files, half))) for half in halves)
     return lambda: read_input(path, {**first.result(), **second.result()})
