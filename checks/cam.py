@@ -28,6 +28,7 @@ from dr_audit.api import (
     Instance,
     Result,
     Scope,
+    Snapshot,
     account_ref,
     cam_policy,
     check,
@@ -296,11 +297,15 @@ def _bucket_resource(bucket: Bucket) -> ResourceName:
 
 def data_domains(estate: Estate, params: CheckParams) -> list[DataDomain]:
     disks = _prod_disks(estate, params.scope)
-    return [_disk_domain(estate, disk, instance) for disk, instance in disks] + _other_domains(estate, params)
+    return [_disk_domain(*disk) for disk in disks] + _other_domains(estate, params)
 
 
-def _prod_disks(estate: Estate, scope: Scope) -> list[tuple[Disk, Instance | None]]:
-    """The prod disks that have snapshots (each a data domain), with their host when it is known."""
+ProdDisk = tuple[Disk, Instance | None, list[Snapshot]]
+
+
+def _prod_disks(estate: Estate, scope: Scope) -> list[ProdDisk]:
+    """The prod disks that have snapshots (each a data domain), with their host when it is known and their
+    snapshots."""
     instances = {(i.account, i.instance_id): i for i in estate.cvm.instances}
     prod_hosts: dict[int, bool] = {}  # a host has several disks: tell its environment once
 
@@ -309,17 +314,20 @@ def _prod_disks(estate: Estate, scope: Scope) -> list[tuple[Disk, Instance | Non
             prod = prod_hosts[id(instance)] = scope.is_prod(instance.tags, instance.name)
         return prod
 
-    found: list[tuple[Disk, Instance | None]] = []
+    snapshots: dict[str, list[Snapshot]] = {}  # by disk, in the estate's order
+    for snapshot in estate.cbs.snapshots:
+        snapshots.setdefault(snapshot.disk_id, []).append(snapshot)
+    found: list[ProdDisk] = []
     for disk in estate.cbs.disks:
-        if not estate.cbs.snapshots_of(disk.disk_id):
+        if (taken := snapshots.get(disk.disk_id)) is None:
             continue
         instance = instances.get((disk.account, disk.instance_id or ""))
         if scope.is_prod(disk.tags) or (instance is not None and prod_host(instance)):
-            found.append((disk, instance))
+            found.append((disk, instance, taken))
     return found
 
 
-def _disk_domain(estate: Estate, disk: Disk, instance: Instance | None) -> DataDomain:
+def _disk_domain(disk: Disk, instance: Instance | None, snapshots: list[Snapshot]) -> DataDomain:
     data = [Target(DISK_DATA_ACTIONS, ResourceName("cvm", disk.region, f"volume/{disk.disk_id}", _uin(disk.account)),
                    disk.disk_id)]
     if instance is not None:
@@ -327,17 +335,22 @@ def _disk_domain(estate: Estate, disk: Disk, instance: Instance | None) -> DataD
                                                           _uin(instance.account)), instance.instance_id))
     backups = [Target(SNAPSHOT_BACKUP_ACTIONS, ResourceName("cvm", s.region, f"snapshot/{s.snapshot_id}",
                                                             _uin(s.account)), s.snapshot_id)
-               for s in estate.cbs.snapshots_of(disk.disk_id)]
+               for s in snapshots]
     return DataDomain(f"disk {disk.disk_id}", tuple(data), tuple(backups))
 
 
-def _disk_class(estate: Estate, disk: Disk, instance: Instance | None) -> DomainClass:
+def _disk_class(disk: Disk, instance: Instance | None, snapshots: list[Snapshot]) -> DomainClass:
     """`domain_class(_disk_domain(…))`, without building the domain."""
     data = {(DISK_DATA_ACTIONS, "cvm", disk.region, _uin(disk.account))}
     if instance is not None:
         data.add((CVM_DATA_ACTIONS, "cvm", instance.region, _uin(instance.account)))
-    return frozenset(data), frozenset((SNAPSHOT_BACKUP_ACTIONS, "cvm", s.region, _uin(s.account))
-                                      for s in estate.cbs.snapshots_of(disk.disk_id))
+    return frozenset(data), _backup_class(frozenset((s.region, s.account) for s in snapshots))
+
+
+@lru_cache(maxsize=4096)
+def _backup_class(places: frozenset[tuple[str, str]]) -> frozenset[tuple[object, ...]]:
+    # Disks' snapshots sit in a handful of (region, account) places: spell each set of them out once.
+    return frozenset((SNAPSHOT_BACKUP_ACTIONS, "cvm", region, _uin(account)) for region, account in places)
 
 
 def _other_domains(estate: Estate, params: CheckParams) -> list[DataDomain]:
@@ -380,10 +393,13 @@ def domain_doubts(estate: Estate, params: CheckParams) -> list[str]:
     """Why some data domain may be missing from data_domains: a resource whose production status, placement or
     backups are unknown might form one, so no principal able to destroy data and backups can be cleared."""
     scope = params.scope
+    # Most resources were read in full: asking those with nothing unreadable is a walk of the estate for nothing.
     doubts = [f"disk {d.disk_id} {r}" for d in estate.cbs.disks
-              if (r := d.unknown("tags", "instance_id", "region", "snapshots"))]
-    doubts += [f"instance {i.instance_id} {r}" for i in estate.cvm.instances if (r := i.unknown("tags", "name"))]
-    doubts += [f"snapshot {s.snapshot_id} {r}" for s in estate.cbs.snapshots if (r := s.unknown("region"))]
+              if d.unreadable and (r := d.unknown("tags", "instance_id", "region", "snapshots"))]
+    doubts += [f"instance {i.instance_id} {r}" for i in estate.cvm.instances
+               if i.unreadable and (r := i.unknown("tags", "name"))]
+    doubts += [f"snapshot {s.snapshot_id} {r}" for s in estate.cbs.snapshots
+               if s.unreadable and (r := s.unknown("region"))]
     roles = estate.cos.roles(scope, estate.cloudaudit.tracks)
     doubts += [f"bucket {b.name}: {why}" for b, why in roles.undetermined]
     doubts += [f"bucket {b.name} {r}" for b in estate.cos.buckets if (r := b.unknown("replication", "region"))]
@@ -484,14 +500,13 @@ class Duties:
         disks = _prod_disks(estate, params.scope)
         others = _other_domains(estate, params)
         first: dict[DomainClass, DataDomain] = {}
-        for disk, instance in disks:
-            key = _disk_class(estate, disk, instance)
+        for disk in disks:
+            key = _disk_class(*disk)
             if key not in first:
-                first[key] = _disk_domain(estate, disk, instance)
+                first[key] = _disk_domain(*disk)
         for domain in others:
             first.setdefault(domain_class(domain), domain)
-        domains = _Domains(len(disks) + len(others),
-                           lambda: [_disk_domain(estate, disk, instance) for disk, instance in disks] + others)
+        domains = _Domains(len(disks) + len(others), lambda: [_disk_domain(*disk) for disk in disks] + others)
         return cls.of(domains, doubts, list(first.values()))
 
     def verdict(self, evaluator: cam_policy.Evaluator, principal: Principal) -> tuple[str, str, dict[str, object]]:

@@ -389,6 +389,19 @@ class PolicyView:
     name: str
     statements: tuple[Statement, ...] | None
     unknown_reason: str = ""
+    # The statements each asked action may concern, by action: a policy is shared by many policy sets, and each set
+    # asks the same actions.
+    _by_action: dict[str, tuple[Statement, ...]] = field(default_factory=dict, init=False, repr=False,
+                                                         compare=False, hash=False)
+
+    def statements_for(self, action: str) -> tuple[Statement, ...]:
+        """The statements whose actions may match `action` (a listed one does, or an element this module cannot
+        read might): every other statement leaves any question about `action` undecided by it."""
+        found = self._by_action.get(action)
+        if found is None:
+            found = self._by_action[action] = tuple(
+                s for s in self.statements or () if s.problems or any(action_matches(a, action) for a in s.matchable))
+        return found
 
 
 def view_of(policy: CamPolicy | None, policy_id: str = "") -> PolicyView:
@@ -480,7 +493,7 @@ def decide(policies: Iterable[PolicyView], action: str, resource: ResourceQuery 
         if policy.statements is None:
             unknown.append(policy.unknown_reason or f"policy {policy.name}: document unknown")
             continue
-        for statement in policy.statements:
+        for statement in policy.statements_for(action):
             applies, pending = _statement_applies(statement, action, resource, context)
             if applies is False:
                 continue
@@ -519,18 +532,40 @@ class Evaluator:
     _cache: dict[tuple[Any, ...], Decision] = field(default_factory=dict, repr=False)
     # Parsing documents is the costly part: once per policy, and once per principal for its list of policies.
     _views: dict[tuple[str, str], PolicyView] = field(default_factory=dict, repr=False)
-    _principal_views: dict[int, tuple[Principal, list[PolicyView]]] = field(default_factory=dict, repr=False)
+    # Per principal: its policies and the key of their set (see `signature`).
+    _principal_views: dict[int, tuple[Principal, list[PolicyView], tuple[Any, ...]]] = field(
+        default_factory=dict, repr=False)
+    # Principals read in full that hold the same attachments (most users of a team) share their policies.
+    _attached_views: dict[tuple[Any, ...], tuple[list[PolicyView], tuple[Any, ...]]] = field(
+        default_factory=dict, repr=False)
     _paths_matter: dict[tuple[str, ...], bool] = field(default_factory=dict, repr=False)
     _any_cache: dict[tuple[Any, ...], tuple[Decision, str]] = field(default_factory=dict, repr=False)
 
     def policies_of(self, principal: Principal) -> list[PolicyView]:
         """Direct and inherited (through groups) policies; unreadable attachments appear as unknown policies."""
+        return self._known(principal)[1]
+
+    def _known(self, principal: Principal) -> tuple[Principal, list[PolicyView], tuple[Any, ...]]:
         known = self._principal_views.get(id(principal))
         if known is not None and known[0] is principal:
-            return known[1]
-        views = self._collect_views(principal)
-        self._principal_views[id(principal)] = (principal, views)
-        return views
+            return known
+        if principal.unreadable:  # its views name it in their reasons: not shared
+            views = self._collect_views(principal)
+            known = (principal, views, self._set_key(principal.account, views))
+        else:
+            attached = (type(principal), principal.account, tuple(principal.policy_ids),
+                        tuple(principal.group_ids) if isinstance(principal, CamUser) else ())
+            shared = self._attached_views.get(attached)
+            if shared is None:
+                views = self._collect_views(principal)
+                shared = self._attached_views[attached] = (views, self._set_key(principal.account, views))
+            known = (principal, *shared)
+        self._principal_views[id(principal)] = known
+        return known
+
+    @staticmethod
+    def _set_key(account: str, views: list[PolicyView]) -> tuple[Any, ...]:
+        return account, tuple(v.name for v in views), tuple(v.unknown_reason for v in views)
 
     def _view(self, account: str, policy_id: str) -> PolicyView:
         key = (account, policy_id)
@@ -557,16 +592,15 @@ class Evaluator:
 
     def signature(self, principal: Principal) -> tuple[Any, ...]:
         """Principals with the same signature hold exactly the same permissions (same policies, same unknowns)."""
-        views = self.policies_of(principal)
-        return (principal.account, tuple(v.name for v in views), tuple(v.unknown_reason for v in views))
+        return self._known(principal)[2]
 
     def paths_matter(self, principal: Principal) -> bool:
         """Whether the principal's policies tell resources apart by path (a resource pattern other than `…:*`).
 
         When they do not, any two resources of one service, region and owner get the same answer to every question.
         """
-        views = self.policies_of(principal)
-        key = tuple(v.name for v in views)
+        _, views, policy_set = self._known(principal)
+        key = policy_set[1]  # the policies' names
         found = self._paths_matter.get(key)
         if found is None:
             found = self._paths_matter[key] = any(
@@ -581,12 +615,11 @@ class Evaluator:
         return resource.service, resource.region, resource.owners
 
     def decide(self, principal: Principal, action: str, resource: ResourceQuery = EVERY_RESOURCE) -> Decision:
-        views = self.policies_of(principal)
-        key = (principal.account, tuple(v.name for v in views), tuple(v.unknown_reason for v in views),
-               normalise_action(action), self.resource_class(principal, resource))
-        if key not in self._cache:
-            self._cache[key] = decide(views, action, resource, self.context)
-        return self._cache[key]
+        _, views, policy_set = self._known(principal)
+        key = (policy_set, normalise_action(action), self.resource_class(principal, resource))
+        if (found := self._cache.get(key)) is None:
+            found = self._cache[key] = decide(views, action, resource, self.context)
+        return found
 
     def decide_any(self, principal: Principal, actions: Iterable[str],
                    resource: ResourceQuery = EVERY_RESOURCE) -> tuple[Decision, str]:
@@ -595,9 +628,7 @@ class Evaluator:
         Remembered per (policy set, actions, resource class): a check asks every user the same long list of
         actions, and users share their teams' policies."""
         asked = tuple(actions)
-        views = self.policies_of(principal)
-        key = (principal.account, tuple(v.name for v in views), tuple(v.unknown_reason for v in views), asked,
-               self.resource_class(principal, resource))
+        key = (self._known(principal)[2], asked, self.resource_class(principal, resource))
         found = self._any_cache.get(key)
         if found is None:
             found = self._any_cache[key] = self._first_allowed(principal, asked, resource)
