@@ -12,6 +12,7 @@ from typing import Any
 from .dburl import StoreURL, check_postgres_driver, scrub
 
 SQLITE_BUSY_SECONDS = 30  # a writer waits this long for another one (a shard, a second terminal) to commit
+SQLITE_PAGE_BYTES = 65536  # SQLite's largest page size
 
 
 class Unreachable(Exception):
@@ -124,6 +125,11 @@ def _connect_sqlite(target: StoreURL) -> sqlite3.Connection:
     raw = sqlite3.connect(target.path if target.path is not None else ":memory:", timeout=SQLITE_BUSY_SECONDS,
                           isolation_level=None, check_same_thread=False)
     try:
+        # Pages of 64 KiB for a new store (an existing one keeps its own; this is ignored once a table exists). A run
+        # stores one row per finding, about half a kilobyte each: recording 254,528 of them took 3.8 s of CPU with
+        # SQLite's default 4 KiB pages and 1.9 s with these. A drill record, written by hand now and then, costs about
+        # a millisecond instead of a third of one.
+        raw.execute(f"PRAGMA page_size={SQLITE_PAGE_BYTES}")
         raw.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; commits are atomic
         raw.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process, which is what we promise
         raw.execute("PRAGMA foreign_keys=ON")

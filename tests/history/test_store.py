@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dr_audit.history import HistoryStore, HistoryUnavailable
+from dr_audit.history.database import SQLITE_PAGE_BYTES
 from dr_audit.history.migrations import LATEST
 from dr_audit.render import json_report
 from dr_audit.render.json_report import FindingLines
@@ -240,3 +241,16 @@ def test_a_run_is_stored_as_its_json_report_lines_and_reads_back_exactly(store_u
     assert back == original["findings"] == json.loads(written.getvalue())["findings"]
     report_lines = [line.strip().removesuffix(",") for line in written.getvalue().splitlines() if line[:5] == "    {"]
     assert [body for (body,) in stored] == report_lines
+
+
+def test_a_new_sqlite_store_has_large_pages_and_an_existing_store_keeps_its_own(tmp_path: Path) -> None:
+    new, existing = f"sqlite:///{tmp_path / 'new.db'}", f"sqlite:///{tmp_path / 'old.db'}"
+    sql(existing, "CREATE TABLE made_before (x INTEGER)")  # SQLite's default page size, fixed by its first table
+    [(before,)] = sql(existing, "PRAGMA page_size")
+    for url in (new, existing):
+        with HistoryStore.open(url=url) as store:
+            store.record_run(report(3))
+    assert sql(new, "PRAGMA page_size") == [(SQLITE_PAGE_BYTES,)]
+    assert sql(existing, "PRAGMA page_size") == [(before,)] != [(SQLITE_PAGE_BYTES,)]
+    with HistoryStore.open(url=existing) as store:  # and it keeps working
+        assert [run["finding_count"] for run in store.list_runs()] == [3]
