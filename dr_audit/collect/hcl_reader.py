@@ -20,7 +20,9 @@ class Unsupported(Exception):
 
 
 # One master pattern: the first alternative that matches at the position (after any spaces) names the token. Spaces
-# are taken as the next token's prefix rather than as tokens of their own, which halves the matches to make.
+# are taken as the next token's prefix rather than as tokens of their own, which halves the matches to make. A
+# string's plain characters are taken a run at a time, possessively: giving some back could never end the string
+# elsewhere, and a string left open fails at once instead of trying every split of the run.
 _TOKEN = re.compile(r"""
     [ \t]*
     (?:
@@ -28,7 +30,7 @@ _TOKEN = re.compile(r"""
       | (?P<ident>[A-Za-z_][A-Za-z0-9_-]*)
       | (?P<heredoc><<(?P<strip>-?)(?P<marker>[A-Za-z_][A-Za-z0-9_-]*)\n)
       | (?P<op>==|!=|<=|>=|&&|\|\||[-+*%<>!?:=,.(){}\[\]]|/(?![/*]))
-      | (?P<string>"(?:[^"\\\n$%]|\\[^\n]|\$(?!\{)|%(?!\{)|\$\{[^{}"\n\\]*\})*")
+      | (?P<string>"(?:[^"\\\n$%]++|\\[^\n]|\$(?!\{)|%(?!\{)|\$\{[^{}"\n\\]*\})*")
       | (?P<number>\d+(?:\.\d+)?(?![A-Za-z0-9_.]))
       | (?P<comment>(?:\#|//)[^\n]*)
       | (?P<block_comment>/\*.*?\*/)
@@ -69,10 +71,11 @@ def tokenize(text: str) -> list[Token]:
         raise Unsupported("carriage returns or byte-order mark")
     tokens: list[Token] = []
     append = tokens.append
-    match = _TOKEN.match
+    # A scanner matches where the previous match ended (never searching ahead), without a position to pass each time.
+    match = _TOKEN.scanner(text).match
     position, line, end = 0, 1, len(text)
     while position < end:
-        found = match(text, position)
+        found = match()
         if found is None:
             raise Unsupported(f"unexpected character at line {line}")
         kind = found.lastgroup
@@ -117,6 +120,7 @@ def tokenize(text: str) -> list[Token]:
                 body.append(current)
             append(("heredoc", _heredoc_text(body, strip, closer_indent), start_line))
             append(("nl", "\n", line - 1))  # the closer's new line ends the attribute
+            match = _TOKEN.scanner(text, position).match  # go on after the heredoc's text
         # comments and trailing spaces at the end of the text add no token
     append(("eof", "", line))
     return tokens
