@@ -23,6 +23,7 @@ import re
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,10 +127,24 @@ def _too_large(path: Path, what: str, size_limit: int, explicit: int | None) -> 
 
 
 def read_text(path: Path, what: str, error: type[BadInput] = BadInput, limit: int | None = None) -> str:
+    return _decoded(read_bytes(path, what, error, limit), path, what, error)
+
+
+def _decoded(data: bytes, path: Path, what: str, error: type[BadInput]) -> str:
     try:
-        return read_bytes(path, what, error, limit).decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise error(f"{path}: cannot read {what}: not UTF-8 text (byte {exc.start})") from None
+
+
+def read_json(path: Path, what: str, parsed_as: str, error: type[BadInput] = BadInput, hint: str = "") -> Any:
+    """The value of a JSON file (`what`, a `parsed_as` inside): read_text and parse_json in one, with the limit scan
+    made on the bytes as read, so no copy of a text of hundreds of megabytes is made to scan it."""
+    data = read_bytes(path, what, error)
+    text = _decoded(data, path, what, error)
+    plain = plainly_within_limits(text, data)
+    del data  # before the values are made: the bytes, the text and the values never coexist
+    return _parsed(text, path, parsed_as, error, hint, plain)
 
 
 def read_config_text(path: Path, what: str, error: type[BadInput] = BadInput) -> str:
@@ -164,6 +179,12 @@ class _Numbers:
 
 
 def parse_json(text: str | bytes, path: Path, what: str, error: type[BadInput] = BadInput, hint: str = "") -> Any:
+    return _parsed(text, path, what, error, hint, isinstance(text, str) and plainly_within_limits(text))
+
+
+def _parsed(text: str | bytes, path: Path, what: str, error: type[BadInput], hint: str, plain: bool) -> Any:
+    """The JSON text's value; `plain` is whether its scan vouched that no string and no nesting in it is over a
+    limit (made before the values exist, so a text's copy for the scan and its values never coexist)."""
     numbers = _Numbers()
     try:
         data = json.loads(text, parse_constant=_reject_constant, parse_int=numbers.integer, parse_float=numbers.real)
@@ -174,7 +195,7 @@ def parse_json(text: str | bytes, path: Path, what: str, error: type[BadInput] =
     except ValueError as exc:  # an integer past Python's digit limit, or NaN/Infinity
         problem = "an integer of thousands of digits" if "digits" in str(exc) else _first_line(exc)
         raise error(f"{path}: not a usable JSON {what}: {problem} (integers must fit in {INT_BITS} bits)") from None
-    if numbers.unusual or not isinstance(text, str) or not plainly_within_limits(text):
+    if numbers.unusual or not plain:
         check_values(data, path, what, error)  # the walk decides, and names what is over which limit
     return data
 
@@ -182,8 +203,9 @@ def parse_json(text: str | bytes, path: Path, what: str, error: type[BadInput] =
 # A JSON escape, replaced by one character when measuring strings: the raw text of a string is never shorter than
 # the string it decodes to.
 _ESCAPE = re.compile(r"\\.", re.DOTALL)
+_ESCAPE_BYTES = re.compile(rb"\\.", re.DOTALL)
 # \uD800 to \uDFFF: half of a surrogate pair, or a lone surrogate no output can encode.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _STRING = re.compile(rb'"[^"]*"')
 # Keep the quotes and brackets of a UTF-8 text, objects and lists alike as [ ]: its skeleton. UTF-8 never uses an
@@ -193,24 +215,29 @@ _SKELETON_TABLE = bytes.maketrans(b"{}", b"[]")
 _NOT_SKELETON = bytes(byte for byte in range(256) if byte not in _KEEP)
 
 
-def plainly_within_limits(text: str) -> bool:
-    """Whether a JSON text that parsed holds no string or key over a length limit, no lone surrogate and no nesting
-    past the depth limit, decided by scans of the text at C speed (a tenth of walking its values). False means "walk
-    the values to know"; it is the answer for anything unusual (escaped surrogate pairs, any string longer than the
-    name limit), so the walk keeps the last word."""
+def plainly_within_limits(text: str, encoded: bytes | None = None) -> bool:
+    """Whether a JSON text holds no string or key over a length limit, no lone surrogate and no nesting past the
+    depth limit, decided by scans of the text at C speed (a tenth of walking its values). False means "walk the
+    values to know"; it is the answer for anything unusual (escaped surrogate pairs, any string longer than the
+    name limit), so the walk keeps the last word. `encoded` is the text's UTF-8 when the caller holds it (the
+    file's bytes), which spares a copy.
+
+    Made on any text, JSON or not: what it says of a text that does not parse is never used."""
     lim = limits()
     if not text.isascii() and _SURROGATE.search(text):
         return False
-    if "\\" in text:
-        if _SURROGATE_ESCAPE.search(text):
+    data = text.encode("utf-8") if encoded is None else encoded
+    if b"\\" in data:
+        if _SURROGATE_ESCAPE.search(data):
             return False
-        text = _ESCAPE.sub("_", text)
+        data = _ESCAPE_BYTES.sub(b"_", data)
     shortest = min(lim.string_chars, lim.name_chars)
     # Also met between two strings (from a closing quote to the next opening one): that is only a needless walk.
-    if len(text) > shortest and re.search(f'"[^"]{{{shortest + 1},}}"', text):
+    if _may_run_without_quote(data, shortest + 1) and re.search(
+            f'"[^"]{{{shortest + 1},}}"', _ESCAPE.sub("_", text) if "\\" in text else text):
         return False
-    skeleton = text.encode("utf-8").translate(_SKELETON_TABLE, _NOT_SKELETON).replace(b'""', b"")
-    del text
+    skeleton = data.translate(_SKELETON_TABLE, _NOT_SKELETON).replace(b'""', b"")
+    del data
     if b'"' in skeleton:  # strings holding brackets: drop what their quotes enclose (pairs removed so far were empty)
         skeleton = _STRING.sub(b"", skeleton)
     for _ in range(lim.depth):  # each pass takes away the innermost objects and lists
@@ -218,6 +245,23 @@ def plainly_within_limits(text: str) -> bool:
             return True
         skeleton = skeleton.replace(b"[]", b"")
     return not skeleton
+
+
+# Past this many blocks a text is searched for long runs by a regular expression instead, at about 2 ns a byte.
+_MAX_BLOCKS = 2_000_000
+
+
+def _may_run_without_quote(data: bytes, length: int) -> bool:
+    """Whether `data` may hold `length` bytes in a row without a quote; False is certain.
+
+    Such a run contains a whole block of half its length (the blocks laid end to end from the start), so a text
+    with a quote in every block has none: a block's search stops at its first quote, a few bytes in, where a
+    regular expression would read every byte twice."""
+    block = (length + 1) // 2
+    if len(data) // block > _MAX_BLOCKS:
+        return True
+    starts = range(0, len(data) - block + 1, block)
+    return -1 in map(data.find, repeat(ord('"')), starts, range(block, len(data) + 1, block))
 
 
 def yaml_error(path: Path, exc: yaml.YAMLError) -> str:

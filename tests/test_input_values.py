@@ -96,6 +96,16 @@ def test_the_scan_never_vouches_for_a_text_over_a_limit(text, monkeypatch_limits
     assert not plainly_within_limits(text)
 
 
+@settings(max_examples=200, deadline=None)
+@given(lengths=st.lists(st.integers(0, 3 * NAME), max_size=12), indent=st.sampled_from([None, 1]),
+       from_bytes=st.booleans())
+def test_the_scan_vouches_exactly_for_a_list_of_short_strings(lengths, indent, from_bytes, monkeypatch_limits):
+    # Strings of every length around the limit, at every offset: the scan looks for long strings block by block.
+    text = json.dumps(["x" * n for n in lengths], indent=indent)
+    encoded = text.encode() if from_bytes else None
+    assert plainly_within_limits(text, encoded) == all(n <= min(STRING, NAME) for n in lengths)
+
+
 @pytest.fixture(scope="module")
 def monkeypatch_limits():
     patch = pytest.MonkeyPatch()
