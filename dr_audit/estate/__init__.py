@@ -113,9 +113,9 @@ class Estate(Model):
 
     @classmethod
     def _load(cls, path: Path) -> Estate:
-        from ..inputs import parse_json, read_text
+        from ..inputs import read_json
 
-        data = parse_json(read_text(path, "snapshot file", EstateError), path, "snapshot", EstateError)
+        data = read_json(path, "snapshot file", "snapshot", EstateError)
         if not isinstance(data, dict):
             raise EstateError(f"{path}: not a dr-audit snapshot (expected a JSON object)")
         version = data.get("schema_version")
