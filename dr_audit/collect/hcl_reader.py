@@ -71,11 +71,10 @@ def tokenize(text: str) -> list[Token]:
         raise Unsupported("carriage returns or byte-order mark")
     tokens: list[Token] = []
     append = tokens.append
-    # A scanner matches where the previous match ended (never searching ahead), without a position to pass each time.
-    match = _TOKEN.scanner(text).match
+    match = _TOKEN.match
     position, line, end = 0, 1, len(text)
     while position < end:
-        found = match()
+        found = match(text, position)
         if found is None:
             raise Unsupported(f"unexpected character at line {line}")
         kind = found.lastgroup
@@ -120,7 +119,6 @@ def tokenize(text: str) -> list[Token]:
                 body.append(current)
             append(("heredoc", _heredoc_text(body, strip, closer_indent), start_line))
             append(("nl", "\n", line - 1))  # the closer's new line ends the attribute
-            match = _TOKEN.scanner(text, position).match  # go on after the heredoc's text
         # comments and trailing spaces at the end of the text add no token
     append(("eof", "", line))
     return tokens
