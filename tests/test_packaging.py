@@ -7,6 +7,7 @@ These run the `dr-audit` console script from an empty directory, so what is impo
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ("cam_", "cbs_", "cos_", "cdb_", "vpc_|sg_", "bastion_", "cloudaudit_", "drill_", "offsite_", "cvm_")
 CATALOGUE_IDS = {
     "cam_no_full_admin_principals", "cam_no_wildcard_destructive_grants", "cam_operation_protection_enabled",
@@ -73,3 +75,20 @@ def test_the_cli_imports_no_heavy_module_before_a_command_needs_it():
             " print(','.join(heavy))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("target", ["estate", "estate.plan.json"])
+def test_a_plan_imports_no_sdk_driver_template_engine_or_slow_parser(tmp_path, target):
+    # A plan of 1,000 resources is mostly starting up (BENCHMARKS.md); this guards what it must never start with.
+    # Everything is read in the one process here, so the check covers what a reading child would import too.
+    fixture = ROOT / "tests" / "fixtures" / "terraform" / target
+    code = ("import sys; from dr_audit.cli import main; code = main(sys.argv[1:]);"
+            " heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlite3', 'psycopg', 'boto3', 'botocore',"
+            " 'moto', 'tencentcloud', 'jinja2', 'hcl2', 'lark', 'cryptography', 'requests', 'urllib3', 'ssl'});"
+            " print(code, ','.join(heavy))")
+    result = subprocess.run([sys.executable, "-c", code, "plan", str(fixture), "--format", "json", "--output",
+                             str(tmp_path / "report.json")], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                            env={**os.environ, "DR_AUDIT_NO_FORK": "1", "DR_AUDIT_NO_INSTANCE_ROLE": "1"})
+    code, _, heavy = result.stdout.strip().partition(" ")
+    assert code in ("0", "1", "3"), result.stderr
+    assert heavy == ""
