@@ -122,9 +122,9 @@ def execute_plan(path: Path, options: Any, registry: Registry | None = None,
                  read_pack: Callable[[], PackDocument] | None = None) -> Any:
     """`dr-audit plan PATH` as a function: evaluate, classify, then waivers, baseline and outputs as for run.
 
-    `read` and `read_pack` give the input and the pack's file already read (the CLI passes child processes'
-    results, see `collect/background.py`); by default both are read here, the input after the pack and checks, so
-    bad flags fail before a large input is parsed.
+    `read` and `read_pack` give the input and the pack's file (the CLI passes child processes' results when a core
+    is free for them, see `collect/planinput.py` and `collect/background.py`); by default both are read here, the
+    input after the pack and checks, so bad flags fail before a large input is parsed.
     """
     from .collect.planinput import read_input
     from .gcpause import collector_paused

@@ -1,5 +1,6 @@
 """A Terraform input for `dr-audit plan` read into `TfResource`s: a plan JSON file (`tfinput.py`) or a directory of
-.tf files (`hcl.py`), here or in child processes while the parent loads models and checks (`background.py`)."""
+.tf files (`hcl.py`), in child processes while the parent loads models and checks when a core is free for them
+(`background.py`), else here."""
 
 from __future__ import annotations
 

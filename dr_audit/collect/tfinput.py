@@ -2,7 +2,8 @@
 `hcl.py`, and `planinput.py` picks between them).
 
 Kept apart from the Estate mapping in `terraform.py` so that reading an input needs no model classes: `dr-audit
-plan` reads its input in a child process while the parent loads the models and the checks (`collect/background.py`).
+plan` reads its input in a child process while the parent loads the models and the checks, when a core is free for
+it (`collect/planinput.py`).
 """
 
 from __future__ import annotations
