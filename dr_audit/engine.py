@@ -147,14 +147,8 @@ def _merge(results: list[Result]) -> list[Result]:
 
 
 def _finding(check_id: str, severity: Severity, promise: str, remediation: str, result: Result) -> Finding:
-    return Finding(
-        id=finding_id(check_id, result.resource),
-        check_id=check_id,
-        status=result.status,
-        severity=severity,
-        promise=promise,
-        resource=result.resource,
-        message=result.message,
-        remediation=(result.remediation or remediation) if result.status is not Status.PASS else "",
-        evidence=result.evidence,
-    )
+    status, resource = result.status, result.resource
+    # Positional, in Finding's field order (id, check_id, status, severity, promise, resource, message, remediation,
+    # evidence): one is made per result, and keywords cost a fifth of making it.
+    return Finding(finding_id(check_id, resource), check_id, status, severity, promise, resource, result.message,
+                   (result.remediation or remediation) if status is not Status.PASS else "", result.evidence)
