@@ -102,9 +102,13 @@ def age_at(moment: datetime, now: datetime) -> timedelta | str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         return f"time {moment.isoformat()} carries no time zone"
     age = now - moment
-    if age < -FUTURE_TOLERANCE:
+    if age < _NOT_LATER_THAN:
         return f"time {moment.isoformat()} is {-age} after the collection (time zone misread?)"
-    return max(age, timedelta(0))
+    return age if age > _NO_TIME else _NO_TIME
+
+
+_NO_TIME = timedelta(0)
+_NOT_LATER_THAN = -FUTURE_TOLERANCE
 
 
 def hours(age: timedelta) -> str:
@@ -133,18 +137,22 @@ class SnapshotFreshParams(CheckParams):
 def snapshot_fresh(estate: Estate, params: SnapshotFreshParams) -> Iterator[Result]:
     now = estate.collected_at
     rpo = timedelta(hours=params.rpo_hours)
+    # A snapshot whose placement, kind, time or state is unknown may be the disk's newest: found in one pass.
+    unreadable: dict[str, str] = {}
+    for s in estate.cbs.snapshots:
+        if s.unreadable and (r := s.unknown("account", "region", "copy_from_remote", "created_at", "state")):
+            unreadable.setdefault(s.disk_id, r)
     for disk in cvm_disks(estate):
         if reason := disk.unknown("instance_id", "region", "snapshots"):
             yield Result.error(disk, reason)
             continue
-        if unreadable := [r for s in estate.cbs.snapshots_of(disk.disk_id)
-                          if s.unreadable and (r := s.unknown("account", "region", "copy_from_remote", "created_at",
-                                                              "state"))]:
-            yield Result.error(disk, unreadable[0])
+        if reason := unreadable.get(disk.disk_id):
+            yield Result.error(disk, reason)
             continue
         # Not cross-region copies: a copy's CreateTime is when it was copied, later than its data's moment.
-        completed = estate.cbs.recovery_points_of(disk)
-        if not completed and (local := estate.cbs.taken_from(disk)):
+        local = estate.cbs.taken_from(disk)
+        completed = [s for s in local if s.state == "NORMAL"]  # as estate.cbs.recovery_points_of(disk) has them
+        if not completed and local:
             # Snapshot states other than NORMAL are transient (CREATING, ROLLBACKING…); the estate keeps only the
             # newest snapshot, so an older completed one may exist unseen.
             states = ", ".join(f"{s.snapshot_id} is {s.state}" for s in local)
@@ -153,23 +161,24 @@ def snapshot_fresh(estate: Estate, params: SnapshotFreshParams) -> Iterator[Resu
         if not completed:
             yield Result.fail(disk, "has no snapshot", instance=disk.instance_id, rpo_hours=params.rpo_hours)
             continue
-        aged: list[tuple[timedelta, Snapshot]] = []
+        newest: tuple[timedelta, Snapshot] | None = None  # the youngest, the first of equals
         for snapshot in completed:
             age_or_reason = age_at(snapshot.created_at, now)
             if isinstance(age_or_reason, str):
                 yield Result.error(disk, f"snapshot {snapshot.snapshot_id}: {age_or_reason}")
                 break
-            aged.append((age_or_reason, snapshot))
-        if len(aged) < len(completed):
-            continue
-        age, newest = min(aged, key=lambda pair: pair[0])
-        evidence = {"snapshot": newest.snapshot_id, "created_at": newest.created_at.isoformat(),
-                    "age_hours": round(age.total_seconds() / 3600, 1), "rpo_hours": params.rpo_hours}
-        if age >= rpo:
-            yield Result.fail(disk, f"newest snapshot {newest.snapshot_id} is {hours(age)} old "
-                              f"(RPO {params.rpo_hours:g} h)", instance=disk.instance_id, **evidence)
+            if newest is None or age_or_reason < newest[0]:
+                newest = (age_or_reason, snapshot)
         else:
-            yield Result.ok(disk, f"newest snapshot is {hours(age)} old", **evidence)
+            assert newest is not None  # completed is not empty
+            age, snapshot = newest
+            evidence = {"snapshot": snapshot.snapshot_id, "created_at": snapshot.created_at.isoformat(),
+                        "age_hours": round(age.total_seconds() / 3600, 1), "rpo_hours": params.rpo_hours}
+            if age >= rpo:
+                yield Result.fail(disk, f"newest snapshot {snapshot.snapshot_id} is {hours(age)} old "
+                                  f"(RPO {params.rpo_hours:g} h)", instance=disk.instance_id, **evidence)
+            else:
+                yield Result.ok(disk, f"newest snapshot is {hours(age)} old", **evidence)
 
 
 class CrossRegionCopyParams(CheckParams):
@@ -232,6 +241,12 @@ def snapshot_cross_region_copy(estate: Estate, params: CrossRegionCopyParams) ->
     window = timedelta(hours=params.max_copy_age_hours)
     cbs_gaps = estate.gaps_for("cbs")
     hosts: dict[str, bool | str] = {}  # a host has several disks: tell its environment once
+    # A snapshot of the disk's account whose region, time, state or copies are unknown may be the copy that counts:
+    # found in one pass.
+    unreadable: dict[tuple[str, str], str] = {}
+    for s in estate.cbs.snapshots:
+        if s.unreadable and (r := s.unknown("region", "created_at", "state", "copying_to_regions")):
+            unreadable.setdefault((s.disk_id, s.account), f"snapshot {s.snapshot_id} {r}")
     for disk in estate.cbs.disks:
         prod = is_prod_disk(estate, disk, params, hosts)
         if isinstance(prod, str):
@@ -242,33 +257,28 @@ def snapshot_cross_region_copy(estate: Estate, params: CrossRegionCopyParams) ->
         if reason := disk.unknown("region", "snapshots"):
             yield Result.error(disk, reason)
             continue
-        snapshots = [s for s in estate.cbs.snapshots_of(disk.disk_id) if s.account == disk.account]
-        if unreadable := [f"snapshot {s.snapshot_id} {r}" for s in snapshots
-                          if s.unreadable and (r := s.unknown("region", "created_at", "state", "copying_to_regions"))]:
-            yield Result.error(disk, unreadable[0])
+        if reason := unreadable.get((disk.disk_id, disk.account)):
+            yield Result.error(disk, reason)
             continue
         fresh_regions: dict[str, str] = {}  # region -> snapshot id of a completed copy inside the window
         stale: dict[str, float] = {}  # region -> age in hours of its newest (too old) copy
         problems: list[str] = []
-        for snap in snapshots:
-            if snap.region == disk.region or snap.state != "NORMAL":
+        in_flight: dict[str, str] = {}  # region -> a recent local snapshot still being copied there
+        for snap in estate.cbs.snapshots_of(disk.disk_id):
+            if snap.account != disk.account or snap.state != "NORMAL":
                 continue
             age = age_at(snap.created_at, now)
-            if isinstance(age, str):
+            if snap.region == disk.region:
+                if isinstance(age, timedelta) and age < window:
+                    for region in snap.copying_to_regions:
+                        if region != disk.region:
+                            in_flight.setdefault(region, snap.snapshot_id)
+            elif isinstance(age, str):
                 problems.append(f"copy {snap.snapshot_id} in {snap.region}: {age}")
             elif age < window:
                 fresh_regions.setdefault(snap.region, snap.snapshot_id)
             else:
                 stale[snap.region] = min(stale.get(snap.region, float("inf")), age.total_seconds() / 3600)
-        in_flight: dict[str, str] = {}
-        for snap in snapshots:
-            if snap.region != disk.region or snap.state != "NORMAL":
-                continue
-            age = age_at(snap.created_at, now)
-            if isinstance(age, timedelta) and age < window:
-                for region in snap.copying_to_regions:
-                    if region != disk.region:
-                        in_flight.setdefault(region, snap.snapshot_id)
         counted = set(fresh_regions) | (set(in_flight) if params.count_copies_in_progress else set())
         evidence = {"copies": fresh_regions, "in_progress": in_flight,
                     "stale_copies_hours": {r: round(h, 1) for r, h in stale.items() if r not in fresh_regions},

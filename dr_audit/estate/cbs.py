@@ -96,15 +96,19 @@ class CbsState(Indexed):
         return self._in_order("policy_positions", self.policies, list(found.values()))
 
     def snapshots_of(self, disk_id: str) -> list[Snapshot]:
-        return list(self._grouped("snapshots", self.snapshots, lambda s: s.disk_id).get(disk_id, ()))
+        return list(self._grouped("snapshots", self.snapshots, _disk_of).get(disk_id, ()))
 
     def taken_from(self, disk: Disk) -> list[Snapshot]:
         """Snapshots taken of the disk where it lives (its account and region), in any state. A cross-region copy
         is not one: its created_at is when it was copied, later than the moment of the data it holds."""
-        return [s for s in self.snapshots_of(disk.disk_id)
+        return [s for s in self._grouped("snapshots", self.snapshots, _disk_of).get(disk.disk_id, ())
                 if s.account == disk.account and s.region == disk.region and not s.copy_from_remote]
 
     def recovery_points_of(self, disk: Disk) -> list[Snapshot]:
         """The disk's recovery points: completed snapshots taken from it (see `taken_from`). The one definition
         shared by the freshness check and the drill evidence."""
         return [s for s in self.taken_from(disk) if s.state == "NORMAL"]
+
+
+def _disk_of(snapshot: Snapshot) -> str:
+    return snapshot.disk_id

@@ -19,34 +19,34 @@ T = TypeVar("T")
 class Indexed(Model):
     """A state model whose lookups go through `_grouped`: items by key, in the list's own order."""
 
-    _groupings: dict[str, tuple[int, int, dict[Any, Any]]] = PrivateAttr(default_factory=dict)
+    # name -> (the list grouped, its length then, the grouping)
+    _groupings: dict[str, tuple[list[Any], int, dict[Any, Any]]] = PrivateAttr(default_factory=dict)
 
-    @property
-    def _made(self) -> dict[str, tuple[int, int, dict[Any, Any]]]:
-        # Reading `self._groupings` goes through pydantic's __getattr__ (about 7 µs, more than the lookup it serves,
-        # and lookups run per resource); the private dict itself is read in a fraction of that.
-        private = self.__pydantic_private__
-        assert private is not None  # a model with private attributes always has them
-        made: dict[str, tuple[int, int, dict[Any, Any]]] = private["_groupings"]
-        return made
-
-    def _grouped(self, name: str, items: list[T], key: Callable[[T], Hashable]) -> dict[Any, list[T]]:
-        made = self._made.get(name)
-        if made is None or made[0] != id(items) or made[1] != len(items):
-            groups: dict[Any, list[T]] = {}
-            for item in items:
+    def _grouped(self, name: str, items: list[T], key: Callable[[T], Hashable],
+                 where: Callable[[T], bool] | None = None) -> dict[Any, list[T]]:
+        """`items` by `key`, leaving out those `where` rejects. Lookups run per resource, so the made grouping is
+        read from the private dict directly: pydantic's __getattr__ for `self._groupings` costs more than the
+        lookup it serves."""
+        made = self.__pydantic_private__["_groupings"].get(name)  # type: ignore[index]
+        if made is not None and made[0] is items and made[1] == len(items):
+            groups: dict[Any, list[T]] = made[2]
+            return groups
+        groups = {}
+        for item in items:
+            if where is None or where(item):
                 groups.setdefault(key(item), []).append(item)
-            made = self._made[name] = (id(items), len(items), groups)
-        return made[2]
+        self.__pydantic_private__["_groupings"][name] = (items, len(items), groups)  # type: ignore[index]
+        return groups
 
     def _in_order(self, name: str, items: list[T], chosen: list[T]) -> list[T]:
         """`chosen` (items of `items`) in the list's own order."""
         if len(chosen) < 2:
             return chosen
-        cache = self._made
-        position = {id(item): n for n, item in enumerate(items)} if (made := cache.get(name)) is None \
-            or made[0] != id(items) or made[1] != len(items) else made[2]
-        cache[name] = (id(items), len(items), position)
+        made = self.__pydantic_private__["_groupings"].get(name)  # type: ignore[index]
+        if made is None or made[0] is not items or made[1] != len(items):
+            made = (items, len(items), {id(item): n for n, item in enumerate(items)})
+            self.__pydantic_private__["_groupings"][name] = made  # type: ignore[index]
+        position = made[2]
         return sorted(chosen, key=lambda item: position[id(item)])
 
     def _first(self, name: str, items: list[T], key: Callable[[T], Hashable], wanted: Hashable) -> T | None:
