@@ -246,7 +246,7 @@ def no_cross_environment_ingress(estate: Estate, params: CrossEnvironmentIngress
         # Only the ranges some rule could let in need walking the rules; the others are denied whatever the probe.
         candidates = netrules.could_admit(group.ingress, index, counts)
         ranges = [(name, cidrs) for name, cidrs in non_prod_cidrs.items() if candidates is None or name in candidates]
-        for probe in netrules.traffic_probes(group.ingress):
+        for probe in netrules.traffic_probes(group.ingress) if ranges or referenced else ():
             for name, cidrs in ranges:
                 tally.add(name, probe, netrules.admits_addresses(group.ingress, probe, cidrs, counts=counts))
             for other in referenced:
@@ -270,12 +270,18 @@ def _private_accept(rule: SecurityGroupRule, counts: Callable[[list[netrules.Net
 
 
 def tally_result(group: SecurityGroup, tally: netrules.Tally, failing: str) -> Result:
+    make, message, evidence = tally_verdict(tally, failing)
+    return make(group, message, **evidence)
+
+
+def tally_verdict(tally: netrules.Tally, failing: str) -> tuple[Callable[..., Result], str, dict[str, Any]]:
+    """(result factory, message, evidence) for a group whose rules gave `tally`."""
     if admitted := tally.admitted_lines():
         more = f" (and {len(admitted) - 3} more)" if len(admitted) > 3 else ""
-        return Result.fail(group, f"{failing}: {'; '.join(admitted[:3])}{more}", **tally.evidence())
+        return Result.fail, f"{failing}: {'; '.join(admitted[:3])}{more}", tally.evidence()
     if undecided := tally.undecided_lines():
-        return Result.error(group, f"cannot tell: {undecided[0]}", **tally.evidence())
-    return Result.ok(group)
+        return Result.error, f"cannot tell: {undecided[0]}", tally.evidence()
+    return Result.ok, "", {}
 
 
 @check(
@@ -289,19 +295,40 @@ def tally_result(group: SecurityGroup, tally: netrules.Tally, failing: str) -> R
     risk="SSH, RDP and database ports open to the internet are scanned within minutes and brute-forced for ever.",
 )
 def no_public_admin_ports(estate: Estate, params: PublicAdminPortsParams) -> Iterator[Result]:
-    internets = [([internet], str(internet)) for internet in netrules.INTERNET]  # spelled once, not per group
+    internets = [(netrules.AddressSet([internet]), str(internet)) for internet in netrules.INTERNET]
+    # Groups made from one template hold the same address rules, and so get the same verdict: judge each once.
+    verdicts: dict[tuple[tuple[str | None, ...], ...], tuple[Callable[..., Result], str, dict[str, Any]]] = {}
     for group in estate.vpc.security_groups:
         if reason := group.unknown("ingress"):
             yield Result.error(group, reason)
             continue
-        tally = netrules.Tally()
-        open_ports: set[int] = set()
-        for port in params.admin_ports:
-            probe = netrules.Probe("tcp", port)
-            for internet, label in internets:
-                verdict = netrules.admits_addresses(group.ingress, probe, internet, counts=netrules.is_internet_wide)
-                if verdict.admitted:
-                    open_ports.add(port)
-                tally.add(label, probe, verdict)
-        ports = ", ".join(str(p) for p in sorted(open_ports))
-        yield tally_result(group, tally, f"admits the internet to port {ports}")
+        key = _address_rules(group)
+        if (verdict := verdicts.get(key)) is None:
+            verdict = verdicts[key] = _public_admin_ports(group, params.admin_ports, internets)
+        make, message, evidence = verdict
+        yield make(group, message, **evidence)
+
+
+def _address_rules(group: SecurityGroup) -> tuple[tuple[str | None, ...], ...]:
+    """All that decides which addresses a group admits: its rules about addresses, as they read. Rules naming a
+    source group are about that group's members, which no address question reaches."""
+    return tuple((r.action, r.protocol, r.port, r.service_template, r.cidr, r.ipv6_cidr, r.address_template,
+                  r.source_security_group_id) for r in group.ingress
+                 if not r.source_security_group_id or r.address_template)
+
+
+def _public_admin_ports(group: SecurityGroup, admin_ports: list[int], internets: list[tuple[netrules.AddressSet, str]],
+                        ) -> tuple[Callable[..., Result], str, dict[str, Any]]:
+    """(result factory, message, evidence) for the group's admin ports seen from the internet."""
+    tally = netrules.Tally()
+    open_ports: set[int] = set()
+    for port in admin_ports:
+        probe = netrules.Probe("tcp", port)
+        rules = netrules.probed(group.ingress, probe)  # sifted once for both internets
+        for internet, label in internets:
+            verdict = netrules.admits_addresses(rules, probe, internet, counts=netrules.is_internet_wide)
+            if verdict.admitted:
+                open_ports.add(port)
+            tally.add(label, probe, verdict)
+    ports = ", ".join(str(p) for p in sorted(open_ports))
+    return tally_verdict(tally, f"admits the internet to port {ports}")

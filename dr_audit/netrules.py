@@ -162,17 +162,28 @@ def rule_networks(rule: SecurityGroupRule) -> list[Network]:
 
 def unresolved_source(rule: SecurityGroupRule) -> str | None:
     """Why the rule's source cannot be known from the Estate, or None when it can."""
-    if rule.address_template == UNKNOWN_UNTIL_APPLY:
-        return f"its source is {UNKNOWN_UNTIL_APPLY}"
-    if rule.address_template:
-        return f"address template {rule.address_template} is not resolved"
-    if rule.source_security_group_id:
-        return None
+    return _source(rule.address_template, rule.source_security_group_id, rule.cidr, rule.ipv6_cidr)[0]
+
+
+@lru_cache(maxsize=65536)
+def _source(address_template: str | None, group: str | None, cidr: str | None,
+            ipv6_cidr: str | None) -> tuple[str | None, tuple[Span, ...], tuple[Network, ...]]:
+    """(why the source is unknown or None, its address blocks as spans and as networks), from a rule's source fields.
+
+    Rules repeat a few thousand sources over every group, and every probe of every walk asks each rule."""
+    if address_template == UNKNOWN_UNTIL_APPLY:
+        return f"its source is {UNKNOWN_UNTIL_APPLY}", (), ()
+    if address_template:
+        return f"address template {address_template} is not resolved", (), ()
+    if group:
+        return None, (), ()
     try:
-        networks = rule_networks(rule)
+        networks = tuple(parse_network(text) for text in (cidr, ipv6_cidr) if text and text.strip())
     except ValueError as exc:
-        return f"source {rule.cidr or rule.ipv6_cidr!r} does not parse ({exc})"
-    return None if networks else "the rule names no source"
+        return f"source {cidr or ipv6_cidr!r} does not parse ({exc})", (), ()
+    if not networks:
+        return "the rule names no source", (), ()
+    return None, tuple(_span(network) for network in networks), networks
 
 
 def describe_rule(rule: SecurityGroupRule) -> str:
@@ -252,11 +263,6 @@ def could_admit(rules: Sequence[SecurityGroupRule], index: AddressIndex,
 
 def _span(network: Network) -> Span:
     return network.version, int(network.network_address), int(network.broadcast_address)
-
-
-@lru_cache(maxsize=65536)
-def _rule_spans(cidr: str | None, ipv6_cidr: str | None) -> tuple[Span, ...]:
-    return tuple(_span(parse_network(text)) for text in (cidr, ipv6_cidr) if text and text.strip())
 
 
 def _intersect(spans: Iterable[Span], block: Span) -> list[Span]:
@@ -379,11 +385,11 @@ def admits_addresses(
             continue
         if rule.source_security_group_id and not rule.address_template:
             continue
-        unresolved = unresolved_source(rule)
+        unresolved, blocks, networks = _source(rule.address_template, rule.source_security_group_id, rule.cidr,
+                                               rule.ipv6_cidr)
         if unresolved is not None:
             doubt.note(rule, unresolved)
             continue
-        blocks = _rule_spans(rule.cidr, rule.ipv6_cidr)
         touched = [piece for block in blocks for piece in _intersect(remaining, block)]
         if not touched:
             continue
@@ -391,7 +397,7 @@ def admits_addresses(
             doubt.note(rule, f"ports {rule.service_template or rule.port!r} cannot be read")
             continue
         action = rule.action.strip().upper()
-        if action == "ACCEPT" and counts(rule_networks(rule)):
+        if action == "ACCEPT" and counts(list(networks)):
             return doubt.admitted(rule, touched)
         if action not in ("ACCEPT", "DROP"):
             doubt.note(rule, f"action {rule.action!r} is not ACCEPT or DROP")

@@ -256,6 +256,29 @@ def test_unreadable_public_port_rules_are_errors_never_pass(registry):
                                      "sg-template-behind-drop": "PASS", "vpc": "ERROR"}
 
 
+def test_groups_sharing_their_address_rules_are_each_judged_as_if_alone(registry):
+    # Alike in the rules about addresses, apart in those naming groups, a template, or a rule's description: the
+    # check judges such groups once, and each must still get its own answer.
+    rules = [drop("22", "10.0.0.0/8"), accept("22,3306", "0.0.0.0/0"), accept("ALL", "sg-peer", "ALL")]
+    noted = [r.model_copy(update={"description": "office"}) for r in rules]
+    groups = [
+        group("sg-a", *rules),
+        group("sg-b", *rules[:2], accept("3389", "sg-other")),
+        group("sg-c", *noted),
+        group("sg-d", *rules[:2], _rule("ACCEPT", "3389", "sg-peer", "tcp").model_copy(
+            update={"address_template": "ipm-1"})),
+        group("sg-e", drop("22", "10.0.0.0/8"), accept("22,3306", "::/0")),
+    ]
+    together = run_check(registry, "sg_no_public_admin_ports", make_estate(vpc=VpcState(security_groups=groups)))
+    alone = [f for g in groups for f in run_check(registry, "sg_no_public_admin_ports",
+                                                   make_estate(vpc=VpcState(security_groups=[g])))]
+    assert [(f.resource.id, f.status, f.message, f.evidence) for f in together] == \
+        [(f.resource.id, f.status, f.message, f.evidence) for f in alone]
+    verdicts = {f.resource.id: f for f in together}
+    assert verdicts["sg-d"].evidence["undecided"] and not verdicts["sg-a"].evidence["undecided"]
+    assert "::/0" in verdicts["sg-e"].message and "::/0" not in verdicts["sg-a"].message
+
+
 # scenarios
 
 def test_hardened_scenario_keeps_every_network_promise(registry):
