@@ -139,12 +139,18 @@ def _decoded(data: bytes, path: Path, what: str, error: type[BadInput]) -> str:
 
 def read_json(path: Path, what: str, parsed_as: str, error: type[BadInput] = BadInput, hint: str = "") -> Any:
     """The value of a JSON file (`what`, a `parsed_as` inside): read_text and parse_json in one, with the limit scan
-    made on the bytes as read, so no copy of a text of hundreds of megabytes is made to scan it."""
+    made on the bytes as read, so no copy of a text of hundreds of megabytes is made to scan it.
+
+    Its strings are scanned before the values are made (the bytes, the text and the values never coexist), its
+    nesting once the text parsed: on a text that does not, those passes could take a hundred times its reading."""
     data = read_bytes(path, what, error)
     text = _decoded(data, path, what, error)
-    plain = plainly_within_limits(text, data)
-    del data  # before the values are made: the bytes, the text and the values never coexist
-    return _parsed(text, path, parsed_as, error, hint, plain)
+    skeleton = _skeleton(text, data)
+    del data
+    value, unusual = _loads(text, path, parsed_as, error, hint)
+    if unusual or skeleton is None or not _nesting_within_limit(skeleton):
+        check_values(value, path, parsed_as, error)  # the walk decides, and names what is over which limit
+    return value
 
 
 def read_config_text(path: Path, what: str, error: type[BadInput] = BadInput) -> str:
@@ -179,12 +185,14 @@ class _Numbers:
 
 
 def parse_json(text: str | bytes, path: Path, what: str, error: type[BadInput] = BadInput, hint: str = "") -> Any:
-    return _parsed(text, path, what, error, hint, isinstance(text, str) and plainly_within_limits(text))
+    value, unusual = _loads(text, path, what, error, hint)
+    if unusual or not isinstance(text, str) or not plainly_within_limits(text):
+        check_values(value, path, what, error)  # the walk decides, and names what is over which limit
+    return value
 
 
-def _parsed(text: str | bytes, path: Path, what: str, error: type[BadInput], hint: str, plain: bool) -> Any:
-    """The JSON text's value; `plain` is whether its scan vouched that no string and no nesting in it is over a
-    limit (made before the values exist, so a text's copy for the scan and its values never coexist)."""
+def _loads(text: str | bytes, path: Path, what: str, error: type[BadInput], hint: str) -> tuple[Any, bool]:
+    """The JSON text's value, and whether a number in it may be over a limit."""
     numbers = _Numbers()
     try:
         data = json.loads(text, parse_constant=_reject_constant, parse_int=numbers.integer, parse_float=numbers.real)
@@ -195,9 +203,7 @@ def _parsed(text: str | bytes, path: Path, what: str, error: type[BadInput], hin
     except ValueError as exc:  # an integer past Python's digit limit, or NaN/Infinity
         problem = "an integer of thousands of digits" if "digits" in str(exc) else _first_line(exc)
         raise error(f"{path}: not a usable JSON {what}: {problem} (integers must fit in {INT_BITS} bits)") from None
-    if numbers.unusual or not plain:
-        check_values(data, path, what, error)  # the walk decides, and names what is over which limit
-    return data
+    return data, numbers.unusual
 
 
 # A JSON escape, replaced by one character when measuring strings: the raw text of a string is never shorter than
@@ -216,31 +222,41 @@ _NOT_SKELETON = bytes(byte for byte in range(256) if byte not in _KEEP)
 
 
 def plainly_within_limits(text: str, encoded: bytes | None = None) -> bool:
-    """Whether a JSON text holds no string or key over a length limit, no lone surrogate and no nesting past the
-    depth limit, decided by scans of the text at C speed (a tenth of walking its values). False means "walk the
-    values to know"; it is the answer for anything unusual (escaped surrogate pairs, any string longer than the
+    """Whether a JSON text that parsed holds no string or key over a length limit, no lone surrogate and no nesting
+    past the depth limit, decided by scans of the text at C speed (a tenth of walking its values). False means "walk
+    the values to know"; it is the answer for anything unusual (escaped surrogate pairs, any string longer than the
     name limit), so the walk keeps the last word. `encoded` is the text's UTF-8 when the caller holds it (the
-    file's bytes), which spares a copy.
+    file's bytes), which spares a copy."""
+    skeleton = _skeleton(text, encoded)
+    return skeleton is not None and _nesting_within_limit(skeleton)
 
-    Made on any text, JSON or not: what it says of a text that does not parse is never used."""
+
+def _skeleton(text: str, encoded: bytes | None = None) -> bytes | None:
+    """The text's objects and lists as brackets alone (its strings taken away), or None when a string or key in it
+    may be over a length limit or holds a lone surrogate. Linear in the text's length, whatever the text."""
     lim = limits()
     if not text.isascii() and _SURROGATE.search(text):
-        return False
+        return None
     data = text.encode("utf-8") if encoded is None else encoded
     if b"\\" in data:
         if _SURROGATE_ESCAPE.search(data):
-            return False
+            return None
         data = _ESCAPE_BYTES.sub(b"_", data)
     shortest = min(lim.string_chars, lim.name_chars)
     # Also met between two strings (from a closing quote to the next opening one): that is only a needless walk.
     if _may_run_without_quote(data, shortest + 1) and re.search(
             f'"[^"]{{{shortest + 1},}}"', _ESCAPE.sub("_", text) if "\\" in text else text):
-        return False
+        return None
     skeleton = data.translate(_SKELETON_TABLE, _NOT_SKELETON).replace(b'""', b"")
     del data
     if b'"' in skeleton:  # strings holding brackets: drop what their quotes enclose (pairs removed so far were empty)
         skeleton = _STRING.sub(b"", skeleton)
-    for _ in range(lim.depth):  # each pass takes away the innermost objects and lists
+    return skeleton
+
+
+def _nesting_within_limit(skeleton: bytes) -> bool:
+    """Whether the brackets of a text that parsed nest no deeper than the depth limit."""
+    for _ in range(limits().depth):  # each pass takes away the innermost objects and lists
         if not skeleton:
             return True
         skeleton = skeleton.replace(b"[]", b"")

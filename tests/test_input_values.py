@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dr_audit.errors import BadInput
-from dr_audit.inputs import INT_BITS, check_values, parse_json, plainly_within_limits
+from dr_audit.inputs import INT_BITS, check_values, parse_json, plainly_within_limits, read_json
 from dr_audit.scenarios import build
 
 DEPTH, STRING, NAME = 4, 12, 6
@@ -69,13 +69,19 @@ JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.one_of(
 
 
 @settings(max_examples=300, deadline=None)
-@given(value=JSON_VALUES, ascii_only=st.booleans(), indent=st.sampled_from([None, 0, 1]))
-def test_a_json_text_is_refused_exactly_when_a_value_in_it_is_over_a_limit(value, ascii_only, indent,
-                                                                           monkeypatch_limits):
+@given(value=JSON_VALUES, ascii_only=st.booleans(), indent=st.sampled_from([None, 0, 1]), from_file=st.booleans())
+def test_a_json_text_is_refused_exactly_when_a_value_in_it_is_over_a_limit(value, ascii_only, indent, from_file,
+                                                                           monkeypatch_limits, tmp_path_factory):
+    # read_json scans a file's bytes before parsing them, parse_json a text after: both must refuse the same.
     text = json.dumps(value, ensure_ascii=ascii_only, indent=indent)
     refused = False
     try:
-        parse_json(text, Path("f.json"), "test file")
+        if from_file:
+            path = tmp_path_factory.mktemp("json") / "f.json"
+            path.write_bytes(text.encode("utf-8", "surrogatepass"))
+            read_json(path, "test file", "test file")
+        else:
+            parse_json(text, Path("f.json"), "test file")
     except BadInput:
         refused = True
     assert refused == over_a_limit(value)
