@@ -91,7 +91,7 @@ def _judge(spec: CheckSpec, estate: Estate, params: CheckParams, outcome: CheckO
     blind: dict[str, set[str]] = {}
     for gap in gaps:
         blind.setdefault(gap.account, set()).add(gap.region)
-    judged = [r for r in produced if not _covered(blind, r.resource.account, r.resource.region)]
+    judged = [r for r in produced if not _covered(blind, r.resource.account, r.resource.region)] if blind else produced
     merged = _merge(judged)
     outcome.examined = len(merged)
     if not merged and not gaps:
