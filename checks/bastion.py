@@ -205,7 +205,7 @@ def _admin_path(item: Instance, groups: list[_GroupRules | str], probes: list[ne
         for kept, sifted in zip(rules, group.per_probe, strict=True):
             kept.extend(sifted)
         named |= group.named_groups
-    referenced = sorted(named - bastion_groups)
+    referenced = named - bastion_groups
     tally = netrules.Tally()
     for probe, probed in zip(probes, rules, strict=True):
         by_address = netrules.admits_addresses(probed, probe, others)
@@ -213,9 +213,10 @@ def _admin_path(item: Instance, groups: list[_GroupRules | str], probes: list[ne
             by_address = netrules.Verdict(netrules.Admission.UNKNOWN, by_address.rule,
                                           f"{by_address.reason} may be the bastion's ({blind})")
         tally.add("addresses other than the bastion's", probe, by_address)
-        for group_id, verdict in sorted(netrules.admits_groups(probed, probe, referenced).items()):
-            if verdict.admission is not netrules.Admission.DENIED:  # the tally keeps no denials
-                tally.add(f"group {group_id}", probe, verdict)
+        verdicts = netrules.admits_groups(probed, probe, referenced)
+        # The tally keeps no denials, and most groups are denied: sort only the others.
+        for group_id in sorted(g for g, v in verdicts.items() if v.admission is not netrules.Admission.DENIED):
+            tally.add(f"group {group_id}", probe, verdicts[group_id])
     evidence: dict[str, Any] = {"security_groups": item.security_group_ids,
                                 "bastion_addresses": list(bastion_addresses), **tally.evidence()}
     if admitted := tally.admitted_lines():
