@@ -82,7 +82,7 @@ class FullAdminParams(CheckParams):
     risk="One principal with unrestricted rights can delete production and every backup, as in the Weimob incident.",
 )
 def no_full_admin_principals(estate: Estate, params: FullAdminParams) -> Iterator[Result]:
-    evaluator = cam_policy.Evaluator(estate.cam)
+    evaluator = cam_policy.Evaluator.of(estate.cam)
     for principal in principals(estate):
         if params.scope.is_break_glass(*identifiers(principal)):
             yield Result.ok(principal, "break-glass principal: exempt from this check", break_glass=True)
@@ -163,7 +163,7 @@ class OperationProtectionParams(CheckParams):
     risk="Without a second factor on sensitive operations, one stolen password or one moment of anger destroys data.",
 )
 def operation_protection_enabled(estate: Estate, params: OperationProtectionParams) -> Iterator[Result]:
-    evaluator = cam_policy.Evaluator(estate.cam)
+    evaluator = cam_policy.Evaluator.of(estate.cam)
     for user in estate.cam.users:
         if reason := user.unknown("action_protection"):
             yield Result.error(user, reason)
@@ -300,7 +300,7 @@ def data_domains(estate: Estate, params: CheckParams) -> list[DataDomain]:
     return [_disk_domain(*disk) for disk in disks] + _other_domains(estate, params)
 
 
-ProdDisk = tuple[Disk, Instance | None, list[Snapshot]]
+ProdDisk = tuple[Disk, Instance | None, Sequence[Snapshot]]
 
 
 def _prod_disks(estate: Estate, scope: Scope) -> list[ProdDisk]:
@@ -314,9 +314,7 @@ def _prod_disks(estate: Estate, scope: Scope) -> list[ProdDisk]:
             prod = prod_hosts[id(instance)] = scope.is_prod(instance.tags, instance.name)
         return prod
 
-    snapshots: dict[str, list[Snapshot]] = {}  # by disk, in the estate's order
-    for snapshot in estate.cbs.snapshots:
-        snapshots.setdefault(snapshot.disk_id, []).append(snapshot)
+    snapshots = estate.cbs.snapshots_by_disk()
     found: list[ProdDisk] = []
     for disk in estate.cbs.disks:
         if (taken := snapshots.get(disk.disk_id)) is None:
@@ -327,7 +325,7 @@ def _prod_disks(estate: Estate, scope: Scope) -> list[ProdDisk]:
     return found
 
 
-def _disk_domain(disk: Disk, instance: Instance | None, snapshots: list[Snapshot]) -> DataDomain:
+def _disk_domain(disk: Disk, instance: Instance | None, snapshots: Sequence[Snapshot]) -> DataDomain:
     data = [Target(DISK_DATA_ACTIONS, ResourceName("cvm", disk.region, f"volume/{disk.disk_id}", _uin(disk.account)),
                    disk.disk_id)]
     if instance is not None:
@@ -339,7 +337,7 @@ def _disk_domain(disk: Disk, instance: Instance | None, snapshots: list[Snapshot
     return DataDomain(f"disk {disk.disk_id}", tuple(data), tuple(backups))
 
 
-def _disk_class(disk: Disk, instance: Instance | None, snapshots: list[Snapshot]) -> DomainClass:
+def _disk_class(disk: Disk, instance: Instance | None, snapshots: Sequence[Snapshot]) -> DomainClass:
     """`domain_class(_disk_domain(…))`, without building the domain."""
     data = {(DISK_DATA_ACTIONS, "cvm", disk.region, _uin(disk.account))}
     if instance is not None:
@@ -442,7 +440,7 @@ class SeparationOfDutiesParams(CheckParams):
     risk="Whoever can destroy both the data and its backups can make a loss unrecoverable, alone.",
 )
 def separation_of_duties(estate: Estate, params: SeparationOfDutiesParams) -> Iterator[Result]:
-    evaluator = cam_policy.Evaluator(estate.cam)
+    evaluator = cam_policy.Evaluator.of(estate.cam)
     duties = Duties.of_estate(estate, params, domain_doubts(estate, params))
     # Principals holding the same policies get the same verdict: judge each distinct set of policies once.
     verdicts: dict[tuple[object, ...], tuple[str, str, dict[str, object]]] = {}

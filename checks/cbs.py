@@ -247,6 +247,7 @@ def snapshot_cross_region_copy(estate: Estate, params: CrossRegionCopyParams) ->
     for s in estate.cbs.snapshots:
         if s.unreadable and (r := s.unknown("region", "created_at", "state", "copying_to_regions")):
             unreadable.setdefault((s.disk_id, s.account), f"snapshot {s.snapshot_id} {r}")
+    by_disk = estate.cbs.snapshots_by_disk()
     for disk in estate.cbs.disks:
         prod = is_prod_disk(estate, disk, params, hosts)
         if isinstance(prod, str):
@@ -264,7 +265,7 @@ def snapshot_cross_region_copy(estate: Estate, params: CrossRegionCopyParams) ->
         stale: dict[str, float] = {}  # region -> age in hours of its newest (too old) copy
         problems: list[str] = []
         in_flight: dict[str, str] = {}  # region -> a recent local snapshot still being copied there
-        for snap in estate.cbs.snapshots_of(disk.disk_id):
+        for snap in by_disk.get(disk.disk_id, ()):
             if snap.account != disk.account or snap.state != "NORMAL":
                 continue
             age = age_at(snap.created_at, now)

@@ -541,6 +541,21 @@ class Evaluator:
     _paths_matter: dict[tuple[str, ...], bool] = field(default_factory=dict, repr=False)
     _any_cache: dict[tuple[Any, ...], tuple[Decision, str]] = field(default_factory=dict, repr=False)
 
+    @classmethod
+    def of(cls, cam: CamState) -> Evaluator:
+        """The evaluator of `cam` without request context that every check of a run shares: its answers depend on
+        the state alone, so each is worked out once a run, not once a check. Made anew when a list of the state was
+        replaced or grew (collectors and plan mapping only append to them, before evaluation starts)."""
+        lists: tuple[list[Any], ...] = (cam.accounts, cam.users, cam.groups, cam.roles, cam.policies)
+        lengths = tuple(len(items) for items in lists)
+        private = cam.__pydantic_private__
+        assert private is not None  # a model with private attributes always has them
+        made = private["_evaluator"]
+        if made is None or made[1] != lengths or any(a is not b for a, b in zip(made[0], lists, strict=True)):
+            made = private["_evaluator"] = (lists, lengths, cls(cam))
+        evaluator: Evaluator = made[2]
+        return evaluator
+
     def policies_of(self, principal: Principal) -> list[PolicyView]:
         """Direct and inherited (through groups) policies; unreadable attachments appear as unknown policies."""
         return self._known(principal)[1]

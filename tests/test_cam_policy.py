@@ -243,3 +243,49 @@ def test_property_generalising_an_allow_pattern_with_a_wildcard_is_monotone(allo
     after = decide([view(*widened, *denies)], action, resource).allowed
     if before is True:
         assert after is True
+
+
+@settings(max_examples=100, deadline=None)
+@given(policy_sets, st.lists(actions, min_size=1, max_size=6), st.sampled_from(QUERY_RESOURCES))
+def test_property_a_policy_asked_many_actions_answers_each_as_if_asked_first(policies, asked, resource):
+    shared = views(policies)  # each view remembers, per action, which statements it may concern
+    for action in asked:
+        assert decide(shared, action, resource) == decide(views(policies), action, resource)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.sampled_from(["1", "2", "3"]), max_size=2),
+                          st.lists(st.sampled_from(["g1", "g2", "gone"]), max_size=2), st.booleans()),
+                min_size=1, max_size=6),
+       policy_sets, actions)
+def test_property_users_sharing_attachments_get_the_answers_each_gets_alone(users, documents, action):
+    policies = [CamPolicy(account=ACCOUNT, policy_id=str(n + 1), name=f"p{n}", kind="custom",
+                          document={"version": "2.0", "statement": statements_})
+                for n, statements_ in enumerate(documents)]
+    cam = CamState(
+        users=[CamUser(account=ACCOUNT, uin=str(n), name=f"u{n}", policy_ids=direct, group_ids=groups,
+                       unreadable={"group_ids": "denied"} if unread else {})
+               for n, (direct, groups, unread) in enumerate(users)],
+        groups=[CamGroup(account=ACCOUNT, group_id="g1", name="ops", policy_ids=["1"]),
+                CamGroup(account=ACCOUNT, group_id="g2", name="dba", policy_ids=["2", "3"],
+                         unreadable={"policy_ids": "denied"})],
+        policies=policies)
+    together = Evaluator(cam)
+    for user in cam.users:
+        alone = Evaluator(cam)
+        assert together.decide(user, action, DISK) == alone.decide(user, action, DISK)
+        assert together.signature(user) == alone.signature(user)
+        assert together.policies_of(user) == alone.policies_of(user)
+
+
+def test_the_shared_evaluator_is_made_again_when_the_state_grows():
+    cam = CamState(users=[CamUser(account=ACCOUNT, uin="1", name="a", policy_ids=["1"])])
+    first = Evaluator.of(cam)
+    assert Evaluator.of(cam) is first
+    assert first.decide(cam.users[0], "cvm:TerminateInstances").allowed is None  # policy 1 was not collected
+    cam.policies.append(CamPolicy(account=ACCOUNT, policy_id="1", name="AdministratorAccess", kind="preset"))
+    grown = Evaluator.of(cam)
+    assert grown is not first
+    assert grown.decide(cam.users[0], "cvm:TerminateInstances").allowed is True
+    cam.users = [*cam.users]  # replaced, not grown
+    assert Evaluator.of(cam) is not grown

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from ..fields import new_list
 from .base import TIMESTAMP, Model, Resource
@@ -111,6 +111,8 @@ class CamState(Indexed):
     groups: list[CamGroup] = Field(default_factory=new_list)
     roles: list[CamRole] = Field(default_factory=new_list)
     policies: list[CamPolicy] = Field(default_factory=new_list)
+    # The CAM evaluator the checks of a run share (cam_policy.Evaluator.of), with the lists it was made over.
+    _evaluator: tuple[tuple[list[Any], ...], tuple[int, ...], Any] | None = PrivateAttr(default=None)
 
     def policy(self, account: str, policy_id: str) -> CamPolicy | None:
         return self._first("policies", self.policies, lambda p: (p.account, p.policy_id), (account, policy_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -96,12 +97,17 @@ class CbsState(Indexed):
         return self._in_order("policy_positions", self.policies, list(found.values()))
 
     def snapshots_of(self, disk_id: str) -> list[Snapshot]:
-        return list(self._grouped("snapshots", self.snapshots, _disk_of).get(disk_id, ()))
+        return list(self.snapshots_by_disk().get(disk_id, ()))
+
+    def snapshots_by_disk(self) -> Mapping[str, Sequence[Snapshot]]:
+        """Every disk's snapshots (any account or region), in the estate's order: for walks over many disks, which
+        need no copy of each disk's list. Read it, never change it."""
+        return self._grouped("snapshots", self.snapshots, _disk_of)
 
     def taken_from(self, disk: Disk) -> list[Snapshot]:
         """Snapshots taken of the disk where it lives (its account and region), in any state. A cross-region copy
         is not one: its created_at is when it was copied, later than the moment of the data it holds."""
-        return [s for s in self._grouped("snapshots", self.snapshots, _disk_of).get(disk.disk_id, ())
+        return [s for s in self.snapshots_by_disk().get(disk.disk_id, ())
                 if s.account == disk.account and s.region == disk.region and not s.copy_from_remote]
 
     def recovery_points_of(self, disk: Disk) -> list[Snapshot]:
