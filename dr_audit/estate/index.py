@@ -22,19 +22,20 @@ class Indexed(Model):
     # name -> (the list grouped, its length then, the grouping)
     _groupings: dict[str, tuple[list[Any], int, dict[Any, Any]]] = PrivateAttr(default_factory=dict)
 
-    def _grouped(self, name: str, items: list[T], key: Callable[[T], Hashable],
-                 where: Callable[[T], bool] | None = None) -> dict[Any, list[T]]:
-        """`items` by `key`, leaving out those `where` rejects. Lookups run per resource, so the made grouping is
-        read from the private dict directly: pydantic's __getattr__ for `self._groupings` costs more than the
-        lookup it serves."""
+    def _grouped(self, name: str, items: list[T], key: Callable[[T], Hashable]) -> dict[Any, list[T]]:
+        """`items` by `key`. Lookups run per resource, so the made grouping is read from the private dict directly:
+        pydantic's __getattr__ for `self._groupings` costs more than the lookup it serves."""
         made = self.__pydantic_private__["_groupings"].get(name)  # type: ignore[index]
         if made is not None and made[0] is items and made[1] == len(items):
             groups: dict[Any, list[T]] = made[2]
             return groups
         groups = {}
+        found = groups.get  # not setdefault: it would make an empty list for every item
         for item in items:
-            if where is None or where(item):
-                groups.setdefault(key(item), []).append(item)
+            if (group := found(wanted := key(item))) is None:
+                groups[wanted] = [item]
+            else:
+                group.append(item)
         self.__pydantic_private__["_groupings"][name] = (items, len(items), groups)  # type: ignore[index]
         return groups
 
