@@ -142,15 +142,14 @@ def snapshot_fresh(estate: Estate, params: SnapshotFreshParams) -> Iterator[Resu
     for s in estate.cbs.snapshots:
         if s.unreadable and (r := s.unknown("account", "region", "copy_from_remote", "created_at", "state")):
             unreadable.setdefault(s.disk_id, r)
-    for disk in cvm_disks(estate):
+    # Not cross-region copies: a copy's CreateTime is when it was copied, later than its data's moment.
+    for disk, local in estate.cbs.taken_from_each(cvm_disks(estate)):
         if reason := disk.unknown("instance_id", "region", "snapshots"):
             yield Result.error(disk, reason)
             continue
         if reason := unreadable.get(disk.disk_id):
             yield Result.error(disk, reason)
             continue
-        # Not cross-region copies: a copy's CreateTime is when it was copied, later than its data's moment.
-        local = estate.cbs.taken_from(disk)
         completed = [s for s in local if s.state == "NORMAL"]  # as estate.cbs.recovery_points_of(disk) has them
         if not completed and local:
             # Snapshot states other than NORMAL are transient (CREATING, ROLLBACKING…); the estate keeps only the

@@ -38,3 +38,26 @@ def test_a_caller_changing_the_answer_does_not_change_the_estate():
     cbs.snapshots_of("d1").clear()
     assert len(cbs.snapshots_of("d1")) == 1
 
+
+
+@settings(max_examples=100, deadline=None)
+@given(snapshots=st.lists(st.tuples(st.sampled_from(["d1", "d2"]), st.sampled_from("ab"), st.sampled_from(["r1", "r2"]),
+                                    st.booleans(), st.sampled_from(["NORMAL", "CREATING"])), max_size=12),
+       disks=st.lists(st.tuples(st.sampled_from(["d1", "d2", "d3"]), st.sampled_from("ab"),
+                                st.sampled_from(["r1", "r2"])), min_size=1, max_size=4))
+def test_snapshots_taken_from_disks_are_those_a_scan_finds_in_estate_order(snapshots, disks):
+    cbs = CbsState(snapshots=[Snapshot(account=a, region=r, snapshot_id=f"s{n}", disk_id=d, created_at=WHEN,
+                                       copy_from_remote=copy, state=state)
+                              for n, (d, a, r, copy, state) in enumerate(snapshots)])
+    asked = [Disk(account=a, region=r, disk_id=d) for d, a, r in disks]
+
+    def scan(disk: Disk) -> list[Snapshot]:
+        return [s for s in cbs.snapshots if s.disk_id == disk.disk_id and s.account == disk.account
+                and s.region == disk.region and not s.copy_from_remote]
+
+    assert [(disk, taken) for disk, taken in cbs.taken_from_each(asked)] == [(disk, scan(disk)) for disk in asked]
+    for disk in asked:
+        assert cbs.taken_from(disk) == scan(disk)
+        assert cbs.recovery_points_of(disk) == [s for s in scan(disk) if s.state == "NORMAL"]
+        assert list(cbs.snapshots_by_disk().get(disk.disk_id, ())) == cbs.snapshots_of(disk.disk_id) == \
+            [s for s in cbs.snapshots if s.disk_id == disk.disk_id]

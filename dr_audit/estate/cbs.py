@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -107,8 +107,14 @@ class CbsState(Indexed):
     def taken_from(self, disk: Disk) -> list[Snapshot]:
         """Snapshots taken of the disk where it lives (its account and region), in any state. A cross-region copy
         is not one: its created_at is when it was copied, later than the moment of the data it holds."""
-        return [s for s in self.snapshots_by_disk().get(disk.disk_id, ())
-                if s.account == disk.account and s.region == disk.region and not s.copy_from_remote]
+        return next(self.taken_from_each((disk,)))[1]
+
+    def taken_from_each(self, disks: Iterable[Disk]) -> Iterator[tuple[Disk, list[Snapshot]]]:
+        """Each disk with `taken_from(disk)`, for walks over many disks: the grouping is looked up once for all."""
+        by_disk = self.snapshots_by_disk()
+        for disk in disks:
+            yield disk, [s for s in by_disk.get(disk.disk_id, ())
+                         if s.account == disk.account and s.region == disk.region and not s.copy_from_remote]
 
     def recovery_points_of(self, disk: Disk) -> list[Snapshot]:
         """The disk's recovery points: completed snapshots taken from it (see `taken_from`). The one definition
