@@ -60,11 +60,12 @@ class Scope(BaseModel):
 
     def env_of(self, tags: dict[str, str] | None, name: str = "") -> str | None:
         """The environment a resource belongs to, from its env tag (falling back to a name segment), or None."""
-        value = (tags or {}).get(self.env_tag_key)
+        spellings = _spellings_of(self.environments)
+        value = tags.get(self.env_tag_key) if tags else None
         if value is not None:
-            return self._normalise(value)
+            return spellings.get(value.strip().lower())
         for part in name.lower().replace("_", "-").split("-"):
-            env = self._normalise(part)
+            env = spellings.get(part.strip())
             if env is not None:
                 return env
         return None
@@ -74,10 +75,6 @@ class Scope(BaseModel):
 
     def is_break_glass(self, *identifiers: str) -> bool:
         return any(fnmatch.fnmatchcase(i, pattern) for i in identifiers if i for pattern in self.break_glass)
-
-    def _normalise(self, value: str) -> str | None:
-        return _spellings_of(self.environments).get(value.strip().lower())
-
 
 # Each environments mapping's spelling table, by the mapping's identity (an entry holds the mapping, so the identity
 # stays its own). Every host is told apart by its table several times a run: a pydantic private attribute cost more
