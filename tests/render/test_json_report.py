@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from dr_audit.outputs import write_atomic
 from dr_audit.render import json_report
-from dr_audit.render.json_report import FindingLines, render, write
+from dr_audit.render.json_report import FindingLines, finding_text, render, write
 
 scalars = st.none() | st.booleans() | st.integers() | st.text()
 values = st.recursive(
@@ -86,3 +86,22 @@ def test_finding_lines_for_other_findings_are_not_used(tmp_path: Path) -> None:
     buffer = io.StringIO()
     write(report, buffer, finding_lines=stale)
     assert json.loads(buffer.getvalue())["findings"] == [{"id": "a"}]
+
+
+numbers = st.floats(allow_nan=False) | st.integers() | st.booleans() | st.none() | st.text(max_size=4)
+trees = st.recursive(numbers, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                         max_size=3), max_leaves=8)
+
+
+@given(finding=st.dictionaries(st.text(max_size=4), trees, max_size=5))
+def test_a_finding_line_is_one_line_of_utf8_json_that_reads_back_equal(finding):
+    text = finding_text(finding)
+    assert "\n" not in text
+    text.encode("utf-8")  # never a lone surrogate: written to files and databases as UTF-8
+    assert json.loads(text) == finding
+
+
+def test_not_a_number_and_infinities_are_written_as_python_json_writes_them() -> None:
+    text = finding_text({"evidence": {"ratio": float("nan"), "max": float("inf"), "min": float("-inf")}})
+    assert text == '{"evidence":{"ratio":NaN,"max":Infinity,"min":-Infinity}}'
+    assert json.loads(text)["evidence"]["max"] == float("inf")
