@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from .engine import evaluate
 from .errors import BadInput
@@ -24,9 +24,6 @@ from .packs import PromisePack, load_pack
 from .registry import Registry, load_registry
 from .render import FORMATS, render, streamer
 from .report import RunInfo, build_report
-
-if TYPE_CHECKING:
-    from .render.json_report import FindingLines
 
 EXTENSIONS = {"json": "json", "table": "txt", "markdown": "md", "html": "html", "sarif": "sarif", "junit": "xml",
               "csv": "csv"}
@@ -169,10 +166,9 @@ def finish(report: dict[str, Any], pack: PromisePack, options: RunOptions) -> Ou
     return outcome
 
 
-def write_outputs(report: dict[str, Any], options: RunOptions, *, finding_lines: FindingLines | None = None,
-                  **render_options: Any) -> Outcome:
-    """Write the report in each format asked for. `finding_lines` (the findings' JSON texts) is the JSON report's
-    to fill or reuse; `render_options` go to every renderer."""
+def write_outputs(report: dict[str, Any], options: RunOptions, **render_options: Any) -> Outcome:
+    """Write the report in each format asked for; `render_options` go to every renderer, which takes what it uses
+    (the HTML report the trend, the JSON report the findings' texts it shares with the history store)."""
     from .diff import gating_findings
 
     # Under --baseline only findings new or regressed since the baseline decide the exit code.
@@ -180,7 +176,7 @@ def write_outputs(report: dict[str, Any], options: RunOptions, *, finding_lines:
     if options.output_dir is not None:
         # Every format rendered before any file is written: a renderer that fails leaves no partial set. A streamed
         # format (JSON) is written first, before any other file, so its failure too leaves nothing.
-        contents = {fmt: _content(report, fmt, render_options, finding_lines) for fmt in options.formats}
+        contents = {fmt: _content(report, fmt, render_options) for fmt in options.formats}
         try:
             options.output_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -192,17 +188,16 @@ def write_outputs(report: dict[str, Any], options: RunOptions, *, finding_lines:
         return outcome
     fmt = options.formats[0]
     if options.output is not None:
-        write_atomic(options.output, _content(report, fmt, render_options, finding_lines))
+        write_atomic(options.output, _content(report, fmt, render_options))
         outcome.written.append(options.output)
         return outcome
     outcome.stdout = render(report, fmt, colour=options.colour, **render_options)
     return outcome
 
 
-def _content(report: dict[str, Any], fmt: str, render_options: dict[str, Any],
-             finding_lines: FindingLines | None) -> str | Callable[[TextIO], None]:
+def _content(report: dict[str, Any], fmt: str, render_options: dict[str, Any]) -> str | Callable[[TextIO], None]:
     """The format's text, or for a streamed format the function writing it into the file (nothing held whole)."""
     stream = streamer(fmt)
     if stream is None:
         return render(report, fmt, **render_options)
-    return lambda file: stream(report, file, finding_lines=finding_lines)
+    return lambda file: stream(report, file, **render_options)

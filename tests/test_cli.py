@@ -199,3 +199,22 @@ def test_the_console_script_says_nothing_more_when_its_reader_goes_away():
     reader.stdin.close()  # type: ignore[union-attr]
     reader.wait()
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+@pytest.mark.parametrize("to_file", [False, True])
+def test_a_recorded_run_stores_each_finding_as_its_json_report_line(tmp_path, capsys, to_file):
+    from dr_audit.history import HistoryStore
+    from dr_audit.scenarios import build
+
+    path, store = tmp_path / "estate.json", tmp_path / "h.db"
+    build("weimob-2020").save(path)
+    output = ["--output", str(tmp_path / "r.json")] if to_file else []
+    main(["run", "--from-snapshot", str(path), "--format", "json", "--history", str(store), *output])
+    text = (tmp_path / "r.json").read_text() if to_file else capsys.readouterr().out
+    lines = [line.strip().removesuffix(",") for line in text.splitlines() if line.startswith('    {"')]
+    with HistoryStore.open(store) as history:
+        [run] = history.list_runs()
+        bodies = [body for (body,) in history.database.raw.execute(
+            "SELECT body_json FROM findings WHERE run_id = ? ORDER BY seq", (run["id"],))]
+    assert lines and bodies == lines
+    assert [json.loads(body) for body in bodies] == json.loads(text)["findings"]

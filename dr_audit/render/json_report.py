@@ -70,7 +70,7 @@ def _dump(value: Any, indent: str) -> str:
     return json_dumps(value, indent=2).replace("\n", "\n" + indent)
 
 
-def write(report: dict[str, Any], out: TextIO, *, finding_lines: FindingLines | None = None) -> None:
+def write(report: dict[str, Any], out: TextIO, *, finding_lines: FindingLines | None = None, **_: Any) -> None:
     """Write the report document to `out`, holding no more than one batch of findings as text (unless
     `finding_lines`, the findings' texts, keeps them for a later consumer)."""
     out.write("{\n")
@@ -96,7 +96,7 @@ def _write_findings(lines: FindingLines, out: TextIO) -> None:
         separator = ",\n"
 
 
-def render(report: dict[str, Any], **_: Any) -> str:
+def render(report: dict[str, Any], *, finding_lines: FindingLines | None = None, **_: Any) -> str:
     buffer = io.StringIO()
-    write(report, buffer)
+    write(report, buffer, finding_lines=finding_lines)
     return buffer.getvalue()
