@@ -150,7 +150,7 @@ def snapshot_fresh(estate: Estate, params: SnapshotFreshParams) -> Iterator[Resu
         if reason := unreadable.get(disk.disk_id):
             yield Result.error(disk, reason)
             continue
-        completed = [s for s in local if s.state == "NORMAL"]  # as estate.cbs.recovery_points_of(disk) has them
+        completed = estate.cbs.recovery_points(local)
         if not completed and local:
             # Snapshot states other than NORMAL are transient (CREATING, ROLLBACKING…); the estate keeps only the
             # newest snapshot, so an older completed one may exist unseen.

@@ -117,9 +117,14 @@ class CbsState(Indexed):
                          if s.account == disk.account and s.region == disk.region and not s.copy_from_remote]
 
     def recovery_points_of(self, disk: Disk) -> list[Snapshot]:
-        """The disk's recovery points: completed snapshots taken from it (see `taken_from`). The one definition
-        shared by the freshness check and the drill evidence."""
-        return [s for s in self.taken_from(disk) if s.state == "NORMAL"]
+        """The disk's recovery points: completed snapshots taken from it (see `taken_from`)."""
+        return self.recovery_points(self.taken_from(disk))
+
+    @staticmethod
+    def recovery_points(taken_from: Iterable[Snapshot]) -> list[Snapshot]:
+        """The completed ones among snapshots taken from a disk: the one definition of a recovery point, shared by
+        the freshness check (which has each disk's snapshots at hand) and the drill evidence."""
+        return [s for s in taken_from if s.state == "NORMAL"]
 
 
 def _disk_of(snapshot: Snapshot) -> str:
