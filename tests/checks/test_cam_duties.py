@@ -106,3 +106,16 @@ def test_domains_built_on_demand_are_the_domains_built_at_once(policy_statements
         assert on_demand.verdict(cam_policy.Evaluator(estate.cam), user) == \
             at_once.verdict(cam_policy.Evaluator(estate.cam), user)
     assert list(on_demand.domains) == list(at_once.domains)
+
+
+@settings(max_examples=100, deadline=None)
+@given(disk_rows=disks.filter(lambda rows: any(snapshot_count for _, _, snapshot_count, _ in rows)))
+def test_a_disk_s_class_is_the_class_of_its_built_domain(disk_rows):
+    load_registry()
+    from dr_audit_checks.cam import _disk_class, _disk_domain, _prod_disks, domain_class
+
+    estate = _estate([[{"effect": "allow", "action": ["*"], "resource": ["*"]}]], disk_rows)
+    prod = _prod_disks(estate, Scope())
+    assert prod  # a prod disk with a snapshot is a data domain
+    for disk in prod:
+        assert _disk_class(*disk) == domain_class(_disk_domain(*disk))
