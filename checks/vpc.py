@@ -249,9 +249,9 @@ def no_cross_environment_ingress(estate: Estate, params: CrossEnvironmentIngress
         for probe in netrules.traffic_probes(group.ingress) if ranges or referenced else ():
             for name, cidrs in ranges:
                 tally.add(name, probe, netrules.admits_addresses(group.ingress, probe, cidrs, counts=counts))
-            for other in referenced:
-                tally.add(f"{other} ({'/'.join(sorted(envs[other]))})", probe,
-                          netrules.admits_group(group.ingress, probe, other))
+            verdicts = netrules.admits_groups(group.ingress, probe, referenced) if referenced else {}
+            for other in referenced:  # sorted, as the tally lists them
+                tally.add(f"{other} ({'/'.join(sorted(envs[other]))})", probe, verdicts[other])
         if unjudged and not tally.admitted and any(_private_accept(r, counts) for r in group.ingress):
             yield Result.error(group, f"cannot be judged against {', '.join(unjudged)}, whose address ranges are "
                                "unknown", **tally.evidence())
