@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .engine import Evaluation, evaluate
+from .errors import BadInput
 from .estate import Estate
 from .findings import Finding, Status
 from .registry import Registry
@@ -49,12 +50,20 @@ def build_estates(read: PlanInput) -> PlanEstates:
 
 def _estate_of(resources: list[Any], file: str) -> Estate:
     """The Estate of the resources; attribute values of types Terraform never writes (`rule = true` where a block
-    belongs) are bad input naming the resource and attribute (`collect/planshape.py`), not a crash in the mapping."""
+    belongs) are bad input naming the resource and attribute (`collect/planshape.py`), not a crash in the mapping.
+
+    The shapes are a second list of what the mapping reads: a value the list does not know yet that still trips the
+    mapping is bad input naming the file, never an internal error."""
     from .collect.planshape import check_values
     from .collect.terraform import build_estate
 
     check_values(resources, file)
-    return build_estate(resources)
+    try:
+        return build_estate(resources)
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+        problem = str(exc).splitlines()[0][:200] if str(exc) else ""
+        raise BadInput(f"{file}: a resource attribute holds a value of a type Terraform does not write "
+                       f"({type(exc).__name__}: {problem})") from None
 
 
 def evaluate_plan(estates: PlanEstates, pack: Any, registry: Registry, only: list[str] | tuple[str, ...] = ()
