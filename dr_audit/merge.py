@@ -13,6 +13,7 @@ from typing import Any
 from .errors import BadInput
 from .findings import STATUS_ORDER, Severity, Status
 from .report import summarise
+from .shards import OTHER_SHARD
 
 MISSING = "MISSING"  # a matrix cell, and an account's status, when the shard that audits it has not reported
 
@@ -92,8 +93,8 @@ def _accounts(shards: list[ShardRun], missing: list[int]) -> tuple[list[dict[str
             account = status["account"]
             if status["status"] in ("audited", "failed"):
                 decided.setdefault(account, {**status, "shard": shard.index})
-            elif isinstance(status.get("shard"), int):  # left to the shard that audits it
-                owner.setdefault(account, (status["shard"], status))
+            elif (index := _owning_shard(status)) is not None:  # left to the shard that audits it
+                owner.setdefault(account, (index, status))
             else:
                 excluded.setdefault(account, {**status, "shard": shard.index})
     statuses = [decided[a] for a in sorted(decided)]
@@ -108,6 +109,19 @@ def _accounts(shards: list[ShardRun], missing: list[int]) -> tuple[list[dict[str
         gone.append({"account": account, "name": status.get("name", ""), "unit": status.get("unit", ""),
                      "shard": index, "reason": reason})
     return statuses, gone
+
+
+def _owning_shard(status: dict[str, Any]) -> int | None:
+    """The shard an account was left to: named by index, or, in reports written before statuses carried it, in the
+    reason's words ("audited by shard 2/3 …")."""
+    if isinstance(status.get("shard"), int):
+        return int(status["shard"])
+    reason = status.get("reason", "")
+    if isinstance(reason, str) and reason.startswith(OTHER_SHARD):
+        index = reason[len(OTHER_SHARD):].split("/", 1)[0]
+        if index.isascii() and index.isdigit():
+            return int(index)
+    return None
 
 
 def _findings(shards: list[ShardRun]) -> list[dict[str, Any]]:

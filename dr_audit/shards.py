@@ -19,6 +19,9 @@ MAX_SHARDS = 1000
 SHARD_TEXT = re.compile(r"^\s*(\d{1,6})\s*/\s*(\d{1,6})\s*$")
 # A group id travels through CI variables, job names and SQL: plain characters only, short enough for a column.
 RUN_GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,99}$")
+# How the reason of an account left to another shard begins: reports written before account statuses carried the
+# shard's index are merged by it.
+OTHER_SHARD = "audited by shard "
 T = TypeVar("T")
 
 
@@ -42,7 +45,7 @@ class Elsewhere:
 
     @property
     def reason(self) -> str:
-        return f"audited by shard {self.index}/{self.mine.count} (this run is --shard {self.mine})"
+        return f"{OTHER_SHARD}{self.index}/{self.mine.count} (this run is --shard {self.mine})"
 
 
 def parse_shard(text: str) -> Shard:

@@ -131,6 +131,22 @@ def test_merging_names_missing_shards_and_their_accounts_and_renders_every_forma
     assert "<b>" not in html.split('id="run-group"')[1]
 
 
+@pytest.mark.parametrize("old_shards", [(1,), (3,), (1, 3)])
+def test_reports_written_before_statuses_named_the_shard_still_leave_accounts_to_it(old_shards):
+    ids = [f"1000000000{n:02d}" for n in range(7)]
+    by_shard = {i: deal(ids, str, Shard(i, 3))[0] for i in (1, 2, 3)}
+    runs = []
+    for i in (1, 3):
+        report = shard_report(by_shard[i], i, 3, {a: j for j in (1, 2, 3) if j != i for a in by_shard[j]})
+        if i in old_shards:  # as an earlier release wrote it: the owning shard only in the reason's words
+            for status in report["run"]["account_status"]:
+                status.pop("shard", None)
+        runs.append(ShardRun(i, 3, f"run-{i}", report))
+    merged = merge_group("g", 3, runs)
+    assert {m["account"] for m in merged["run"]["accounts_missing"]} == set(by_shard[2])
+    assert merged["run"]["accounts_excluded"] == []
+
+
 def test_shards_of_different_packs_do_not_merge():
     one = shard_report(["100000000001"], 1, 2, {"100000000002": 2})
     two = shard_report(["100000000002"], 2, 2, {"100000000001": 1})
