@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput
-from ..inputs import parse_json, read_text
+from ..inputs import read_json
 
 _NON_RESOURCE_ROOTS = frozenset({"var", "local", "module", "data", "count", "each", "path", "self", "terraform"})
 
@@ -120,8 +120,7 @@ class TfResource:
 
 def load_plan(path: Path) -> dict[str, Any]:
     """Read a `terraform show -json` document; anything else is bad input naming the file."""
-    plan = parse_json(read_text(path, "plan file"), path, "plan",
-                      hint="; produce one with `terraform show -json PLANFILE`")
+    plan = read_json(path, "plan file", "plan", hint="; produce one with `terraform show -json PLANFILE`")
     if not isinstance(plan, dict) or "format_version" not in plan:
         raise BadInput(f"{path}: not a Terraform plan (no format_version); produce one with "
                        "`terraform show -json PLANFILE`")
