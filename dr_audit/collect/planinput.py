@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, fields
@@ -13,6 +12,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..cores import spare_core
 from ..errors import BadInput
 from ..gcpause import collector_paused
 from .background import Background
@@ -94,24 +94,6 @@ def split_tf_files(path: Path) -> tuple[list[Path], list[Path]] | None:
         halves[lighter].append(file)
         totals[lighter] += size
     return halves
-
-
-# A reading child pays for itself only on a core nobody else wants: with the 1-minute load average below the usable
-# CPUs less one (this process) plus this margin, one is free. Otherwise the child takes its CPU out of this process's
-# own share of a busy machine and adds the fork, the copied pages and the pickling: at 1,000 resources and load 3-4
-# on 2 cores, 0.1-0.17 s more CPU and a slower run than reading here (BENCHMARKS.md, plan evaluation).
-SPARE_CORE_LOAD = 0.5
-
-
-def spare_core() -> bool:
-    """Whether another core is likely idle now: two or more CPUs usable by this process and a 1-minute load average
-    that leaves one of them free (as `make -l` judges whether to start another job)."""
-    try:
-        usable = len(os.sched_getaffinity(0))
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # no affinity or load average on this platform: no child either
-        return False
-    return usable >= 2 and load < usable - 1 + SPARE_CORE_LOAD
 
 
 def start_reading(path: Path, stack: ExitStack) -> Callable[[], PlanInput]:

@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..cores import spare_core
 from ..errors import BadInput
 from ..estate import DrillState, Estate, Gap
 from .location import store_named
 
 if TYPE_CHECKING:
     from ..options import RunOptions
+    from ..render.json_report import FindingLines
     from .store import HistoryStore
 
 # Drill records come from the history store for these sources; the demo brings its own, a plan has none.
@@ -66,8 +68,7 @@ def record_report(report: dict[str, Any], options: RunOptions,
     if kind == "plan" and not store_named(options.history, options.history_url):
         write({})
         return Recorded()
-    from ..render.json_report import FindingLines
-    from .store import HistoryStore, new_id
+    from .store import HistoryStore, HistoryUnavailable, new_id
 
     try:
         store = HistoryStore.open(options.history, options.history_url)
@@ -81,14 +82,47 @@ def record_report(report: dict[str, Any], options: RunOptions,
         except BadInput as exc:
             write({})
             return Recorded(error=str(exc))
-        # The findings' JSON texts are kept from the JSON report, if one is written, for the store.
-        lines = FindingLines(report.get("findings", []), keep=True)
-        write({"trend": trend, "finding_lines": lines} if trend else {"finding_lines": lines})
         try:
-            store.record_run(report, kind=kind, run_id=run_id, finding_lines=lines)
-        except BadInput as exc:
+            _store_after(report, kind, run_id, store, lambda lines: write(
+                {"trend": trend, "finding_lines": lines} if trend else {"finding_lines": lines}))
+        except HistoryUnavailable as exc:
             return Recorded(error=str(exc))
     return Recorded(run_id=run_id)
+
+
+# From this many findings the store's inserts go to a child process while the outputs are written (recorder.py):
+# at 96k findings they take about 1 s, at 850k about 12 s, and the child's start and the rows' copying cost about
+# 0.2 s and 3 µs a finding of CPU (BENCHMARKS.md).
+RECORD_APART_FROM = 200_000
+
+
+def _store_after(report: dict[str, Any], kind: str, run_id: str, store: HistoryStore,
+                 write: Callable[[FindingLines], None]) -> None:
+    """Write the outputs with `write(finding_lines)`, then store the run; the outputs' failure stores nothing."""
+    from ..render.json_report import FindingLines
+    from .recorder import Recorder
+    from .store import finding_rows, run_row
+
+    findings = report.get("findings", [])
+    recorder = None
+    if len(findings) >= RECORD_APART_FROM and spare_core():
+        recorder = Recorder.start(store.url, run_row(run_id, report, kind, None))
+    if recorder is None:
+        # The findings' JSON texts are kept from the JSON report, if one is written, for the store.
+        lines = FindingLines(findings, keep=True)
+        write(lines)
+        store.record_run(report, kind=kind, run_id=run_id, finding_lines=lines)
+        return
+    with recorder:
+        lines = FindingLines(findings, hand_on=lambda start, texts: recorder.send(
+            list(finding_rows(run_id, findings[start:start + len(texts)], texts, start))))
+        write(lines)
+        lines.hand_on_the_rest()
+        if recorder.stored():
+            return
+    # The child ended without a word: the run is stored here, unless it was stored just before that.
+    if not store.has_run(run_id):
+        store.record_run(report, kind=kind, run_id=run_id, finding_lines=lines)
 
 
 TREND_RUNS = 30

@@ -53,17 +53,17 @@ def new_id(prefix: str) -> str:
 INSERT_FINDING = insert("findings", FINDING_COLUMNS)
 
 
-def _finding_rows(run_id: str, findings: list[dict[str, Any]], bodies: Iterable[str]) -> Iterator[tuple[Any, ...]]:
-    """One parameter tuple per finding, in the columns' order: made as the driver consumes them, never all at once."""
-    for seq, (f, body) in enumerate(zip(findings, bodies, strict=True)):
+def finding_rows(run_id: str, findings: list[dict[str, Any]], bodies: Iterable[str],
+                 start: int = 0) -> Iterator[tuple[Any, ...]]:
+    """One parameter tuple per finding, in the columns' order, the first at position `start` of the run: made as the
+    driver consumes them, never all at once."""
+    for seq, (f, body) in enumerate(zip(findings, bodies, strict=True), start):
         res = f["resource"]
         yield (run_id, seq, f["id"], f["check_id"], f["status"], f["severity"], f["promise"], res["type"], res["id"],
                res.get("region", ""), res.get("account", ""), body)
 
 
-def _insert_findings(cursor: Cursor, postgres: bool, run_id: str, findings: list[dict[str, Any]],
-                     bodies: Iterable[str]) -> None:
-    rows = _finding_rows(run_id, findings, bodies)
+def _insert_findings(cursor: Cursor, postgres: bool, rows: Iterable[tuple[Any, ...]]) -> None:
     if not postgres:
         cursor.executemany(INSERT_FINDING, rows)
         return
@@ -71,6 +71,23 @@ def _insert_findings(cursor: Cursor, postgres: bool, run_id: str, findings: list
     with cursor.raw.copy(f"COPY findings ({', '.join(FINDING_COLUMNS)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def run_row(run_id: str, report: dict[str, Any], kind: str, who: str | None) -> dict[str, Any]:
+    """The runs table's row for a report document: its findings are stored beside it, one row each."""
+    run = report["run"]
+    head = {key: value for key, value in report.items() if key != "findings"}
+    row = {
+        "id": run_id, "kind": kind, "started_at": run["started_at"], "finished_at": run["finished_at"],
+        "source": run["source"], "pack": run["pack"], "pack_sha256": run.get("pack_sha256", ""),
+        "estate_sha256": run.get("estate_sha256", ""), "tool_version": report.get("tool", {}).get("version", ""),
+        "who": who or who_ran(), "summary_json": json.dumps(report.get("summary", {})),
+        "report_json": json.dumps(head, ensure_ascii=False), "finding_count": len(report.get("findings", [])),
+    }
+    group = run.get("run_group")
+    if isinstance(group, dict):  # a shard of a sharded run: found again by `dr-audit report --run-group`
+        row |= {"run_group": group["id"], "shard_index": group["shard"], "shard_count": group["shards"]}
+    return row
 
 
 class HistoryStore:
@@ -154,25 +171,25 @@ class HistoryStore:
 
     def _insert_run(self, cursor: Cursor, run_id: str, report: dict[str, Any], kind: str, who: str | None,
                     finding_lines: FindingLines | None = None) -> None:
-        run = report["run"]
         findings = report.get("findings", [])
         if finding_lines is None or finding_lines.findings is not findings:
             finding_lines = FindingLines(findings)
-        head = {key: value for key, value in report.items() if key != "findings"}
-        row = {
-            "id": run_id, "kind": kind, "started_at": run["started_at"], "finished_at": run["finished_at"],
-            "source": run["source"], "pack": run["pack"], "pack_sha256": run.get("pack_sha256", ""),
-            "estate_sha256": run.get("estate_sha256", ""), "tool_version": report.get("tool", {}).get("version", ""),
-            "who": who or who_ran(), "summary_json": json.dumps(report.get("summary", {})),
-            "report_json": json.dumps(head, ensure_ascii=False), "finding_count": len(findings),
-        }
-        group = run.get("run_group")
-        if isinstance(group, dict):  # a shard of a sharded run: found again by `dr-audit report --run-group`
-            row |= {"run_group": group["id"], "shard_index": group["shard"], "shard_count": group["shards"]}
+        row = run_row(run_id, report, kind, who)
         # Only the columns given: a store opened at an older schema version (before run groups) takes its runs too.
         cursor.execute(insert("runs", tuple(row)), tuple(row.values()))
-        postgres = self.database.dialect == "postgresql"
-        _insert_findings(cursor, postgres, run_id, findings, finding_lines.texts(last=True))
+        _insert_findings(cursor, self._postgres, finding_rows(run_id, findings, finding_lines.texts(last=True)))
+
+    def record_rows(self, row: dict[str, Any], batches: Iterable[list[tuple[Any, ...]]]) -> None:
+        """Store a run's row (`run_row`) and its findings' rows (`finding_rows`), batch by batch as they come, in one
+        transaction: when `batches` raises, nothing of the run is stored."""
+        with self._write("record the run") as cursor:
+            cursor.execute(insert("runs", tuple(row)), tuple(row.values()))
+            for rows in batches:
+                _insert_findings(cursor, self._postgres, rows)
+
+    @property
+    def _postgres(self) -> bool:
+        return self.database.dialect == "postgresql"
 
     def list_runs(self, limit: int = 50, kind: str | None = None) -> list[dict[str, Any]]:
         query = select("runs", ("id", "kind", "started_at", "finished_at", "source", "pack", "who", "tool_version",

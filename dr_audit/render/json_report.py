@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any, TextIO
 
@@ -42,12 +42,17 @@ class FindingLines:
     The JSON report and the history store both need every finding's JSON text, and at a million findings one
     encoding pass costs seconds. With `keep`, a complete pass that is not the last keeps the texts for the next
     consumer (the store, after the outputs are written); otherwise a pass encodes as it goes and holds nothing.
+    With `hand_on`, each text is also handed on once, in order and in batches, as soon as a pass has made it (to the
+    history store's recorder, which stores them while the outputs are still being written).
     """
 
-    def __init__(self, findings: list[dict[str, Any]], *, keep: bool = False):
+    def __init__(self, findings: list[dict[str, Any]], *, keep: bool = False,
+                 hand_on: Callable[[int, list[str]], None] | None = None):
         self.findings = findings
         self._keep = keep
         self._kept: list[str] | None = None
+        self._hand_on = hand_on
+        self._handed = 0  # how many texts, from the first, have been handed on
 
     def texts(self, *, last: bool = False) -> Iterator[str]:
         if self._kept is not None:
@@ -57,13 +62,32 @@ class FindingLines:
             return
         keep = self._keep and not last
         kept: list[str] = []
-        for finding in self.findings:
+        batch: list[str] = []
+        for position, finding in enumerate(self.findings):
             text = finding_text(finding)
             if keep:
                 kept.append(text)
+            if position >= self._handed and self._hand_on is not None:
+                batch.append(text)
+                if len(batch) == BATCH:
+                    self._hand(batch)
+                    batch = []
             yield text
+        if batch:
+            self._hand(batch)
         if keep:
             self._kept = kept
+
+    def hand_on_the_rest(self) -> None:
+        """Hand on every text no pass has made yet (all of them when no JSON report was written)."""
+        if self._handed < len(self.findings):
+            for _ in self.texts():
+                pass
+
+    def _hand(self, batch: list[str]) -> None:
+        assert self._hand_on is not None
+        self._hand_on(self._handed, batch)
+        self._handed += len(batch)
 
 
 def _dump(value: Any, indent: str) -> str:
