@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dr_audit.engine import evaluate
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dr_audit.engine import _merge, evaluate
 from dr_audit.estate import CbsState, Disk, Estate, ResourceRef, account_ref
 from dr_audit.findings import Result, Severity, finding_id
 from dr_audit.packs import PackCheck, PromisePack
@@ -151,3 +154,43 @@ def test_checks_declaring_promises_of_any_spelling_are_ordered_without_error():
     for s in specs:
         registry.add(s)
     assert registry.ids() == ["b", "a"]  # "W²" has no number: it sorts as 0, before W2.3
+
+
+def _plain_merge(results: list[Result]) -> list[tuple[str, str, str, str, str, str]]:
+    """The merge as the contract states it: one result per (account, region, type, id), the worst status winning
+    (FAIL over PASS, ERROR over both), equal statuses keeping each distinct message once, in first-seen order."""
+    weight = {"PASS": 0, "MANUAL": 1, "FAIL": 2, "WAIVED": 2, "ERROR": 3}
+    kept: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+    for result in results:
+        ref = result.resource
+        key = (ref.account, ref.region, ref.type, ref.id)
+        status, message = str(result.status), result.message
+        if key not in kept:
+            kept[key] = (status, message)
+            continue
+        old_status, old_message = kept[key]
+        if weight[status] > weight[old_status]:
+            worse, other = (status, message), (old_status, old_message)
+        else:
+            worse, other = (old_status, old_message), (status, message)
+        if other[0] == worse[0] and other[1] and other[1] not in worse[1]:
+            worse = (worse[0], f"{worse[1]}; {other[1]}" if worse[1] else other[1])
+        kept[key] = worse
+    return [(*key, *value) for key, value in kept.items()]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["1", "2"]), st.sampled_from(["", "ap-beijing"]),
+                          st.sampled_from(["cbs.disk", "cvm.instance"]), st.sampled_from(["a", "b", "c", "d"]),
+                          st.sampled_from(["PASS", "FAIL", "ERROR", "MANUAL"]), st.sampled_from(["", "x", "y"])),
+                max_size=12))
+def test_merging_gives_one_result_per_resource_whatever_ids_repeat(rows):
+    # The engine settles distinct ids without keys; repeated ids (within or across accounts, regions and types)
+    # merge by the full place.
+    factories = {"PASS": Result.ok, "FAIL": Result.fail, "ERROR": Result.error, "MANUAL": Result.manual}
+    results = [factories[status](ResourceRef(type_, id_, region, account), message)
+               for account, region, type_, id_, status, message in rows]
+    expected = _plain_merge(results)
+    merged = _merge(results)
+    assert [(r.resource.account, r.resource.region, r.resource.type, r.resource.id, str(r.status), r.message)
+            for r in merged] == expected
