@@ -67,12 +67,18 @@ def destructive_action_names() -> list[str]:
 
 def spellings(action: str) -> list[str]:
     """Every CAM spelling under which `service:Action` may be authorised (CBS: `cbs:` and `cvm:`)."""
+    return list(_spellings(action))
+
+
+@lru_cache(maxsize=4096)
+def _spellings(action: str) -> tuple[str, ...]:
+    # Checks ask every distinct policy set the same few dozen actions: spell each once.
     text = action.strip()
     if text[:5].lower() == "name/":
         text = text[5:]
     service, _, name = text.partition(":")
     service = service.lower()
-    return [f"{alias}:{name}" for alias in SERVICE_ALIASES.get(service, (service,))]
+    return tuple(f"{alias}:{name}" for alias in SERVICE_ALIASES.get(service, (service,)))
 
 
 # COS API actions (Tencent's COS action list, the names bucket policies use after `name/cos:`), by whether they
@@ -507,6 +513,8 @@ def decide(policies: Iterable[PolicyView], action: str, resource: ResourceQuery 
                 allowed_by.append(policy.name)
             else:
                 maybe_allowed.extend(Unevaluated(policy.name, "allow", p) for p in pending)
+    if not (allowed_by or maybe_allowed or denied_by or unknown):
+        return _NOT_ALLOWED  # the common answer, with nothing to tell: one immutable decision serves every ask
     allowed_by, denied_by = list(dict.fromkeys(allowed_by)), list(dict.fromkeys(denied_by))
     if denied_by:
         return Decision(False, tuple(allowed_by), tuple(denied_by))
@@ -518,6 +526,9 @@ def decide(policies: Iterable[PolicyView], action: str, resource: ResourceQuery 
     if maybe_denied or not allowed_by:
         return Decision(None, tuple(allowed_by), (), pending_all)
     return Decision(True, tuple(allowed_by))
+
+
+_NOT_ALLOWED = Decision(False)
 
 
 # ----------------------------------------------------------------------------------------------- principals
@@ -631,7 +642,11 @@ class Evaluator:
 
     def decide(self, principal: Principal, action: str, resource: ResourceQuery = EVERY_RESOURCE) -> Decision:
         _, views, policy_set = self._known(principal)
-        key = (policy_set, normalise_action(action), self.resource_class(principal, resource))
+        return self._decided(views, policy_set, self.resource_class(principal, resource), action, resource)
+
+    def _decided(self, views: list[PolicyView], policy_set: tuple[Any, ...], resource_class: Any, action: str,
+                 resource: ResourceQuery) -> Decision:
+        key = (policy_set, normalise_action(action), resource_class)
         if (found := self._cache.get(key)) is None:
             found = self._cache[key] = decide(views, action, resource, self.context)
         return found
@@ -653,9 +668,12 @@ class Evaluator:
                        resource: ResourceQuery) -> tuple[Decision, str]:
         first_unknown: tuple[Decision, str] | None = None
         last: tuple[Decision, str] = (Decision(False), "")
+        # The principal's policies and the resource's class are the same for every action asked: found once.
+        _, views, policy_set = self._known(principal)
+        resource_class = self.resource_class(principal, resource)
         for action in actions:
-            for spelled in spellings(action):
-                decision = self.decide(principal, spelled, resource)
+            for spelled in _spellings(action):
+                decision = self._decided(views, policy_set, resource_class, spelled, resource)
                 if decision.allowed is True:
                     return decision, spelled
                 if decision.allowed is None and first_unknown is None:
@@ -707,7 +725,7 @@ def wildcard_destructive_grants(document: Mapping[str, Any],
             if "*" not in pattern or _feature_set(pattern):
                 continue
             covered = [
-                spelled for target in targets for spelled in spellings(target)
+                spelled for target in targets for spelled in _spellings(target)
                 if action_matches(pattern, spelled) and decide([view], spelled, EVERY_RESOURCE).allowed is not False
             ]
             if covered:

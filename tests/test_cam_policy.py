@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from dr_audit.cam_policy import (
     EVERY_RESOURCE,
     SOME_RESOURCE,
+    Decision,
     Evaluator,
     PolicyView,
     ResourceName,
@@ -289,3 +290,36 @@ def test_the_shared_evaluator_is_made_again_when_the_state_grows():
     assert grown.decide(cam.users[0], "cvm:TerminateInstances").allowed is True
     cam.users = [*cam.users]  # replaced, not grown
     assert Evaluator.of(cam) is not grown
+
+
+def _plain_decide_any(policies: list[PolicyView], asked: list[str], resource) -> tuple[object, str]:
+    """decide_any as its docstring states it, spelled out from `decide` with no evaluator in between."""
+    first_unknown = None
+    last = (Decision(False), "")
+    for action in asked:
+        text = action.strip().removeprefix("name/")
+        service, _, name = text.partition(":")
+        for alias in {"cbs": ("cbs", "cvm")}.get(service.lower(), (service.lower(),)):
+            spelled = f"{alias}:{name}"
+            decision = decide(policies, spelled, resource)
+            if decision.allowed is True:
+                return decision, spelled
+            if decision.allowed is None and first_unknown is None:
+                first_unknown = (decision, spelled)
+            last = (decision, spelled)
+    return first_unknown or last
+
+
+@settings(max_examples=80, deadline=None)
+@given(policy_sets, st.lists(actions, min_size=1, max_size=6), st.sampled_from(QUERY_RESOURCES), st.booleans())
+def test_property_decide_any_answers_as_deciding_each_spelling_in_turn(documents, asked, resource, unread):
+    # The evaluator finds the principal and the resource's class once per question, and shares a plain "not
+    # allowed": neither may change an answer.
+    policies = [CamPolicy(account=ACCOUNT, policy_id=str(n + 1), name=f"p{n}", kind="custom",
+                          document={"version": "2.0", "statement": statements_})
+                for n, statements_ in enumerate(documents)]
+    user = CamUser(account=ACCOUNT, uin="1", name="u", policy_ids=[p.policy_id for p in policies],
+                   unreadable={"group_ids": "denied"} if unread else {})
+    evaluator = Evaluator(CamState(users=[user], policies=policies))
+    assert evaluator.decide_any(user, asked, resource) == _plain_decide_any(evaluator.policies_of(user), asked,
+                                                                              resource)
