@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import pickle
 import re
 from pathlib import Path
 from typing import Any
@@ -162,6 +164,32 @@ def test_a_resource_without_its_record_of_failed_reads_is_unknown_throughout(tmp
     loaded = load(tmp_path, document)
     assert {"policy_ids", "instance_id", "tags"} <= set(loaded.cbs.disks[0].unreadable)
     assert [f.status for f in run_check(registry, "cbs_daily_snapshot_policy", loaded)] == [Status.ERROR]
+
+
+def test_resources_given_the_same_fields_share_one_set_of_their_names_and_each_still_changes_alone(tmp_path, scenario):
+    document = json.loads(json.dumps(scenario))
+    for disk in document["cbs"]["disks"][:2]:
+        del disk["tags"]
+    loaded = load(tmp_path, document)
+    first, second = loaded.cbs.disks[:2]
+    assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__  # one set, not one per resource
+    rules = [rule for group in loaded.vpc.security_groups for rule in group.ingress + group.egress]
+    assert len({id(rule.__pydantic_fields_set__) for rule in rules}) < len(rules)  # nested models too
+    shared = second.__pydantic_fields_set__
+    given = set(shared)
+    assert "tags" not in given
+    # pydantic adds an assigned field to the model's own set: the other resources' sets stay as they were.
+    first.tags = {"env": "prod"}
+    assert first.model_fields_set == given | {"tags"} and second.model_fields_set == given == shared
+    copied = second.model_copy(update={"tags": {}})
+    assert copied.model_fields_set == given | {"tags"} and second.model_fields_set == given
+    for twin in (copy.copy(second), copy.deepcopy(second), pickle.loads(pickle.dumps(second))):
+        assert twin == second
+        twin.tags = {"env": "test"}
+        assert second.tags == {} and second.model_fields_set == given
+    with pytest.raises(TypeError, match="never changed in place"):
+        second.model_fields_set.add("tags")
+    assert loaded.cbs.disks[0].unknown("tags") and loaded.cbs.disks[1].unknown("tags")  # still absent, unknown
 
 
 def test_the_estate_digest_survives_a_snapshot_and_ignores_when_it_was_collected(tmp_path, scenario):

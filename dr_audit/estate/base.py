@@ -68,10 +68,41 @@ TIMESTAMP = Plausible(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzi
 DEADLINE = Plausible(datetime(2000, 1, 1, tzinfo=UTC), None)
 
 
+_object_setattr = object.__setattr__
+
+
 class Model(BaseModel):
     """Base of every Estate model: unknown fields are rejected so a corrupt snapshot fails loudly."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # pydantic adds an assigned field's name to the model's set of given fields; a set shared with other
+        # models (SharedFieldNames) is first replaced by the model's own copy.
+        if self.__pydantic_fields_set__.__class__ is SharedFieldNames:
+            _object_setattr(self, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+        super().__setattr__(name, value)
+
+
+class SharedFieldNames(set[str]):
+    """The names of the fields a model was given, one set shared by every model of a snapshot given the same
+    names: pydantic makes a set per model, about 700 bytes, a quarter of a loaded resource's memory.
+
+    Never changed in place: a model assigned a field takes its own copy first (Model.__setattr__), a copy of a
+    model (model_copy, copy, deepcopy) gets a plain set, and anything else changing it is refused."""
+
+    def __copy__(self) -> set[str]:
+        return set(self)
+
+    def __deepcopy__(self, memo: Any) -> set[str]:
+        return set(self)
+
+    def _refuse(self, *args: Any) -> Any:
+        raise TypeError("a shared set of given field names is never changed in place")
+
+    add = discard = remove = pop = clear = update = _refuse
+    difference_update = intersection_update = symmetric_difference_update = _refuse
+    __ior__ = __iand__ = __isub__ = __ixor__ = _refuse  # type: ignore[assignment]
 
 
 class ResourceRef:
@@ -137,7 +168,9 @@ class Resource(Model):
     `unreadable` maps an attribute name to the reason it could not be read (a denied call, a throttled-out read,
     or "unknown until apply" under a plan). Checks that need such an attribute answer ERROR for this resource.
     Its validator adds to it: a value outside its field's `Plausible` bounds ("implausible value …", always), and,
-    only when Estate.load reads a snapshot, each field absent from it ("absent from snapshot").
+    only when Estate.load reads a snapshot, each field absent from it ("absent from snapshot"). A snapshot's
+    resources, and the models inside them, then share one set of given field names per distinct set
+    (SharedFieldNames).
     """
 
     RESOURCE_TYPE: ClassVar[str] = "resource"
@@ -183,6 +216,7 @@ class Resource(Model):
                 for top, path in absent.items():
                     self.unreadable.setdefault(
                         top, ABSENT_FROM_SNAPSHOT if path == top else f"{path} {ABSENT_FROM_SNAPSHOT}")
+            _share_given_names(self, judging.holds_models)
         if judging.bounded:  # most resources have a time or a retention to judge
             values = self.__dict__
             for name, low, high, plausible in judging.ranged:
@@ -315,6 +349,34 @@ class _Judging:
 
 
 _JUDGING: dict[type[BaseModel], _Judging] = {}
+
+# One shared set per distinct set of given field names, and the one a class's last resource was given.
+_SHARED_NAMES: dict[frozenset[str], SharedFieldNames] = {}
+_LAST_SHARED: dict[type[BaseModel], SharedFieldNames] = {}
+
+
+def _share_given_names(model: BaseModel, holds_models: bool = True) -> None:
+    """Give `model`, and the models inside it, the shared set of the field names each was given."""
+    given = model.__pydantic_fields_set__
+    shared = _LAST_SHARED.get(model.__class__)
+    if shared is None or shared != given:
+        key = frozenset(given)
+        shared = _SHARED_NAMES.get(key)
+        if shared is None:
+            shared = _SHARED_NAMES[key] = SharedFieldNames(key)
+        _LAST_SHARED[model.__class__] = shared
+    _object_setattr(model, "__pydantic_fields_set__", shared)
+    if holds_models:
+        values = model.__dict__
+        for name, _, nested in _field_shapes(model.__class__):
+            if nested is not None:
+                value = values[name]
+                if isinstance(value, list):
+                    for item in value:
+                        if isinstance(item, BaseModel):
+                            _share_given_names(item)
+                elif isinstance(value, BaseModel):
+                    _share_given_names(value)
 
 
 def _judging(model: type[BaseModel]) -> _Judging:
