@@ -62,7 +62,7 @@ def _state(resource: BastionResource) -> str:
 def prod_instances(estate: Estate, scope: Scope) -> Iterator[Instance | Result]:
     """Prod CVMs, or an ERROR result for an instance whose environment cannot be read."""
     for instance in estate.cvm.instances:
-        if reason := instance.unknown("tags"):
+        if instance.unreadable and (reason := instance.unknown("tags")):
             yield Result.error(instance, f"cannot tell whether it is a prod host: {reason}")
         elif scope.is_prod(instance.tags, instance.name):
             yield instance
@@ -154,7 +154,7 @@ def bastion_only_admin_path(estate: Estate, params: AdminPathParams) -> Iterator
         if isinstance(item, Result):
             yield item
             continue
-        if reason := item.unknown("security_group_ids"):
+        if item.unreadable and (reason := item.unknown("security_group_ids")):
             yield Result.error(item, reason)
             continue
         key = (item.account, tuple(item.security_group_ids))
@@ -162,7 +162,7 @@ def bastion_only_admin_path(estate: Estate, params: AdminPathParams) -> Iterator
             groups = []
             for group_id in item.security_group_ids:
                 if (group := sifted.get(group_id)) is None:
-                    group = sifted[group_id] = _sift(estate, group_id, probes)
+                    group = sifted[group_id] = _sift(estate, group_id, probes, others)
                 groups.append(group)
             verdicts[key] = _admin_path(item, groups, probes, bastion_groups, shown, others,
                                         blind.get(item.account))
@@ -175,21 +175,27 @@ _RESULTS: dict[str, Callable[..., Result]] = {"PASS": Result.ok, "FAIL": Result.
 
 @dataclass(frozen=True)
 class _GroupRules:
-    """A security group's ingress rules that may concern each admin-port probe, and the groups its rules name."""
+    """A security group's ingress rules that may concern each admin-port probe, the groups its rules name, and for
+    each probe whether addresses other than the bastion's reach it by this group's rules alone."""
 
     per_probe: tuple[list[SecurityGroupRule], ...]
     named_groups: frozenset[str]
+    by_address: tuple[netrules.Verdict, ...]
 
 
-def _sift(estate: Estate, group_id: str, probes: list[netrules.Probe]) -> _GroupRules | str:
+def _sift(estate: Estate, group_id: str, probes: list[netrules.Probe],
+          others: netrules.AddressSet) -> _GroupRules | str:
     """The group's rules for each probe, or why they cannot be read."""
     group = estate.vpc.security_group(group_id)
     if group is None:
         return f"its security group {group_id} is not in the inventory"
     if reason := group.unknown("ingress"):
         return f"{group_id}: {reason}"
-    return _GroupRules(tuple(netrules.probed(group.ingress, probe) for probe in probes),
-                       frozenset(r.source_security_group_id for r in group.ingress if r.source_security_group_id))
+    per_probe = tuple(netrules.probed(group.ingress, probe) for probe in probes)
+    return _GroupRules(per_probe,
+                       frozenset(r.source_security_group_id for r in group.ingress if r.source_security_group_id),
+                       tuple(netrules.admits_addresses(rules, probe, others)
+                             for rules, probe in zip(per_probe, probes, strict=True)))
 
 
 def _admin_path(item: Instance, groups: list[_GroupRules | str], probes: list[netrules.Probe],
@@ -207,8 +213,12 @@ def _admin_path(item: Instance, groups: list[_GroupRules | str], probes: list[ne
         named |= group.named_groups
     referenced = named - bastion_groups
     tally = netrules.Tally()
-    for probe, probed in zip(probes, rules, strict=True):
-        by_address = netrules.admits_addresses(probed, probe, others)
+    first = groups[0] if groups else None
+    for n, (probe, probed) in enumerate(zip(probes, rules, strict=True)):
+        # The host's rules are walked in order and the walk stops at the first ACCEPT that lets addresses in: when
+        # its first group's rules alone do (worked out once per group), the walk of all of them stops there too.
+        by_address = first.by_address[n] if isinstance(first, _GroupRules) and first.by_address[n].admitted \
+            else netrules.admits_addresses(probed, probe, others)
         if by_address.admitted and blind is not None:
             by_address = netrules.Verdict(netrules.Admission.UNKNOWN, by_address.rule,
                                           f"{by_address.reason} may be the bastion's ({blind})")

@@ -60,7 +60,7 @@ def daily_snapshot_policy(estate: Estate, params: DailySnapshotParams) -> Iterat
     # Disks bound to the same policies get the same verdict: judge each (account, policy ids) once.
     verdicts: dict[tuple[str, tuple[str, ...]], tuple[str, str, dict[str, Any]]] = {}
     for disk in cvm_disks(estate):
-        if reason := disk.unknown("instance_id", "policy_ids"):
+        if disk.unreadable and (reason := disk.unknown("instance_id", "policy_ids")):
             yield Result.error(disk, reason)
             continue
         if not disk.policy_ids:
@@ -144,7 +144,7 @@ def snapshot_fresh(estate: Estate, params: SnapshotFreshParams) -> Iterator[Resu
             unreadable.setdefault(s.disk_id, r)
     # Not cross-region copies: a copy's CreateTime is when it was copied, later than its data's moment.
     for disk, local in estate.cbs.taken_from_each(cvm_disks(estate)):
-        if reason := disk.unknown("instance_id", "region", "snapshots"):
+        if disk.unreadable and (reason := disk.unknown("instance_id", "region", "snapshots")):
             yield Result.error(disk, reason)
             continue
         if reason := unreadable.get(disk.disk_id):
@@ -195,9 +195,9 @@ def is_prod_disk(estate: Estate, disk: Disk, params: CheckParams,
     """Whether the disk serves production (its own tags or its instance's), or why that cannot be told.
 
     `hosts` remembers each instance's answer (`is_prod_host`) across the disks of one check."""
-    if not disk.unknown("tags") and params.scope.is_prod(disk.tags):
+    if not (disk.unreadable and disk.unknown("tags")) and params.scope.is_prod(disk.tags):
         return True
-    if reason := disk.unknown("instance_id"):
+    if disk.unreadable and (reason := disk.unknown("instance_id")):
         return f"its instance, and so its environment, is unknown: {reason}"
     if disk.instance_id:
         host = hosts.get(disk.instance_id) if hosts is not None else None
@@ -207,7 +207,7 @@ def is_prod_disk(estate: Estate, disk: Disk, params: CheckParams,
                 hosts[disk.instance_id] = host
         if host is not False:
             return host
-    if reason := disk.unknown("tags"):
+    if disk.unreadable and (reason := disk.unknown("tags")):
         return reason
     return False
 
@@ -254,7 +254,7 @@ def snapshot_cross_region_copy(estate: Estate, params: CrossRegionCopyParams) ->
             continue
         if not prod:
             continue
-        if reason := disk.unknown("region", "snapshots"):
+        if disk.unreadable and (reason := disk.unknown("region", "snapshots")):
             yield Result.error(disk, reason)
             continue
         if reason := unreadable.get((disk.disk_id, disk.account)):

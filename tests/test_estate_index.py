@@ -27,6 +27,10 @@ def test_lookups_see_resources_added_after_the_first_lookup():
     assert [s.snapshot_id for s in cbs.snapshots_of("d1")] == ["s1"]
     cbs.snapshots.append(Snapshot(account="a", snapshot_id="s2", disk_id="d1", created_at=WHEN))
     assert [s.snapshot_id for s in cbs.snapshots_of("d1")] == ["s1", "s2"]
+    disk = Disk(account="a", disk_id="d1")
+    assert [s.snapshot_id for s in cbs.taken_from(disk)] == ["s1", "s2"]
+    cbs.snapshots.append(Snapshot(account="a", snapshot_id="s3", disk_id="d1", created_at=WHEN))
+    assert [s.snapshot_id for s in cbs.taken_from(disk)] == ["s1", "s2", "s3"]
     cvm = CvmState()
     assert cvm.instance("ins-1") is None
     cvm.instances = [Instance(account="a", instance_id="ins-1")]
@@ -37,6 +41,9 @@ def test_a_caller_changing_the_answer_does_not_change_the_estate():
     cbs = CbsState(snapshots=[Snapshot(account="a", snapshot_id="s1", disk_id="d1", created_at=WHEN)])
     cbs.snapshots_of("d1").clear()
     assert len(cbs.snapshots_of("d1")) == 1
+    disk = Disk(account="a", disk_id="d1")
+    cbs.taken_from(disk).clear()
+    assert len(cbs.taken_from(disk)) == 1
 
 
 

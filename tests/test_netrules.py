@@ -251,3 +251,19 @@ def test_walks_over_the_rules_sifted_for_a_probe_answer_as_over_all_of_them(rule
     assert admits_addresses(sifted, probe, addresses) == admits_addresses(both, probe, addresses)
     groups = ["sg-a", "sg-b", "sg-c", "sg-x"]
     assert admits_groups(sifted, probe, groups) == admits_groups(both, probe, groups)
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=_rules, opened=st.booleans(), rest=_rules, more=_group_rules, cuts=_cuts,
+       port=st.sampled_from([22, 80, 3306]))
+def test_addresses_let_in_by_the_first_rules_are_let_in_whatever_follows(first, opened, rest, more, cuts, port):
+    # bastion_only_admin_path judges a host's first group alone once per group: when that admits, the walk of all
+    # the host's groups must give the very same verdict. (Ending the first rules with an ACCEPT of everything now
+    # and then makes admitting first rules common.)
+    if opened:
+        first = [*first, SecurityGroupRule(action="ACCEPT", protocol="ALL", port="ALL", cidr="0.0.0.0/0")]
+    probe = Probe("tcp", port)
+    addresses = AddressSet(INTERNET, [parse_network(c) for c in cuts])
+    alone = admits_addresses(first, probe, addresses)
+    if alone.admitted:
+        assert admits_addresses(first + rest + more, probe, addresses) == alone
