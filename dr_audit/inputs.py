@@ -138,16 +138,27 @@ def _decoded(data: bytes, path: Path, what: str, error: type[BadInput]) -> str:
 
 
 def read_json(path: Path, what: str, parsed_as: str, error: type[BadInput] = BadInput, hint: str = "") -> Any:
-    """The value of a JSON file (`what`, a `parsed_as` inside): read_text and parse_json in one, with the limit scan
+    """The value of a JSON file (`what`, a `parsed_as` inside): read_text and parse_json in one, the limit scans
     made on the bytes as read, so no copy of a text of hundreds of megabytes is made to scan it.
 
-    Its strings are scanned before the values are made (the bytes, the text and the values never coexist), its
-    nesting once the text parsed: on a text that does not, those passes could take a hundred times its reading."""
+    Its strings are scanned before the values are made, its nesting and numbers once the bytes parsed: on a text
+    that does not, those passes could take a hundred times its reading. pydantic-core parses it, sharing one
+    string object among equal short strings (the accounts, regions and states repeated in every resource); a text
+    it refuses is parsed again by json, which words the refusal as before or accepts what only json accepts (an
+    escaped lone surrogate, nesting past pydantic-core's 200 levels) for the limits to judge."""
+    from pydantic_core import from_json  # here: a plan's reader in its child process may never need it
+
     data = read_bytes(path, what, error)
-    text = _decoded(data, path, what, error)
-    skeleton = _skeleton(text, data)
+    if not data.isascii():
+        _decoded(data, path, what, error)  # refused here unless UTF-8, naming the byte
+    skeleton = _skeleton(data)
+    try:
+        value = from_json(data, allow_inf_nan=False, cache_strings="all")
+    except ValueError:
+        value, unusual = _loads(data.decode("utf-8"), path, parsed_as, error, hint)
+    else:
+        unusual = not _numbers_plainly_within_limits(data)
     del data
-    value, unusual = _loads(text, path, parsed_as, error, hint)
     if unusual or skeleton is None or not _nesting_within_limit(skeleton):
         check_values(value, path, parsed_as, error)  # the walk decides, and names what is over which limit
     return value
@@ -208,7 +219,6 @@ def _loads(text: str | bytes, path: Path, what: str, error: type[BadInput], hint
 
 # A JSON escape, replaced by one character when measuring strings: the raw text of a string is never shorter than
 # the string it decodes to.
-_ESCAPE = re.compile(r"\\.", re.DOTALL)
 _ESCAPE_BYTES = re.compile(rb"\\.", re.DOTALL)
 # \uD800 to \uDFFF: half of a surrogate pair, or a lone surrogate no output can encode.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -227,25 +237,25 @@ def plainly_within_limits(text: str, encoded: bytes | None = None) -> bool:
     the values to know"; it is the answer for anything unusual (escaped surrogate pairs, any string longer than the
     name limit), so the walk keeps the last word. `encoded` is the text's UTF-8 when the caller holds it (the
     file's bytes), which spares a copy."""
-    skeleton = _skeleton(text, encoded)
+    if not text.isascii() and _SURROGATE.search(text):
+        return False
+    skeleton = _skeleton(text.encode("utf-8") if encoded is None else encoded)
     return skeleton is not None and _nesting_within_limit(skeleton)
 
 
-def _skeleton(text: str, encoded: bytes | None = None) -> bytes | None:
-    """The text's objects and lists as brackets alone (its strings taken away), or None when a string or key in it
-    may be over a length limit or holds a lone surrogate. Linear in the text's length, whatever the text."""
+def _skeleton(data: bytes) -> bytes | None:
+    """The objects and lists of a UTF-8 JSON text as brackets alone (its strings taken away), or None when a
+    string or key in it may be over a length limit or holds an escaped lone surrogate. Linear in the text's
+    length, whatever the text."""
     lim = limits()
-    if not text.isascii() and _SURROGATE.search(text):
-        return None
-    data = text.encode("utf-8") if encoded is None else encoded
     if b"\\" in data:
         if _SURROGATE_ESCAPE.search(data):
             return None
         data = _ESCAPE_BYTES.sub(b"_", data)
     shortest = min(lim.string_chars, lim.name_chars)
-    # Also met between two strings (from a closing quote to the next opening one): that is only a needless walk.
-    if _may_run_without_quote(data, shortest + 1) and re.search(
-            f'"[^"]{{{shortest + 1},}}"', _ESCAPE.sub("_", text) if "\\" in text else text):
+    # A string's UTF-8 is never shorter than the string, so a long run of bytes may only be a long string. Also met
+    # between two strings (from a closing quote to the next opening one): that is only a needless walk.
+    if _may_run_without_quote(data, shortest + 1) and re.search(b'"[^"]{%d,}"' % (shortest + 1), data):
         return None
     skeleton = data.translate(_SKELETON_TABLE, _NOT_SKELETON).replace(b'""', b"")
     del data
@@ -278,6 +288,49 @@ def _may_run_without_quote(data: bytes, length: int) -> bool:
         return True
     starts = range(0, len(data) - block + 1, block)
     return -1 in map(data.find, repeat(ord('"')), starts, range(block, len(data) + 1, block))
+
+
+# Digits as 0 and E as e, so that a run of digits or an exponent is found by searching for one byte string.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789E", b"000000000e")
+_LONG_INTEGER = b"0" * 19  # the fewest digits of an integer past 64 bits
+# The fewest bytes of a number that is not finite without 19 digits in a row: an exponent of three digits.
+_LONG_EXPONENTS = (b"0e000", b"0e+000")
+_IN_A_NUMBER = frozenset(b"0.-+e")
+_BEFORE_A_VALUE = frozenset(b"[:, \t\n\r")
+_SCAN_BLOCK = 1 << 20
+# A number token's bytes looked back over, and strings that merely look like numbers passed, before giving up.
+_LOOK_BACK = 64
+_LOOKALIKES = 10_000
+
+
+def _numbers_plainly_within_limits(data: bytes) -> bool:
+    """Whether every number in a JSON text that parsed is surely an integer of 64 bits or a finite real, decided
+    on its bytes (a tenth of walking its values). False means "walk the values to know": the answer for any run of
+    19 digits or exponent of three digits that may be a number's, not a string's."""
+    lookalikes = 0
+    for start in range(0, len(data), _SCAN_BLOCK):
+        block = data[start:start + _SCAN_BLOCK + 32].translate(_DIGITS_AS_ZERO)  # each needle whole in one block
+        for needle in (_LONG_INTEGER, *_LONG_EXPONENTS):
+            at = block.find(needle)
+            while at != -1:
+                if _may_be_a_number(block, at):
+                    return False
+                lookalikes += 1
+                if lookalikes > _LOOKALIKES:
+                    return False
+                at = block.find(needle, at + len(needle))
+    return True
+
+
+def _may_be_a_number(block: bytes, at: int) -> bool:
+    """Whether the bytes at `at` may be in a number, not a string: the run of number bytes they are in starts
+    where a value may (after [ : , or white space). Certain only when False."""
+    start = at
+    while start and block[start - 1] in _IN_A_NUMBER:
+        start -= 1
+        if at - start > _LOOK_BACK:
+            return True
+    return start == 0 or block[start - 1] in _BEFORE_A_VALUE
 
 
 def yaml_error(path: Path, exc: yaml.YAMLError) -> str:

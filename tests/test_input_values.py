@@ -13,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dr_audit.errors import BadInput
-from dr_audit.inputs import INT_BITS, check_values, parse_json, plainly_within_limits, read_json
+from dr_audit.inputs import (
+    INT_BITS,
+    _numbers_plainly_within_limits,
+    check_values,
+    parse_json,
+    plainly_within_limits,
+    read_json,
+)
 from dr_audit.scenarios import build
 
 DEPTH, STRING, NAME = 4, 12, 6
@@ -93,6 +100,7 @@ def test_a_real_snapshot_is_judged_by_its_text_alone(monkeypatch):
         monkeypatch.delenv(name, raising=False)  # the defaults, whatever tests before this one set
     estate = build("weimob-2020", now=datetime(2026, 11, 1, tzinfo=UTC))
     assert plainly_within_limits(estate.to_json())
+    assert _numbers_plainly_within_limits(estate.to_json().encode())
 
 
 @pytest.mark.parametrize("text", [
@@ -120,3 +128,56 @@ def monkeypatch_limits():
     patch.setenv("DR_AUDIT_MAX_NAME_CHARS", str(NAME))
     yield
     patch.undo()
+
+
+def number_over_a_limit(value: object) -> bool:
+    if isinstance(value, dict):
+        return any(number_over_a_limit(v) for v in value.values())
+    if isinstance(value, list):
+        return any(number_over_a_limit(v) for v in value)
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return not -(2 ** (INT_BITS - 1)) <= value < 2 ** (INT_BITS - 1)
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+# Numbers spelled every way JSON allows (exponents of any length, e or E, a sign or none, long mantissas), and strings
+# that look like them, next to every delimiter.
+DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=24).map(lambda d: d.lstrip("0") or "0")
+NUMBER_TEXTS = st.builds(lambda sign, whole, fraction, e, esign, exponent:
+                         f"{sign}{whole}{fraction}{e}{esign}{exponent}" if e else f"{sign}{whole}{fraction}",
+                         st.sampled_from(["", "-"]), DIGITS, st.sampled_from(["", ".5", ".000", ".1234567890123"]),
+                         st.sampled_from(["", "e", "E"]), st.sampled_from(["", "+", "-"]),
+                         st.text(alphabet="0123456789", min_size=1, max_size=5))
+LOOKALIKES = st.builds(lambda prefix, number: json.dumps(prefix + number), st.sampled_from(["", "a", "x-", " ", ":"]),
+                       NUMBER_TEXTS)
+TOKENS = st.recursive(st.one_of(NUMBER_TEXTS, LOOKALIKES, st.sampled_from(["true", "false", "null"])),
+                      lambda inner: st.one_of(
+                          st.lists(inner, max_size=4).map(lambda items: "[" + ", ".join(items) + "]"),
+                          st.lists(st.tuples(LOOKALIKES, inner), max_size=3).map(
+                              lambda pairs: "{" + ",\n ".join(f"{k}:{v}" for k, v in pairs) + "}")),
+                      max_leaves=10)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=TOKENS)
+def test_the_number_scan_never_vouches_for_a_number_past_64_bits_or_not_finite(text):
+    value = json.loads(text)
+    if number_over_a_limit(value):
+        assert not _numbers_plainly_within_limits(text.encode())
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=TOKENS)
+def test_a_json_file_reads_as_json_reads_it_or_is_refused(text, monkeypatch_limits, tmp_path_factory):
+    path = tmp_path_factory.mktemp("json") / "f.json"
+    path.write_text(text, encoding="utf-8")
+    value = json.loads(text)
+    try:
+        read = read_json(path, "test file", "test file")
+    except BadInput:
+        assert over_a_limit(value)
+    else:
+        assert not over_a_limit(value)
+        assert repr(read) == repr(value)  # the same values, of the same types: an integer stays an integer
