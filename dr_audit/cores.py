@@ -11,6 +11,14 @@ import os
 # load 3-4 on 2 cores took 0.1-0.17 s more CPU and longer than reading it here (BENCHMARKS.md, plan evaluation).
 SPARE_CORE_LOAD = 0.5
 
+# Set (to anything), no helper process is started: the plan's input, its pack and a large run's history are all
+# read or written in-process, with the same results.
+NO_FORK_ENV = "DR_AUDIT_NO_FORK"
+
+
+def helpers_switched_off() -> bool:
+    return bool(os.environ.get(NO_FORK_ENV))
+
 
 def spare_core() -> bool:
     """Whether another core is likely idle now: two or more CPUs usable by this process and a 1-minute load average

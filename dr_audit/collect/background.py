@@ -22,15 +22,16 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Generic, TypeVar
 
+from ..cores import helpers_switched_off
+
 T = TypeVar("T")
 
-NO_FORK_ENV = "DR_AUDIT_NO_FORK"
 _FAILED = b"failed"
 
 
 def forking_allowed() -> bool:
     """Linux, not switched off, and no other thread running (a fork copies only the calling thread)."""
-    return (sys.platform.startswith("linux") and hasattr(os, "fork") and not os.environ.get(NO_FORK_ENV)
+    return (sys.platform.startswith("linux") and hasattr(os, "fork") and not helpers_switched_off()
             and threading.active_count() == 1)
 
 

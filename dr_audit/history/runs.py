@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..cores import spare_core
+from ..cores import helpers_switched_off, spare_core
 from ..errors import BadInput
 from ..estate import DrillState, Estate, Gap
 from .location import store_named
@@ -105,7 +105,7 @@ def _store_after(report: dict[str, Any], kind: str, run_id: str, store: HistoryS
 
     findings = report.get("findings", [])
     recorder = None
-    if len(findings) >= RECORD_APART_FROM and spare_core():
+    if len(findings) >= RECORD_APART_FROM and not helpers_switched_off() and spare_core():
         recorder = Recorder.start(store.url, run_row(run_id, report, kind, None))
     if recorder is None:
         # The findings' JSON texts are kept from the JSON report, if one is written, for the store.

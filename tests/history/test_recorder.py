@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dr_audit.cores import NO_FORK_ENV
 from dr_audit.errors import BadInput
 from dr_audit.history import HistoryStore
 from dr_audit.history import runs as history_runs
@@ -109,6 +110,19 @@ def test_a_store_that_refuses_the_run_says_so_in_the_same_line_either_way(tmp_pa
     assert here.error is not None and "store is read-only" in here.error and "\n" not in here.error
     assert apart_.error == here.error
     assert sql(url, "SELECT COUNT(*) FROM runs") == [(0,)]
+
+
+def test_with_helper_processes_switched_off_the_run_is_stored_in_this_process(
+        tmp_path: Path, apart: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    started: list[str] = []
+    monkeypatch.setattr(Recorder, "start", classmethod(lambda cls, url, row: started.append(url)))
+    monkeypatch.setenv(NO_FORK_ENV, "1")
+    recorded, _ = record(report(300), url)
+    assert started == [] and len(stored(url, recorded.run_id)[1]) == 300
+    monkeypatch.delenv(NO_FORK_ENV)
+    recorded, _ = record(report(300), url)  # the same run with helpers allowed asks for one
+    assert started == [url] and len(stored(url, recorded.run_id)[1]) == 300
 
 
 def test_a_recorder_left_without_commit_stores_nothing(tmp_path: Path) -> None:
