@@ -61,10 +61,10 @@ def _state(resource: BastionResource) -> str:
 
 def prod_instances(estate: Estate, scope: Scope) -> Iterator[Instance | Result]:
     """Prod CVMs, or an ERROR result for an instance whose environment cannot be read."""
-    for instance in estate.cvm.instances:
+    for instance, env in zip(estate.cvm.instances, estate.cvm.environments(scope), strict=True):
         if instance.unreadable and (reason := instance.unknown("tags")):
             yield Result.error(instance, f"cannot tell whether it is a prod host: {reason}")
-        elif scope.is_prod(instance.tags, instance.name):
+        elif env == "prod":
             yield instance
 
 

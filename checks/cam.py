@@ -306,22 +306,18 @@ ProdDisk = tuple[Disk, Instance | None, Sequence[Snapshot]]
 def _prod_disks(estate: Estate, scope: Scope) -> list[ProdDisk]:
     """The prod disks that have snapshots (each a data domain), with their host when it is known and their
     snapshots."""
-    instances = {(i.account, i.instance_id): i for i in estate.cvm.instances}
-    prod_hosts: dict[int, bool] = {}  # a host has several disks: tell its environment once
-
-    def prod_host(instance: Instance) -> bool:
-        if (prod := prod_hosts.get(id(instance))) is None:
-            prod = prod_hosts[id(instance)] = scope.is_prod(instance.tags, instance.name)
-        return prod
-
+    # (account, instance id) -> the instance and whether it is a prod host; a repeated id keeps its last instance
+    instances: dict[tuple[str, str], tuple[Instance, bool]] = {}
+    for instance, env in zip(estate.cvm.instances, estate.cvm.environments(scope), strict=True):
+        instances[(instance.account, instance.instance_id)] = (instance, env == "prod")
     snapshots = estate.cbs.snapshots_by_disk()
     found: list[ProdDisk] = []
-    for disk in estate.cbs.disks:
+    for disk, env in zip(estate.cbs.disks, estate.cbs.environments(scope), strict=True):
         if (taken := snapshots.get(disk.disk_id)) is None:
             continue
-        instance = instances.get((disk.account, disk.instance_id or ""))
-        if scope.is_prod(disk.tags) or (instance is not None and prod_host(instance)):
-            found.append((disk, instance, taken))
+        host = instances.get((disk.account, disk.instance_id or ""))
+        if env == "prod" or (host is not None and host[1]):
+            found.append((disk, host[0] if host is not None else None, taken))
     return found
 
 

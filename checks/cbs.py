@@ -190,12 +190,13 @@ class CrossRegionCopyParams(CheckParams):
     count_copies_in_progress: bool = False
 
 
-def is_prod_disk(estate: Estate, disk: Disk, params: CheckParams,
+def is_prod_disk(estate: Estate, disk: Disk, own_env: str | None, params: CheckParams,
                  hosts: dict[str, bool | str] | None = None) -> bool | str:
-    """Whether the disk serves production (its own tags or its instance's), or why that cannot be told.
+    """Whether the disk serves production (its own tags, whose environment is `own_env`, or its instance's), or
+    why that cannot be told.
 
     `hosts` remembers each instance's answer (`is_prod_host`) across the disks of one check."""
-    if not (disk.unreadable and disk.unknown("tags")) and params.scope.is_prod(disk.tags):
+    if own_env == "prod" and not (disk.unreadable and disk.unknown("tags")):
         return True
     if disk.unreadable and (reason := disk.unknown("instance_id")):
         return f"its instance, and so its environment, is unknown: {reason}"
@@ -247,8 +248,8 @@ def snapshot_cross_region_copy(estate: Estate, params: CrossRegionCopyParams) ->
         if s.unreadable and (r := s.unknown("region", "created_at", "state", "copying_to_regions")):
             unreadable.setdefault((s.disk_id, s.account), f"snapshot {s.snapshot_id} {r}")
     by_disk = estate.cbs.snapshots_by_disk()
-    for disk in estate.cbs.disks:
-        prod = is_prod_disk(estate, disk, params, hosts)
+    for disk, own_env in zip(estate.cbs.disks, estate.cbs.environments(params.scope), strict=True):
+        prod = is_prod_disk(estate, disk, own_env, params, hosts)
         if isinstance(prod, str):
             yield Result.error(disk, prod)
             continue

@@ -36,11 +36,11 @@ def multi_az(estate: Estate, params: MultiAzParams) -> Iterator[Result]:
     app_key = params.scope.app_tag_key
     down = {s.upper() for s in params.down_states}
     apps: dict[tuple[str, str, str], list[Instance]] = {}
-    for instance in estate.cvm.instances:
-        if reason := instance.unknown("tags"):
+    for instance, env in zip(estate.cvm.instances, estate.cvm.environments(params.scope), strict=True):
+        if instance.unreadable and (reason := instance.unknown("tags")):
             yield Result.error(instance, f"{reason}: cannot tell whether it serves a production application")
             continue
-        if not params.scope.is_prod(instance.tags, instance.name):
+        if env != "prod":
             continue
         app = (instance.tags.get(app_key) or "").strip()
         if not app:

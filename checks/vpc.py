@@ -13,6 +13,7 @@ from dr_audit.api import (
     Ccn,
     CheckParams,
     Estate,
+    Instance,
     Peering,
     Result,
     Scope,
@@ -55,10 +56,9 @@ def group_environments(estate: Estate, scope: Scope) -> dict[str, set[str]]:
     for group in estate.vpc.security_groups:
         own = None if group.unknown("tags") else scope.env_of(group.tags, group.name)
         envs[group.security_group_id] = {own} if own else set()
-    for instance in estate.cvm.instances:
-        if instance.unknown("tags", "security_group_ids"):
+    for instance, env in zip(estate.cvm.instances, estate.cvm.environments(scope), strict=True):
+        if instance.unreadable and instance.unknown("tags", "security_group_ids"):
             continue
-        env = scope.env_of(instance.tags, instance.name)
         for group_id in instance.security_group_ids:
             if env:
                 envs.setdefault(group_id, set()).add(env)
@@ -78,16 +78,17 @@ def group_environments(estate: Estate, scope: Scope) -> dict[str, set[str]]:
 )
 def environment_isolation(estate: Estate, params: IsolationParams) -> Iterator[Result]:
     scope = params.scope
-    members: dict[str, list] = {vpc.vpc_id: [] for vpc in estate.vpc.vpcs}
+    # vpc id -> its instances, each with its environment
+    members: dict[str, list[tuple[Instance, str | None]]] = {vpc.vpc_id: [] for vpc in estate.vpc.vpcs}
     placeless: dict[str, list[str]] = {}  # account -> instances whose VPC is unknown: any VPC of it may hold them
-    for instance in estate.cvm.instances:
-        if reason := instance.unknown("vpc_id"):
+    for instance, instance_env in zip(estate.cvm.instances, estate.cvm.environments(scope), strict=True):
+        if instance.unreadable and (reason := instance.unknown("vpc_id")):
             placeless.setdefault(instance.account, []).append(f"{instance.instance_id} ({reason})")
             yield Result.error(instance, f"cannot tell which VPC it is in: {reason}")
         elif instance.vpc_id and instance.vpc_id not in members:
             yield Result.error(instance, f"its VPC {instance.vpc_id} is not in the VPC inventory")
         elif instance.vpc_id:
-            members[instance.vpc_id].append(instance)
+            members[instance.vpc_id].append((instance, instance_env))
     for vpc in estate.vpc.vpcs:
         by_env: dict[str, list[str]] = {}
         unreadable: list[str] = []
@@ -96,10 +97,10 @@ def environment_isolation(estate: Estate, params: IsolationParams) -> Iterator[R
         if own:
             by_env.setdefault(own, []).append(vpc.vpc_id)
         unreadable += [f"{stray}, whose VPC is unknown" for stray in placeless.get(vpc.account, [])]
-        for instance in members[vpc.vpc_id]:
-            if reason := instance.unknown("tags"):
+        for instance, env in members[vpc.vpc_id]:
+            if instance.unreadable and (reason := instance.unknown("tags")):
                 unreadable.append(f"{instance.instance_id} ({reason})")
-            elif env := scope.env_of(instance.tags, instance.name):
+            elif env:
                 by_env.setdefault(env, []).append(instance.instance_id)
         evidence: dict[str, Any] = {"vpc_environment": own, "resources_by_environment": by_env}
         if len(by_env) > 1:

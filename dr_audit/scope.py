@@ -73,6 +73,10 @@ class Scope(BaseModel):
     def is_prod(self, tags: dict[str, str] | None, name: str = "") -> bool:
         return self.env_of(tags, name) == "prod"
 
+    def environment_key(self) -> str:
+        """Everything `env_of` answers from besides the resource: scopes with equal keys tell environments alike."""
+        return repr((self.env_tag_key, self.environments))
+
     def is_break_glass(self, *identifiers: str) -> bool:
         return any(fnmatch.fnmatchcase(i, pattern) for i in identifiers if i for pattern in self.break_glass)
 

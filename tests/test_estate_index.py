@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dr_audit.estate import CbsState, CvmState, Disk, Instance, Snapshot, SnapshotPolicy
+from dr_audit.scope import Scope
 
 WHEN = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -68,3 +69,27 @@ def test_snapshots_taken_from_disks_are_those_a_scan_finds_in_estate_order(snaps
         assert cbs.recovery_points_of(disk) == [s for s in scan(disk) if s.state == "NORMAL"]
         assert list(cbs.snapshots_by_disk().get(disk.disk_id, ())) == cbs.snapshots_of(disk.disk_id) == \
             [s for s in cbs.snapshots if s.disk_id == disk.disk_id]
+
+
+_ENV_WORDS = ["prod", "PRD", "test", "qa", "dev", "other", " Prod "]
+
+
+@settings(max_examples=100, deadline=None)
+@given(hosts=st.lists(st.tuples(st.sampled_from(_ENV_WORDS + [None]), st.sampled_from(["web-prod-1", "db_qa", "x"])),
+                      max_size=8),
+       tag_key=st.sampled_from(["env", "Environment"]), aliases=st.lists(st.sampled_from(_ENV_WORDS), max_size=3),
+       grown=st.booleans())
+def test_environments_are_what_the_scope_tells_of_each_resource(hosts, tag_key, aliases, grown):
+    scope = Scope(env_tag_key=tag_key, environments={"prod": ["production", *aliases], "test": ["qa"]})
+    other = Scope()  # another scope, asked of the same state, gets its own answers
+    cvm = CvmState(instances=[Instance(account="a", instance_id=f"ins-{n}", name=name,
+                                       tags={} if env is None else {tag_key: env})
+                              for n, (env, name) in enumerate(hosts)])
+    cbs = CbsState(disks=[Disk(account="a", disk_id=f"disk-{n}", tags={} if env is None else {"env": env})
+                          for n, (env, _) in enumerate(hosts)])
+    for _ in range(2 if grown else 1):
+        for asked in (scope, other, scope):
+            assert cvm.environments(asked) == [asked.env_of(i.tags, i.name) for i in cvm.instances]
+            assert cbs.environments(asked) == [asked.env_of(d.tags) for d in cbs.disks]
+        cvm.instances.append(Instance(account="a", instance_id="ins-new", name="prod-box"))
+        cbs.disks.append(Disk(account="a", disk_id="disk-new", tags={"env": "prod"}))

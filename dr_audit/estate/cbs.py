@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
 from ..fields import new_dict, new_list
 from .base import DAYS, TIMESTAMP, Model, Plausible, Resource
 from .index import Indexed
+
+if TYPE_CHECKING:
+    from ..scope import Scope
 
 
 class Disk(Resource):
@@ -89,6 +92,11 @@ class CbsState(Indexed):
     policies: list[SnapshotPolicy] = Field(default_factory=new_list)
     # Collectors keep the newest snapshot of each disk plus every cross-region copy, not the whole history.
     snapshots: list[Snapshot] = Field(default_factory=new_list)
+
+    def environments(self, scope: Scope) -> list[str | None]:
+        """Each disk's environment by its own tags under `scope` (`Scope.env_of`), in `disks`' order: told once for
+        every check that sets prod disks apart. Whether its tags were read is the caller's to ask."""
+        return self._each(f"environments {scope.environment_key()}", self.disks, lambda d: scope.env_of(d.tags))
 
     def policies_of(self, disk: Disk) -> list[SnapshotPolicy]:
         """The policies bound to the disk, in the order the estate lists them."""

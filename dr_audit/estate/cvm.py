@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
 from ..fields import new_dict, new_list
 from .base import TIMESTAMP, Resource
 from .index import Indexed
+
+if TYPE_CHECKING:
+    from ..scope import Scope
 
 
 class Instance(Resource):
@@ -40,3 +43,9 @@ class CvmState(Indexed):
 
     def instance(self, instance_id: str) -> Instance | None:
         return self._first("instances", self.instances, lambda i: i.instance_id, instance_id)
+
+    def environments(self, scope: Scope) -> list[str | None]:
+        """Each instance's environment under `scope` (`Scope.env_of` of its tags and name), in `instances`' order:
+        told once for every check that sets prod hosts apart. Whether its tags were read is the caller's to ask."""
+        return self._each(f"environments {scope.environment_key()}", self.instances,
+                          lambda i: scope.env_of(i.tags, i.name))

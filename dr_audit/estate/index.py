@@ -14,13 +14,14 @@ from pydantic import PrivateAttr
 from .base import Model
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 class Indexed(Model):
     """A state model whose lookups go through `_grouped`: items by key, in the list's own order."""
 
-    # name -> (the list grouped, its length then, the grouping)
-    _groupings: dict[str, tuple[list[Any], int, dict[Any, Any]]] = PrivateAttr(default_factory=dict)
+    # name -> (the list grouped, its length then, the grouping or the values)
+    _groupings: dict[str, tuple[list[Any], int, Any]] = PrivateAttr(default_factory=dict)
 
     def _grouped(self, name: str, items: list[T], key: Callable[[T], Hashable]) -> dict[Any, list[T]]:
         """`items` by `key`. Lookups run per resource, so the made grouping is read from the private dict directly:
@@ -49,6 +50,17 @@ class Indexed(Model):
             self.__pydantic_private__["_groupings"][name] = made  # type: ignore[index]
         position = made[2]
         return sorted(chosen, key=lambda item: position[id(item)])
+
+    def _each(self, name: str, items: list[T], value: Callable[[T], V]) -> list[V]:
+        """`value` of every item, in the list's order, worked out once per `name` (which must say everything the
+        values depend on besides the item) for all the checks that ask."""
+        made = self.__pydantic_private__["_groupings"].get(name)  # type: ignore[index]
+        if made is not None and made[0] is items and made[1] == len(items):
+            values: list[V] = made[2]
+            return values
+        values = [value(item) for item in items]
+        self.__pydantic_private__["_groupings"][name] = (items, len(items), values)  # type: ignore[index]
+        return values
 
     def _first(self, name: str, items: list[T], key: Callable[[T], Hashable], wanted: Hashable) -> T | None:
         found = self._grouped(name, items, key).get(wanted)
