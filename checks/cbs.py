@@ -268,13 +268,16 @@ def snapshot_cross_region_copy(estate: Estate, params: CrossRegionCopyParams) ->
         for snap in by_disk.get(disk.disk_id, ()):
             if snap.account != disk.account or snap.state != "NORMAL":
                 continue
-            age = age_at(snap.created_at, now)
             if snap.region == disk.region:
-                if isinstance(age, timedelta) and age < window:
+                # A local snapshot matters only for the copies it has in flight: most have none, and need no age.
+                if snap.copying_to_regions and isinstance(age := age_at(snap.created_at, now), timedelta) \
+                        and age < window:
                     for region in snap.copying_to_regions:
                         if region != disk.region:
                             in_flight.setdefault(region, snap.snapshot_id)
-            elif isinstance(age, str):
+                continue
+            age = age_at(snap.created_at, now)
+            if isinstance(age, str):
                 problems.append(f"copy {snap.snapshot_id} in {snap.region}: {age}")
             elif age < window:
                 fresh_regions.setdefault(snap.region, snap.snapshot_id)
