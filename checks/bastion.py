@@ -171,6 +171,7 @@ def bastion_only_admin_path(estate: Estate, params: AdminPathParams) -> Iterator
 
 
 _RESULTS: dict[str, Callable[..., Result]] = {"PASS": Result.ok, "FAIL": Result.fail, "ERROR": Result.error}
+_DENIED = netrules.Admission.DENIED
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,7 @@ def _admin_path(item: Instance, groups: list[_GroupRules | str], probes: list[ne
         tally.add("addresses other than the bastion's", probe, by_address)
         verdicts = netrules.admits_groups(probed, probe, referenced)
         # The tally keeps no denials, and most groups are denied: sort only the others.
-        for group_id in sorted(g for g, v in verdicts.items() if v.admission is not netrules.Admission.DENIED):
+        for group_id in sorted([g for g, v in verdicts.items() if v.admission is not _DENIED]):
             tally.add(f"group {group_id}", probe, verdicts[group_id])
     evidence: dict[str, Any] = {"security_groups": item.security_group_ids,
                                 "bastion_addresses": list(bastion_addresses), **tally.evidence()}
