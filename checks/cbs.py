@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter
 
 from dr_audit.api import EVIDENCE_SOURCES, CheckParams, Disk, Estate, Result, Snapshot, SnapshotPolicy, check
 
@@ -42,7 +42,7 @@ def retention_days(policy: SnapshotPolicy) -> float:
 def cvm_disks(estate: Estate) -> Iterator[Disk]:
     """Disks attached to a CVM instance (the ones the promise is about), and disks whose instance is unknown: those
     may be attached, so the checks answer ERROR for them rather than leave them out."""
-    return (d for d in estate.cbs.disks if d.instance_id or d.unknown("instance_id"))
+    return iter([d for d in estate.cbs.disks if d.instance_id or d.unknown("instance_id")])
 
 
 @check(
@@ -99,7 +99,10 @@ FUTURE_TOLERANCE = timedelta(hours=1)
 
 def age_at(moment: datetime, now: datetime) -> timedelta | str:
     """How old `moment` was at `now`, or why that cannot be told (no time zone, or later than the collection)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    zone = moment.tzinfo
+    # A fixed-offset zone always has an offset: a time sharing the collection's (every parsed UTC time shares one)
+    # needs no call to ask for it.
+    if zone is None or ((zone is not now.tzinfo or type(zone) not in _FIXED_ZONES) and moment.utcoffset() is None):
         return f"time {moment.isoformat()} carries no time zone"
     age = now - moment
     if age < _NOT_LATER_THAN:
@@ -109,6 +112,8 @@ def age_at(moment: datetime, now: datetime) -> timedelta | str:
 
 _NO_TIME = timedelta(0)
 _NOT_LATER_THAN = -FUTURE_TOLERANCE
+# The zone types whose utcoffset() never answers None: the standard library's and the one pydantic gives parsed times.
+_FIXED_ZONES = frozenset({timezone, type(TypeAdapter(datetime).validate_python("2000-01-01T00:00:00Z").tzinfo)})
 
 
 def hours(age: timedelta) -> str:

@@ -1,6 +1,11 @@
-from datetime import timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from dr_audit.estate import CbsState, CvmState, Disk, Instance, Snapshot, SnapshotPolicy, SnapshotSchedule
+from dr_audit.registry import load_registry
 
 from ..conftest import ACCOUNT, NOW, by_resource, gap, make_estate, run_check, scenario_findings
 
@@ -209,3 +214,52 @@ def test_weimob_2020_scenario_breaks_the_snapshot_promises(registry):
     # every production disk lacks a recent copy in another region; non-production disks are not judged
     copy_results = {f.resource.id: f.status.value for f in findings if f.check_id == "cbs_snapshot_cross_region_copy"}
     assert set(copy_results.values()) == {"FAIL"} and len(copy_results) == 8
+
+
+class _Naive(tzinfo):
+    """A zone that names no offset: times in it are naive, whatever object they share."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+_PARSED = TypeAdapter(datetime)
+_NAIVE = _Naive()
+_ZONES = [None, UTC, timezone(timedelta(hours=8)), _NAIVE, _PARSED.validate_python("2026-01-01T00:00:00Z").tzinfo]
+
+
+def _plain_age_at(moment: datetime, now: datetime) -> timedelta | str:
+    """How old `moment` was at `now` as the check promises it, asking every time for its offset."""
+    if moment.utcoffset() is None:
+        return f"time {moment.isoformat()} carries no time zone"
+    age = now - moment
+    if age < -timedelta(hours=1):
+        return f"time {moment.isoformat()} is {-age} after the collection (time zone misread?)"
+    return max(age, timedelta(0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(offset=st.integers(-3 * 3600, 5 * 86400), zone=st.sampled_from(_ZONES),
+       now_zone=st.sampled_from([z for z in _ZONES if z is not None and z is not _NAIVE]), same=st.booleans())
+def test_a_snapshot_age_is_told_as_asking_its_offset_would(offset, zone, now_zone, same):
+    # age_at skips asking a time's offset when it shares the collection's fixed-offset zone: never a different
+    # answer, and a zone naming no offset is never taken for one, even when shared.
+    load_registry()  # the built-in checks load as the dr_audit_checks package
+    from dr_audit_checks.cbs import age_at
+
+    now = datetime(2026, 12, 4, 12, tzinfo=now_zone)
+    moment = (now - timedelta(seconds=offset)).replace(tzinfo=now_zone if same else zone)
+    if same and zone is _NAIVE:
+        now, moment = now.replace(tzinfo=_NAIVE), moment.replace(tzinfo=_NAIVE)
+    try:
+        expected: timedelta | str = _plain_age_at(moment, now)
+    except TypeError:  # a naive collection time with an aware snapshot time: both must refuse alike
+        expected = "TypeError"
+    try:
+        got: timedelta | str = age_at(moment, now)
+    except TypeError:
+        got = "TypeError"
+    assert got == expected
