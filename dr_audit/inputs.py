@@ -137,7 +137,8 @@ def _decoded(data: bytes, path: Path, what: str, error: type[BadInput]) -> str:
         raise error(f"{path}: cannot read {what}: not UTF-8 text (byte {exc.start})") from None
 
 
-def read_json(path: Path, what: str, parsed_as: str, error: type[BadInput] = BadInput, hint: str = "") -> Any:
+def read_json(path: Path, what: str, parsed_as: str, error: type[BadInput] = BadInput, hint: str = "",
+              parse: Callable[[bytes], Any] | None = None) -> Any:
     """The value of a JSON file (`what`, a `parsed_as` inside): read_text and parse_json in one, the limit scans
     made on the bytes as read, so no copy of a text of hundreds of megabytes is made to scan it.
 
@@ -145,13 +146,29 @@ def read_json(path: Path, what: str, parsed_as: str, error: type[BadInput] = Bad
     that does not, those passes could take a hundred times its reading. pydantic-core parses it, sharing one
     string object among equal short strings (the accounts, regions and states repeated in every resource); a text
     it refuses is parsed again by json, which words the refusal as before or accepts what only json accepts (an
-    escaped lone surrogate, nesting past pydantic-core's 200 levels) for the limits to judge."""
+    escaped lone surrogate, nesting past pydantic-core's 200 levels) for the limits to judge.
+
+    `parse`, when given, makes the value straight from the bytes when the scans vouch for every string and number
+    in them, and is kept if the text's nesting is within the limit once it parsed; when it raises ValueError the
+    text is read as any other, so that the caller can word the refusal as before."""
     from pydantic_core import from_json  # here: a plan's reader in its child process may never need it
 
     data = read_bytes(path, what, error)
     if not data.isascii():
         _decoded(data, path, what, error)  # refused here unless UTF-8, naming the byte
     skeleton = _skeleton(data)
+    # pydantic-core reads NaN and Infinity as numbers, which a snapshot cannot hold: such a text, or one merely
+    # holding the words, is read as any other.
+    if (parse is not None and skeleton is not None and b"NaN" not in data and b"Infinity" not in data
+            and _numbers_plainly_within_limits(data)):
+        try:
+            parsed = parse(data)
+        except ValueError:
+            pass
+        else:
+            if _nesting_within_limit(skeleton):
+                return parsed
+            del parsed
     try:
         value = from_json(data, allow_inf_nan=False, cache_strings="all")
     except ValueError:

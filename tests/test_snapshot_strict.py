@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
 
 from dr_audit.engine import evaluate
 from dr_audit.estate import (
@@ -190,6 +192,69 @@ def test_resources_given_the_same_fields_share_one_set_of_their_names_and_each_s
     with pytest.raises(TypeError, match="never changed in place"):
         second.model_fields_set.add("tags")
     assert loaded.cbs.disks[0].unknown("tags") and loaded.cbs.disks[1].unknown("tags")  # still absent, unknown
+
+
+def tree_load(path: Path) -> Estate:
+    """Estate.load as it reads a snapshot pydantic-core does not validate from its bytes: through a tree of values."""
+    from dr_audit.estate import TIMESTAMP, absent_section_gaps
+    from dr_audit.inputs import read_json
+
+    estate = Estate._validated(path, read_json(path, "snapshot file", "snapshot", EstateError))
+    if why := TIMESTAMP.violation(estate.collected_at):
+        raise EstateError(f"{path}: invalid snapshot: collected_at is implausible ({why})")
+    estate.gaps.extend(absent_section_gaps(estate))
+    return estate
+
+
+def outcome(load_it: Any, path: Path) -> Any:
+    try:
+        estate = load_it(path)
+    except EstateError as exc:
+        return str(exc)
+    given = [sorted(model.model_fields_set) for model in _models(estate)]
+    return estate.model_dump(mode="json"), given
+
+
+def _models(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        yield value
+        for name in type(value).model_fields:
+            yield from _models(getattr(value, name))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _models(item)
+
+
+ODD_VALUES = [None, 0, -1, 1.5, 1.0, True, "x", "", "2026-01-01T00:00:00Z", "1", [], {}, ["x"], {"k": "v"}, 2 ** 40,
+              2 ** 70, float("nan"), float("inf"), "NaN"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_snapshot_validated_from_its_bytes_is_the_one_validated_from_its_values(tmp_path, scenario, data):
+    # Estate.load validates a snapshot straight from its bytes; any difference from the tree of values would be a
+    # difference in what a run judges. Each case changes or removes a few values anywhere in a real snapshot.
+    document = json.loads(json.dumps(scenario))
+    for _ in range(data.draw(st.integers(1, 3))):
+        parent, key = None, None
+        node: Any = document
+        for _ in range(data.draw(st.integers(1, 6))):
+            if isinstance(node, dict) and node:
+                parent, key = node, data.draw(st.sampled_from(sorted(node)))
+            elif isinstance(node, list) and node:
+                parent, key = node, data.draw(st.integers(0, len(node) - 1))
+            else:
+                break
+            node = parent[key]
+        if parent is None:
+            continue
+        if isinstance(parent, dict) and data.draw(st.booleans()):
+            del parent[key]
+        else:
+            parent[key] = data.draw(st.sampled_from(ODD_VALUES))
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps(document, indent=data.draw(st.sampled_from([None, 1]))), encoding="utf-8")
+    assert outcome(Estate.load, path) == outcome(tree_load, path)
 
 
 def test_the_estate_digest_survives_a_snapshot_and_ignores_when_it_was_collected(tmp_path, scenario):

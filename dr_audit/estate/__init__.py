@@ -115,7 +115,20 @@ class Estate(Model):
     def _load(cls, path: Path) -> Estate:
         from ..inputs import read_json
 
-        data = read_json(path, "snapshot file", "snapshot", EstateError)
+        data = read_json(path, "snapshot file", "snapshot", EstateError, parse=_validated_from_json)
+        if isinstance(data, Estate):
+            estate = data
+            _release_freed_memory()
+        else:
+            estate = cls._validated(path, data)
+        if why := TIMESTAMP.violation(estate.collected_at):
+            raise EstateError(f"{path}: invalid snapshot: collected_at is implausible ({why})")
+        estate.gaps.extend(absent_section_gaps(estate))
+        return estate
+
+    @classmethod
+    def _validated(cls, path: Path, data: Any) -> Estate:
+        """The estate of a snapshot's parsed JSON, or the first reason it is not one."""
         if not isinstance(data, dict):
             raise EstateError(f"{path}: not a dr-audit snapshot (expected a JSON object)")
         version = data.get("schema_version")
@@ -132,10 +145,28 @@ class Estate(Model):
             raise EstateError(f"{path}: invalid snapshot at {where}: {first['msg']}") from None
         if "collected_at" not in data:
             raise EstateError(f"{path}: invalid snapshot: collected_at is missing, so no age in it can be judged")
-        if why := TIMESTAMP.violation(estate.collected_at):
-            raise EstateError(f"{path}: invalid snapshot: collected_at is implausible ({why})")
-        estate.gaps.extend(absent_section_gaps(estate))
         return estate
+
+
+def _release_freed_memory() -> None:
+    """Give the C heap's free memory back to the system (glibc's malloc_trim): pydantic-core's parse of a snapshot
+    leaves hundreds of megabytes there, which Python's own allocator, where the run's objects live, never reuses."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory stays free for the C heap's later use
+        pass
+
+
+def _validated_from_json(data: bytes) -> Estate:
+    """The estate of a snapshot's bytes, validated by pydantic-core as it parses them: no tree of Python values is
+    made (at 290k resources 0.6-1 s of CPU less, and the estate packed in less memory). ValueError for anything
+    else, a ValidationError included: read as a tree, its first problem is worded as Estate._validated words it."""
+    estate = Estate.model_validate_json(data, context={STRICT_SNAPSHOT: True})
+    if not {"schema_version", "collected_at"} <= estate.model_fields_set:
+        raise ValueError("not a complete snapshot")
+    return estate
 
 
 # Resources written to JSON at a time when digesting an estate: enough to keep pydantic's writer busy, few enough
