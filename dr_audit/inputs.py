@@ -322,7 +322,7 @@ _LOOKALIKES = 10_000
 
 def _numbers_plainly_within_limits(data: bytes) -> bool:
     """Whether every number in a JSON text that parsed is surely an integer of 64 bits or a finite real, decided
-    on its bytes (a tenth of walking its values). False means "walk the values to know": the answer for any run of
+    on its bytes (a fifth of walking its values). False means "walk the values to know": the answer for any run of
     19 digits or exponent of three digits that may be a number's, not a string's."""
     lookalikes = 0
     for start in range(0, len(data), _SCAN_BLOCK):
