@@ -307,12 +307,13 @@ def _may_run_without_quote(data: bytes, length: int) -> bool:
     return -1 in map(data.find, repeat(ord('"')), starts, range(block, len(data) + 1, block))
 
 
-# Digits as 0 and E as e, so that a run of digits or an exponent is found by searching for one byte string.
-_DIGITS_AS_ZERO = bytes.maketrans(b"123456789E", b"000000000e")
+# Digits as 0, and E and + as e, so that a run of digits or an exponent is found by searching for one byte string.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789E+", b"000000000ee")
 _LONG_INTEGER = b"0" * 19  # the fewest digits of an integer past 64 bits
-# The fewest bytes of a number that is not finite without 19 digits in a row: an exponent of three digits.
-_LONG_EXPONENTS = (b"0e000", b"0e+000")
-_IN_A_NUMBER = frozenset(b"0.-+e")
+# The fewest bytes of a number that is not finite without 19 digits in a row: an exponent of three digits (after
+# e, E, e+ or E+; a negative one only makes it smaller).
+_LONG_EXPONENT = b"e000"
+_IN_A_NUMBER = frozenset(b"0.-e")
 _BEFORE_A_VALUE = frozenset(b"[:, \t\n\r")
 _SCAN_BLOCK = 1 << 20
 # A number token's bytes looked back over, and strings that merely look like numbers passed, before giving up.
@@ -327,7 +328,7 @@ def _numbers_plainly_within_limits(data: bytes) -> bool:
     lookalikes = 0
     for start in range(0, len(data), _SCAN_BLOCK):
         block = data[start:start + _SCAN_BLOCK + 32].translate(_DIGITS_AS_ZERO)  # each needle whole in one block
-        for needle in (_LONG_INTEGER, *_LONG_EXPONENTS):
+        for needle in (_LONG_INTEGER, _LONG_EXPONENT):
             at = block.find(needle)
             while at != -1:
                 if _may_be_a_number(block, at):
