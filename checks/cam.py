@@ -335,16 +335,18 @@ def _disk_domain(disk: Disk, instance: Instance | None, snapshots: Sequence[Snap
 
 def _disk_class(disk: Disk, instance: Instance | None, snapshots: Sequence[Snapshot]) -> DomainClass:
     """`domain_class(_disk_domain(…))`, without building the domain."""
-    data = {(DISK_DATA_ACTIONS, "cvm", disk.region, _uin(disk.account))}
-    if instance is not None:
-        data.add((CVM_DATA_ACTIONS, "cvm", instance.region, _uin(instance.account)))
-    return frozenset(data), _backup_class(frozenset((s.region, s.account) for s in snapshots))
+    host = (instance.region, instance.account) if instance is not None else None
+    return _class_of(disk.region, disk.account, host, tuple([(s.region, s.account) for s in snapshots]))
 
 
-@lru_cache(maxsize=4096)
-def _backup_class(places: frozenset[tuple[str, str]]) -> frozenset[tuple[object, ...]]:
-    # Disks' snapshots sit in a handful of (region, account) places: spell each set of them out once.
-    return frozenset((SNAPSHOT_BACKUP_ACTIONS, "cvm", region, _uin(account)) for region, account in places)
+@lru_cache(maxsize=65536)
+def _class_of(region: str, account: str, host: tuple[str, str] | None,
+              places: tuple[tuple[str, str], ...]) -> DomainClass:
+    # Disks sit in a handful of places, and so do their hosts and snapshots: spell each combination out once.
+    data = {(DISK_DATA_ACTIONS, "cvm", region, _uin(account))}
+    if host is not None:
+        data.add((CVM_DATA_ACTIONS, "cvm", host[0], _uin(host[1])))
+    return frozenset(data), frozenset((SNAPSHOT_BACKUP_ACTIONS, "cvm", where, _uin(owner)) for where, owner in places)
 
 
 def _other_domains(estate: Estate, params: CheckParams) -> list[DataDomain]:
