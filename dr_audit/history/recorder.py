@@ -7,8 +7,9 @@ were written. The child is an optimisation, never a dependency: if it cannot sta
 parent stores the run itself, and a store that refuses the run says so exactly as it would in-process.
 
 The two talk through pipes. Down: frames of one kind byte and a length: the store's URL and the run's row (JSON),
-batches of rows (marshal: our own process's tuples of text and integers), then commit. Up: one JSON line, stored or
-the store's one-line error. The URL, password included, travels only through the pipe, never the command line.
+batches of findings (marshal: each its first position and its columns, lists of text), then commit. Up: one JSON
+line, stored or the store's one-line error. The URL, password included, travels only through the pipe, never the
+command line.
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ class Recorder:
         recorder._send(START, json.dumps({"url": url, "row": row}).encode())
         return recorder
 
-    def send(self, rows: list[tuple[Any, ...]]) -> None:
-        self._send(ROWS, marshal.dumps(rows))
+    def send(self, start: int, columns: tuple[list[Any], ...]) -> None:
+        """A batch of findings: its first position in the run and its `finding_columns`."""
+        self._send(ROWS, marshal.dumps((start, columns)))
 
     def stored(self) -> bool:
         """Tell the child to commit and wait for it: True once the run is stored, False when the child ended
@@ -126,7 +128,7 @@ def _frames(channel: BinaryIO) -> Iterator[tuple[bytes, bytes]]:
     raise _Abandoned
 
 
-def _batches(frames: Iterator[tuple[bytes, bytes]]) -> Iterator[list[tuple[Any, ...]]]:
+def _batches(frames: Iterator[tuple[bytes, bytes]]) -> Iterator[tuple[int, tuple[list[Any], ...]]]:
     for kind, payload in frames:
         if kind == COMMIT:
             return
@@ -146,7 +148,7 @@ def main() -> int:
             return 1
         start = json.loads(payload)
         with HistoryStore.open(url=start["url"]) as store:
-            store.record_rows(start["row"], _batches(frames))
+            store.record_batches(start["row"], _batches(frames))
         reply: dict[str, Any] = {"stored": True}
     except _Abandoned:
         return 0  # nothing stored, and no one to tell

@@ -101,7 +101,7 @@ def _store_after(report: dict[str, Any], kind: str, run_id: str, store: HistoryS
     """Write the outputs with `write(finding_lines)`, then store the run; the outputs' failure stores nothing."""
     from ..render.json_report import FindingLines
     from .recorder import Recorder
-    from .store import finding_rows, run_row
+    from .store import finding_columns, run_row
 
     findings = report.get("findings", [])
     recorder = None
@@ -115,7 +115,7 @@ def _store_after(report: dict[str, Any], kind: str, run_id: str, store: HistoryS
         return
     with recorder:
         lines = FindingLines(findings, hand_on=lambda start, texts: recorder.send(
-            list(finding_rows(run_id, findings[start:start + len(texts)], texts, start))))
+            start, finding_columns(findings[start:start + len(texts)], texts)))
         write(lines)
         lines.hand_on_the_rest()
         if recorder.stored():

@@ -8,17 +8,19 @@ which the CLI reports in one line.
 from __future__ import annotations
 
 import getpass
+import itertools
 import json
 import socket
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput
-from ..render.json_report import FindingLines
+from ..render.json_report import BATCH, FindingLines
 from . import clock, dburl
 from .chain import GENESIS, canonical, record_hash
 from .database import Cursor, Database, Unreachable
@@ -53,14 +55,19 @@ def new_id(prefix: str) -> str:
 INSERT_FINDING = insert("findings", FINDING_COLUMNS)
 
 
-def finding_rows(run_id: str, findings: list[dict[str, Any]], bodies: Iterable[str],
-                 start: int = 0) -> Iterator[tuple[Any, ...]]:
-    """One parameter tuple per finding, in the columns' order, the first at position `start` of the run: made as the
-    driver consumes them, never all at once."""
-    for seq, (f, body) in enumerate(zip(findings, bodies, strict=True), start):
-        res = f["resource"]
-        yield (run_id, seq, f["id"], f["check_id"], f["status"], f["severity"], f["promise"], res["type"], res["id"],
-               res.get("region", ""), res.get("account", ""), body)
+def finding_columns(findings: list[dict[str, Any]], bodies: list[str]) -> tuple[list[Any], ...]:
+    """A batch of findings as the findings table's columns after run_id and seq, each a list in the findings' order
+    (`bodies` their JSON texts): cheaper to make, and to hand to another process, than a tuple per finding."""
+    resources = [f["resource"] for f in findings]
+    return ([f["id"] for f in findings], [f["check_id"] for f in findings], [f["status"] for f in findings],
+            [f["severity"] for f in findings], [f["promise"] for f in findings], [r["type"] for r in resources],
+            [r["id"] for r in resources], [r.get("region", "") for r in resources],
+            [r.get("account", "") for r in resources], bodies)
+
+
+def finding_rows(run_id: str, start: int, columns: tuple[list[Any], ...]) -> Iterator[tuple[Any, ...]]:
+    """The parameter tuples of a batch's rows, in the columns' order, the first at position `start` of the run."""
+    return zip(repeat(run_id), itertools.count(start), *columns)
 
 
 def _insert_findings(cursor: Cursor, postgres: bool, rows: Iterable[tuple[Any, ...]]) -> None:
@@ -177,15 +184,21 @@ class HistoryStore:
         row = run_row(run_id, report, kind, who)
         # Only the columns given: a store opened at an older schema version (before run groups) takes its runs too.
         cursor.execute(insert("runs", tuple(row)), tuple(row.values()))
-        _insert_findings(cursor, self._postgres, finding_rows(run_id, findings, finding_lines.texts(last=True)))
+        texts = finding_lines.texts(last=True)
+        # A batch of rows at a time, made as the driver consumes them: never all of a large run's at once.
+        rows = chain.from_iterable(
+            finding_rows(run_id, start, finding_columns(findings[start:start + BATCH], list(islice(texts, BATCH))))
+            for start in range(0, len(findings), BATCH))
+        _insert_findings(cursor, self._postgres, rows)
 
-    def record_rows(self, row: dict[str, Any], batches: Iterable[list[tuple[Any, ...]]]) -> None:
-        """Store a run's row (`run_row`) and its findings' rows (`finding_rows`), batch by batch as they come, in one
-        transaction: when `batches` raises, nothing of the run is stored."""
+    def record_batches(self, row: dict[str, Any], batches: Iterable[tuple[int, tuple[list[Any], ...]]]) -> None:
+        """Store a run's row (`run_row`) and its findings, batch by batch as they come (each its first position and
+        its `finding_columns`), in one transaction: when `batches` raises, nothing of the run is stored."""
+        run_id = row["id"]
         with self._write("record the run") as cursor:
             cursor.execute(insert("runs", tuple(row)), tuple(row.values()))
-            for rows in batches:
-                _insert_findings(cursor, self._postgres, rows)
+            _insert_findings(cursor, self._postgres, chain.from_iterable(
+                finding_rows(run_id, start, columns) for start, columns in batches))
 
     @property
     def _postgres(self) -> bool:

@@ -19,7 +19,7 @@ from dr_audit.history import HistoryStore
 from dr_audit.history import runs as history_runs
 from dr_audit.history.recorder import Recorder
 from dr_audit.history.runs import Recorded, record_report
-from dr_audit.history.store import run_row
+from dr_audit.history.store import finding_columns, run_row
 from dr_audit.options import RunOptions
 from dr_audit.render import json_report
 from dr_audit.render.json_report import FindingLines, finding_text
@@ -132,7 +132,7 @@ def test_a_recorder_left_without_commit_stores_nothing(tmp_path: Path) -> None:
     recorder = Recorder.start(url, run_row("run-left", document, "run", None))
     assert recorder is not None
     with recorder:
-        recorder.send([("run-left", 0, "a", "c", "PASS", "high", "W1", "t", "i", "", "", "{}")])
+        recorder.send(0, finding_columns(document["findings"], [finding_text(f) for f in document["findings"]]))
     assert sql(url, "SELECT COUNT(*) FROM runs") == [(0,)]
 
 
