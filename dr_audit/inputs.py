@@ -316,16 +316,19 @@ _LONG_EXPONENT = b"e000"
 _IN_A_NUMBER = frozenset(b"0.-e")
 _BEFORE_A_VALUE = frozenset(b"[:, \t\n\r")
 _SCAN_BLOCK = 1 << 20
-# A number token's bytes looked back over, and strings that merely look like numbers passed, before giving up.
+# A number token's bytes looked back over before giving up.
 _LOOK_BACK = 64
-_LOOKALIKES = 10_000
+# Strings that merely look like numbers passed, per MiB of text, before giving up: ids spell `e` and three digits
+# (`snap-d00000e001`), about 80 in a MiB of a realistic snapshot, so a fixed count would send every large snapshot,
+# and only large ones, to the walk. Each costs a microsecond or two; the walk costs about 0.1 s a MiB.
+_LOOKALIKES_PER_MIB = 2_000
 
 
 def _numbers_plainly_within_limits(data: bytes) -> bool:
     """Whether every number in a JSON text that parsed is surely an integer of 64 bits or a finite real, decided
     on its bytes (a fifth of walking its values). False means "walk the values to know": the answer for any run of
     19 digits or exponent of three digits that may be a number's, not a string's."""
-    lookalikes = 0
+    lookalikes, most = 0, max(1, len(data) >> 20) * _LOOKALIKES_PER_MIB
     for start in range(0, len(data), _SCAN_BLOCK):
         block = data[start:start + _SCAN_BLOCK + 32].translate(_DIGITS_AS_ZERO)  # each needle whole in one block
         for needle in (_LONG_INTEGER, _LONG_EXPONENT):
@@ -334,7 +337,7 @@ def _numbers_plainly_within_limits(data: bytes) -> bool:
                 if _may_be_a_number(block, at):
                     return False
                 lookalikes += 1
-                if lookalikes > _LOOKALIKES:
+                if lookalikes > most:
                     return False
                 at = block.find(needle, at + len(needle))
     return True

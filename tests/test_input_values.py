@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -101,6 +102,17 @@ def test_a_real_snapshot_is_judged_by_its_text_alone(monkeypatch):
     estate = build("weimob-2020", now=datetime(2026, 11, 1, tzinfo=UTC))
     assert plainly_within_limits(estate.to_json())
     assert _numbers_plainly_within_limits(estate.to_json().encode())
+
+
+def test_ids_that_look_like_exponents_do_not_send_a_large_snapshot_to_the_walk():
+    """Ids such as `snap-d00000e001` hold `e` and three digits: a large snapshot has tens of thousands of them, as
+    many for each megabyte as a small one, and the scan still vouches for its numbers."""
+    resource = '{"snapshot_id": "snap-%s", "disk_id": "disk-%06d", "note": "%s", "size": 50}'
+    text = "[" + ",\n".join(resource % (f"d{i:05d}e{i % 1000:03d}" if i % 4 == 0 else f"{i:09d}", i, "x" * 100)
+                            for i in range(160_000)) + "]"
+    assert len(re.findall(r"e\d{3}", text)) == 40_000 and len(text) > 24 * 2**20
+    assert _numbers_plainly_within_limits(text.encode())
+    assert not _numbers_plainly_within_limits((text[:-1] + ", 1e400]").encode())
 
 
 @pytest.mark.parametrize("text", [
