@@ -40,6 +40,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)  # for stderr: expired or stale waivers
     run_id: str | None = None  # the run's id in the history store
     history_error: str | None = None  # why the run could not be recorded (exit 2 once the report is written)
+    estate: Estate | None = None  # what was evaluated, held as long as the outcome
 
 
 def exit_code_for(findings: Iterable[dict[str, Any]], fail_on: Severity) -> int:
@@ -110,8 +111,11 @@ def execute(options: RunOptions, registry: Registry | None = None) -> Outcome:
     if options.save_snapshot is not None:
         write_atomic(options.save_snapshot, estate.to_json(), "--save-snapshot")
     report = evaluated_report(estate, pack, registry, options, started)
-    del estate  # at a million resources the estate is most of the process's memory; the outputs need only the report
-    return finish(report, pack, options)
+    outcome = finish(report, pack, options)
+    # Freed with the outcome, not here: freeing a million resources object by object takes a second, which the
+    # console script, ending the process with the outcome still held, never spends.
+    outcome.estate = estate
+    return outcome
 
 
 def evaluated_report(estate: Estate, pack: PromisePack, registry: Registry, options: RunOptions,
