@@ -90,9 +90,10 @@ def record_report(report: dict[str, Any], options: RunOptions,
     return Recorded(run_id=run_id)
 
 
-# From this many findings the store's inserts go to a child process while the outputs are written (recorder.py):
-# at 96k findings they take about 1 s, at 850k about 12 s, and the child's start and the rows' copying cost about
-# 0.2 s and 3 µs a finding of CPU (BENCHMARKS.md).
+# From this many findings the store's inserts go to a child process while the outputs are written (recorder.py).
+# Storing 85k findings takes about 1 s, 848k about 11 s (7.6 s inserting, 3.2 s committing); the child costs 0.15 s
+# of CPU to start and this process about 3.5 µs a finding to hand on, so a smaller run would spend about as much CPU
+# as the child hides (BENCHMARKS.md, the night of 2026-12-04).
 RECORD_APART_FROM = 200_000
 
 
