@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 import marshal
+import os
 import struct
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import suppress
+from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 
@@ -41,15 +43,21 @@ class Recorder:
     def __init__(self, process: subprocess.Popen[bytes]):
         self._process = process
         self._open = True  # the child still reads what is sent
+        self._reply: dict[str, Any] | None = None  # what it said when it ended
 
     @classmethod
     def start(cls, url: str, row: dict[str, Any]) -> Recorder | None:
         """A child recording the run `row`, or None when no child can be started here."""
         if not sys.executable:
             return None
+        # -P: nothing from the working directory (often the audited repository in CI) is imported before this
+        # package, which the child finds where this process found it.
+        package_home = str(Path(__file__).resolve().parents[2])
+        search = os.pathsep.join(filter(None, (package_home, os.environ.get("PYTHONPATH"))))
         try:
-            process = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            process = subprocess.Popen([sys.executable, "-P", "-m", __name__], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                       env={**os.environ, "PYTHONPATH": search})
         except OSError:
             return None
         recorder = cls(process)
@@ -58,7 +66,14 @@ class Recorder:
 
     def send(self, start: int, columns: tuple[list[Any], ...]) -> None:
         """A batch of findings: its first position in the run and its `finding_columns`."""
-        self._send(ROWS, marshal.dumps((start, columns)))
+        if not self._open:
+            return
+        try:
+            payload = marshal.dumps((start, columns))
+        except ValueError:  # a value marshal cannot carry (a subclass of str): the run is stored here instead
+            self._finish()
+            return
+        self._send(ROWS, payload)
 
     def stored(self) -> bool:
         """Tell the child to commit and wait for it: True once the run is stored, False when the child ended
@@ -91,7 +106,9 @@ class Recorder:
             self._open = False
 
     def _finish(self) -> dict[str, Any] | None:
-        """Close the child's input, read its reply and wait for it to end."""
+        """Close the child's input, read its reply and wait for it to end (once; later calls give the same)."""
+        if self._process.returncode is not None:
+            return self._reply
         stdin, stdout = self._process.stdin, self._process.stdout
         assert stdin is not None and stdout is not None
         self._open = False
@@ -100,11 +117,10 @@ class Recorder:
         line = stdout.readline()
         stdout.close()
         self._process.wait()
-        try:
+        with suppress(ValueError):
             reply = json.loads(line)
-        except ValueError:
-            return None
-        return reply if isinstance(reply, dict) else None
+            self._reply = reply if isinstance(reply, dict) else None
+        return self._reply
 
 
 def _unavailable(message: str) -> BadInput:

@@ -106,7 +106,8 @@ def _store_after(report: dict[str, Any], kind: str, run_id: str, store: HistoryS
 
     findings = report.get("findings", [])
     recorder = None
-    if len(findings) >= RECORD_APART_FROM and not helpers_switched_off() and spare_core():
+    if (len(findings) >= RECORD_APART_FROM and store.reachable_from_other_processes and not helpers_switched_off()
+            and spare_core()):
         recorder = Recorder.start(store.url, run_row(run_id, report, kind, None))
     if recorder is None:
         # The findings' JSON texts are kept from the JSON report, if one is written, for the store.

@@ -8,7 +8,6 @@ which the CLI reports in one line.
 from __future__ import annotations
 
 import getpass
-import itertools
 import json
 import socket
 import uuid
@@ -66,8 +65,10 @@ def finding_columns(findings: list[dict[str, Any]], bodies: list[str]) -> tuple[
 
 
 def finding_rows(run_id: str, start: int, columns: tuple[list[Any], ...]) -> Iterator[tuple[Any, ...]]:
-    """The parameter tuples of a batch's rows, in the columns' order, the first at position `start` of the run."""
-    return zip(repeat(run_id), itertools.count(start), *columns)
+    """The parameter tuples of a batch's rows, in the columns' order, the first at position `start` of the run;
+    ValueError when the columns differ in length."""
+    count = len(columns[-1])
+    return zip(repeat(run_id, count), range(start, start + count), *columns, strict=True)
 
 
 def _insert_findings(cursor: Cursor, postgres: bool, rows: Iterable[tuple[Any, ...]]) -> None:
@@ -101,6 +102,12 @@ class HistoryStore:
     def __init__(self, url: str, database: Database):
         self.url = url
         self.database = database
+
+    @property
+    def reachable_from_other_processes(self) -> bool:
+        """False for an in-memory SQLite store (`sqlite://`), which only its own connection can see."""
+        target = self.database.target
+        return target.backend != "sqlite" or target.path is not None
 
     @property
     def location(self) -> str:
@@ -194,11 +201,20 @@ class HistoryStore:
     def record_batches(self, row: dict[str, Any], batches: Iterable[tuple[int, tuple[list[Any], ...]]]) -> None:
         """Store a run's row (`run_row`) and its findings, batch by batch as they come (each its first position and
         its `finding_columns`), in one transaction: when `batches` raises, nothing of the run is stored."""
-        run_id = row["id"]
+        run_id, given = row["id"], iter(batches)
+        # The write lock is taken with the first batch, not before: the outputs rendered before the JSON report
+        # streams (HTML, SARIF) do not keep other writers of the store waiting.
+        first = next(given, None)
+        stored = 0
         with self._write("record the run") as cursor:
             cursor.execute(insert("runs", tuple(row)), tuple(row.values()))
-            _insert_findings(cursor, self._postgres, chain.from_iterable(
-                finding_rows(run_id, start, columns) for start, columns in batches))
+            for start, columns in chain([first] if first is not None else [], given):
+                if start != stored:
+                    raise ValueError(f"findings from position {start} handed on after {stored}")
+                _insert_findings(cursor, self._postgres, finding_rows(run_id, start, columns))
+                stored += len(columns[-1])
+            if stored != row["finding_count"]:
+                raise ValueError(f"{stored} of the run's {row['finding_count']} findings handed on")
 
     @property
     def _postgres(self) -> bool:

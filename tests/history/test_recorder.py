@@ -24,7 +24,7 @@ from dr_audit.options import RunOptions
 from dr_audit.render import json_report
 from dr_audit.render.json_report import FindingLines, finding_text
 
-from .conftest import report, sql
+from .conftest import raw_database, report, sql
 
 FINDING_ROW = ("seq, finding_id, check_id, status, severity, promise, resource_type, resource_id, region, account, "
                "body_json")
@@ -169,3 +169,83 @@ def test_every_text_is_handed_on_once_in_order_whatever_the_passes(count: int, s
     assert [text for _, texts in handed for text in texts] == [finding_text(f) for f in findings]
     starts = [start for start, _ in handed]
     assert starts == [sum(len(texts) for _, texts in handed[:i]) for i in range(len(handed))]
+
+
+def test_an_in_memory_store_is_never_handed_to_a_child(apart: None, monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    """A child opening `sqlite://` would store the run in a database of its own, lost when it ends."""
+    started: list[str] = []
+    monkeypatch.setattr(Recorder, "start", classmethod(lambda cls, url, row: started.append(url)))
+    recorded, _ = record(report(300), "sqlite://")
+    assert recorded.error is None and started == []
+    with HistoryStore.open(url="sqlite://") as memory:
+        assert not memory.reachable_from_other_processes
+    with HistoryStore.open(url=f"sqlite:///{tmp_path / 'history.db'}") as on_disk:
+        assert on_disk.reachable_from_other_processes
+
+
+def test_the_child_imports_nothing_from_the_working_directory(tmp_path: Path, apart: None,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """In CI the working directory is often the audited repository: a json.py there must not run in the child,
+    which is handed the store's URL and its password."""
+    planted = tmp_path / "repository"
+    planted.mkdir()
+    marker = tmp_path / "imported"
+    (planted / "json.py").write_text(f"open({str(marker)!r}, 'w').close()\nfrom _json import *\n")
+    monkeypatch.chdir(planted)
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    recorded, _ = record(report(1200), url)
+    assert recorded.error is None and len(stored(url, recorded.run_id)[1]) == 1200
+    assert not marker.exists()
+
+
+def test_findings_marshal_cannot_carry_are_stored_by_this_process(tmp_path: Path, apart: None) -> None:
+    class Text(str):
+        pass
+
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    document = report(2500)
+    document["findings"][2100]["check_id"] = Text("cbs_snapshot_fresh")
+    recorded, written = record(document, url)
+    assert recorded.error is None and written.count('"check_id"') == 2500
+    assert len(stored(url, recorded.run_id)[1]) == 2500
+
+
+def batches_of(document: dict[str, Any], size: int) -> list[tuple[int, tuple[list[Any], ...]]]:
+    findings = document["findings"]
+    return [(start, finding_columns(batch, [finding_text(f) for f in batch]))
+            for start in range(0, len(findings), size) for batch in [findings[start:start + size]]]
+
+
+def test_the_write_lock_is_taken_with_the_first_batch_not_before(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    document = report(30)
+    free_before_the_first: list[bool] = []
+
+    def handed_on() -> Any:
+        with raw_database(url) as other:  # another writer of the store, while the outputs are still rendering
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            free_before_the_first.append(True)
+        yield from batches_of(document, 7)
+
+    with HistoryStore.open(url=url) as store:
+        store.record_batches(run_row("run-lock", document, "run", None), handed_on())
+    assert free_before_the_first == [True] and len(stored(url, "run-lock")[1]) == 30
+
+
+@pytest.mark.parametrize("change", ["a batch lost", "a batch twice", "one finding short"])
+def test_findings_handed_on_wrong_store_nothing(tmp_path: Path, change: str) -> None:
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    document = report(30)
+    batches = batches_of(document, 7)
+    if change == "a batch lost":
+        del batches[2]
+    elif change == "a batch twice":
+        batches.insert(2, batches[1])
+    else:
+        start, columns = batches[-1]
+        batches[-1] = (start, tuple(column[:-1] for column in columns))
+    with HistoryStore.open(url=url) as store, pytest.raises(ValueError):
+        store.record_batches(run_row("run-wrong", document, "run", None), iter(batches))
+    assert sql(url, "SELECT COUNT(*) FROM runs") == [(0,)]
