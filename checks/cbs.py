@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field
+from pydantic_core import TzInfo
 
 from dr_audit.api import EVIDENCE_SOURCES, CheckParams, Disk, Estate, Result, Snapshot, SnapshotPolicy, check
 
@@ -113,7 +114,7 @@ def age_at(moment: datetime, now: datetime) -> timedelta | str:
 _NO_TIME = timedelta(0)
 _NOT_LATER_THAN = -FUTURE_TOLERANCE
 # The zone types whose utcoffset() never answers None: the standard library's and the one pydantic gives parsed times.
-_FIXED_ZONES = frozenset({timezone, type(TypeAdapter(datetime).validate_python("2000-01-01T00:00:00Z").tzinfo)})
+_FIXED_ZONES = frozenset({timezone, TzInfo})
 
 
 def hours(age: timedelta) -> str:
