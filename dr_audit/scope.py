@@ -80,6 +80,7 @@ class Scope(BaseModel):
     def is_break_glass(self, *identifiers: str) -> bool:
         return any(fnmatch.fnmatchcase(i, pattern) for i in identifiers if i for pattern in self.break_glass)
 
+
 # Each environments mapping's spelling table, by the mapping's identity (an entry holds the mapping, so the identity
 # stays its own). Every host is told apart by its table several times a run: a pydantic private attribute cost more
 # to read than the lookup itself.
